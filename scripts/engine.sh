@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Build and start a real Dagger engine from package registries only (Debian, the Go module
+# proxy, PyPI), with no container registry. Idempotent: a second run with nothing changed
+# only checks that everything is up. Prints the environment a shell needs (also written to
+# .cache/engine/env, which the Makefile includes).
+#
+# Steps: Debian packages -> dockerd -> Go build of the pinned Dagger engine + helpers and our
+# session command -> debootstrapped debian:bookworm-slim -> engine image -> engine container
+# (with the local registry inside it) -> registry seeded with debian:bookworm-slim.
+set -euo pipefail
+
+DAGGER_VERSION=v0.21.8          # same as dagger-io in pyproject.toml
+GO_TOOLCHAIN=go1.26.5           # v0.21.8 + Go >= 1.26.6 drops CLI-engine connections after 30 s
+DEBIAN_SUITE=bookworm
+DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+ENGINE_NAME=${DAGGER_ENGINE_NAME:-dagger-engine}
+ENGINE_IMAGE=dagger-engine:${DAGGER_VERSION}
+CA_DIR=${DAGGER_ENGINE_CA_DIR:-/usr/local/share/ca-certificates}   # *.crt the engine trusts
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CACHE=${ENGINE_CACHE:-$ROOT/.cache/engine}
+SYSCACHE=/var/cache/jupyter-spark-images   # survives fresh clones on the same machine
+BIN=$SYSCACHE/bin-$DAGGER_VERSION
+
+die() { echo "engine: $*" >&2; exit 1; }
+log() { echo "engine: $*" >&2; }
+# wait_for SECONDS WHAT CMD...: run CMD until it succeeds, or die after SECONDS.
+wait_for() {
+  local limit=$1 what=$2; shift 2
+  local end=$((SECONDS + limit))
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -lt $end ] || die "timed out after ${limit}s waiting for $what"
+    sleep 1
+  done
+}
+
+install_packages() {
+  local missing=()
+  command -v dockerd >/dev/null || missing+=(docker.io)
+  command -v debootstrap >/dev/null || missing+=(debootstrap)
+  [ ${#missing[@]} -eq 0 ] && return
+  log "installing ${missing[*]}"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } \
+    >"$CACHE/apt.log" 2>&1 || die "apt-get install ${missing[*]} failed (see $CACHE/apt.log)"
+  command -v go >/dev/null || die "no Go toolchain on PATH (need go >= 1.21 to fetch $GO_TOOLCHAIN)"
+}
+
+start_docker() {
+  docker info >/dev/null 2>&1 && return
+  log "starting dockerd"
+  nohup dockerd >"$CACHE/dockerd.log" 2>&1 &
+  wait_for 60 "dockerd (log: $CACHE/dockerd.log)" docker info
+}
+
+# build_binaries: the engine from v0.21.8's source in the Go module cache, with three
+# build-time edits that drop what needs modules the proxy refuses (see engine/README.md).
+build_binaries() {
+  local stamp
+  stamp=$(cat "$ROOT"/engine/go.mod "$ROOT"/engine/go.sum "$ROOT"/engine/idtui/*.go \
+          "$ROOT"/engine/cmd/*/*.go "$ROOT"/engine/distconsts/* "$0" | sha256sum | cut -c1-16)
+  [ -f "$BIN/.stamp" ] && [ "$(cat "$BIN/.stamp")" = "$stamp" ] && return
+  log "building Dagger $DAGGER_VERSION engine, helpers and session command (cold: ~5 min)"
+  export GOTOOLCHAIN=$GO_TOOLCHAIN CGO_ENABLED=0 GOFLAGS=-mod=mod
+  # zips served without a checksum-database entry: verified against go.sum instead
+  export GONOSUMDB=github.com/vito,github.com/jedevc,go.etcd.io/bbolt
+  local src work=$CACHE/src
+  src=$(cd "$ROOT/engine" && GOWORK=off go mod download -json github.com/dagger/dagger \
+        | sed -n 's/.*"Dir": "\(.*\)".*/\1/p') || die "go mod download github.com/dagger/dagger failed"
+  rm -rf "$work" && mkdir -p "$work" && cp -r "$src" "$work/dagger" && chmod -R u+w "$work/dagger"
+  patch_engine_source "$work/dagger"
+  printf 'go 1.26.1\n\nuse %s\n\nreplace github.com/dagger/dagger %s => %s\n' \
+    "$ROOT/engine" "$DAGGER_VERSION" "$work/dagger" > "$work/go.work"
+  local ldflags="-s -w -X github.com/dagger/dagger/engine.Version=$DAGGER_VERSION -X github.com/dagger/dagger/engine.Tag=$DAGGER_VERSION"
+  mkdir -p "$BIN"
+  (cd "$ROOT/engine" && GOWORK=$work/go.work GOFLAGS= go build -trimpath -tags dfexcludepatterns,dfparents \
+      -ldflags "$ldflags" -o "$BIN/" github.com/dagger/dagger/cmd/engine github.com/dagger/dagger/cmd/init \
+      github.com/dagger/dagger/cmd/dialstdio github.com/dagger/dagger/cmd/dnsname ./cmd/dagger-session) \
+    >"$CACHE/go-build.log" 2>&1 || die "go build failed: $(grep -v '^go: downloading' "$CACHE/go-build.log" | head -3 | tr '\n' ' ')"
+  echo "$stamp" > "$BIN/.stamp"
+}
+
+patch_engine_source() {
+  local d=$1
+  # 1. Dang module SDK: github.com/vito/dang/v2 is not served; keep the v1 implementation.
+  sed -i -e '/dangv2 "github.com\/dagger\/dagger\/core\/sdk\/dang\/v2"/d' \
+         -e 's/return dangv2.Impl{}/return dangv1.Impl{}/' "$d/core/sdk/dang_sdk.go"
+  # 2. Terminal UI (github.com/vito/tuist, midterm are not served): our small stand-in package.
+  rm -rf "$d/dagql/idtui" && mkdir -p "$d/dagql/idtui" && cp "$ROOT/engine/idtui/idtui.go" "$d/dagql/idtui/"
+  # 3. Log scrubbing used one midterm constant: the ANSI reset sequence it stands for.
+  sed -i -e '/"github.com\/vito\/midterm"/d' -e 's/midterm.Reset.Render()/"\\x1b[0m"/' "$d/util/scrub/scrub.go"
+  grep -q 'dangv2' "$d/core/sdk/dang_sdk.go" && die "patch 1 did not apply to $DAGGER_VERSION" || true
+  grep -q 'midterm' "$d/util/scrub/scrub.go" && die "patch 3 did not apply to $DAGGER_VERSION" || true
+}
+
+# debian_image: debian:bookworm-slim from debootstrap, for the engine image and the registry seed.
+debian_image() {
+  docker image inspect debian:bookworm-slim >/dev/null 2>&1 && return
+  log "debootstrapping debian:$DEBIAN_SUITE-slim (~1 min)"
+  local rootfs=$SYSCACHE/rootfs-$DEBIAN_SUITE
+  rm -rf "$rootfs"
+  debootstrap --variant=minbase "$DEBIAN_SUITE" "$rootfs" "$DEBIAN_MIRROR" >"$CACHE/debootstrap.log" 2>&1 \
+    || die "debootstrap failed (see $CACHE/debootstrap.log)"
+  rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/log/*.log
+  tar -C "$rootfs" -c . | docker import \
+      --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+      --change 'CMD ["bash"]' - debian:bookworm-slim >/dev/null || die "docker import of the rootfs failed"
+  rm -rf "$rootfs"
+}
+
+engine_image() {
+  local ctx=$CACHE/image want
+  rm -rf "$ctx" && mkdir -p "$ctx/bin"
+  cp "$ROOT"/engine/{Dockerfile,entrypoint.sh,engine.toml,engine.json,registry.yml} "$ctx/"
+  cp "$BIN"/{engine,init,dialstdio,dnsname} "$ctx/bin/"
+  want=$( (cd "$ctx" && find . -type f -print0 | sort -z | xargs -0 sha256sum; docker image inspect -f '{{.Id}}' debian:bookworm-slim) | sha256sum | cut -c1-16)
+  [ "$(docker image inspect -f '{{index .Config.Labels "inputs"}}' "$ENGINE_IMAGE" 2>/dev/null)" = "$want" ] && return
+  log "building image $ENGINE_IMAGE"
+  docker build -q --label "inputs=$want" -t "$ENGINE_IMAGE" "$ctx" >"$CACHE/docker-build.log" 2>&1 \
+    || die "docker build of the engine image failed (see $CACHE/docker-build.log)"
+}
+
+start_engine() {
+  local image_id running_id
+  image_id=$(docker image inspect -f '{{.Id}}' "$ENGINE_IMAGE")
+  running_id=$(docker inspect -f '{{.Image}}' "$ENGINE_NAME" 2>/dev/null || true)
+  if [ "$running_id" = "$image_id" ] && [ "$(docker inspect -f '{{.State.Running}}' "$ENGINE_NAME")" = true ]; then
+    return
+  fi
+  docker rm -f "$ENGINE_NAME" >/dev/null 2>&1 || true
+  log "starting engine container $ENGINE_NAME"
+  # --privileged is refused on these hosts (CAP_SYS_RESOURCE is outside the bounding set):
+  # every other capability, no seccomp/apparmor confinement, all devices, writable cgroups.
+  docker run -d --name "$ENGINE_NAME" --restart unless-stopped \
+    --cap-add=ALL --cap-drop=SYS_RESOURCE --security-opt seccomp=unconfined \
+    --security-opt apparmor=unconfined --security-opt systempaths=unconfined \
+    --device-cgroup-rule 'a *:* rwm' -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
+    -v dagger-engine-state:/var/lib/dagger -v dagger-registry:/var/lib/registry \
+    -v "$CA_DIR":/usr/local/share/ca-certificates:ro \
+    "$ENGINE_IMAGE" >/dev/null || die "docker run of $ENGINE_IMAGE failed"
+}
+
+write_env() {
+  cat > "$CACHE/env" <<ENV
+export _EXPERIMENTAL_DAGGER_CLI_BIN=$BIN/dagger-session
+export _EXPERIMENTAL_DAGGER_RUNNER_HOST=docker-container://$ENGINE_NAME
+export DAGGER_NO_NAG=1
+export DAGGER_NO_UPDATE_CHECK=1
+ENV
+}
+
+# engine_ready: a session connects (the session command prints its port once connected).
+engine_ready() {
+  # shellcheck disable=SC1091
+  . "$CACHE/env"
+  timeout 20 "$_EXPERIMENTAL_DAGGER_CLI_BIN" session </dev/null 2>/dev/null | head -c1 | grep -q '{'
+}
+
+mkdir -p "$CACHE" "$SYSCACHE"
+[ "$(id -u)" = 0 ] || die "must run as root (it installs packages and starts dockerd)"
+install_packages
+start_docker
+build_binaries
+debian_image
+engine_image
+start_engine
+write_env
+wait_for 120 "the engine to accept a session (docker logs $ENGINE_NAME)" engine_ready
+log "engine $DAGGER_VERSION is up as $ENGINE_NAME; environment in $CACHE/env"
+cat "$CACHE/env"
