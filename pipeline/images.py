@@ -1,0 +1,67 @@
+"""An image of the matrix: Spark base, then the Jupyter layer, then the variant's layers.
+
+Each stage is its own cacheable prefix: every variant of a Spark version shares the base and the
+Jupyter layer, so changing a variant rebuilds only that variant's layers.
+"""
+
+from __future__ import annotations
+
+import dagger
+from dagger import dag
+
+from . import jupyter_layer, matrix, recipe, spark_base, variants
+
+SOURCE = "https://github.com/jupyter-spark-images/jupyter-spark-images"
+LABEL_PREFIX = "io.jupyter-spark"
+
+
+def labels(image: matrix.Image) -> dict[str, str]:
+    """OCI labels plus the versions inside, which the image-facts check compares with the image."""
+    out = {
+        "org.opencontainers.image.title": image.name,
+        "org.opencontainers.image.description": f"JupyterLab with Apache Spark {image.spark.version} ({image.variant})",
+        "org.opencontainers.image.version": image.spark.version,
+        "org.opencontainers.image.source": SOURCE,
+        "org.opencontainers.image.licenses": "Apache-2.0",
+        "org.opencontainers.image.base.name": spark_base.BASE_IMAGE,
+        f"{LABEL_PREFIX}.variant": image.variant,
+        f"{LABEL_PREFIX}.spark.version": image.spark.version,
+        f"{LABEL_PREFIX}.scala.version": image.line.scala,
+        f"{LABEL_PREFIX}.java.version": matrix.JAVA_MAJOR,
+        f"{LABEL_PREFIX}.python.version": matrix.PYTHON_VERSION,
+        f"{LABEL_PREFIX}.jupyterlab.version": matrix.JUPYTERLAB_VERSION,
+    }
+    if image.line.connect_jar:
+        out[f"{LABEL_PREFIX}.spark-connect.version"] = image.line.connect_jar.version
+    if image.iceberg:
+        out[f"{LABEL_PREFIX}.iceberg.version"] = image.line.iceberg.version
+    if image.gpu:
+        out[f"{LABEL_PREFIX}.rapids.version"] = image.line.rapids.jar.version
+    if image.rapids_shim_override:
+        out[f"{LABEL_PREFIX}.rapids.shim-override"] = f"{image.rapids_shim_override} (untested upstream)"
+    return out
+
+
+def stages(image: matrix.Image) -> list[recipe.Layer]:
+    """Everything after the Spark base, in order; the last layer carries the image's labels."""
+    layers = [jupyter_layer.layer(image.spark), *variants.layers(image)]
+    last = layers[-1]
+    layers[-1] = recipe.Layer(last.steps, last.args, {**last.labels, **labels(image)})
+    return layers
+
+
+def build(
+    image: matrix.Image,
+    opts: recipe.BuildOptions,
+    base: dagger.Container | None = None,
+) -> dagger.Container:
+    """The image as a Dagger container; base replaces the Spark base built here."""
+    ctr = base if base is not None else spark_base.build(image.spark, opts)
+    for layer in stages(image):
+        ctr = recipe.apply(ctr, layer, opts)
+    return ctr
+
+
+def from_address(address: str) -> dagger.Container:
+    """A user's own Spark image, by address."""
+    return dag.container().from_(address)

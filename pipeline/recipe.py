@@ -1,0 +1,185 @@
+"""A layer's build steps as data, and the two things done with them.
+
+`apply` builds the steps with the Dagger API; `render` writes them as Dockerfile lines. The
+pipeline builds with `apply`, dockerfiles/ is rendered by `render` from the same steps, and a
+test re-renders and fails on drift: one source of truth.
+
+Build options (mirrors) are shell variables in scripts: Dockerfile ARGs there, exec-scoped
+environment variables here, so they never stay in an image.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagger
+from dagger import dag
+
+ROOT = Path(__file__).resolve().parent.parent  # Copy sources are relative to it (the Docker build context)
+PIP_CACHE = "/root/.cache/pip"
+
+
+@dataclass(frozen=True)
+class Run:
+    script: str
+    cache: str | None = None  # a cache mount (pip downloads), never part of the image
+
+
+@dataclass(frozen=True)
+class Env:
+    name: str
+    value: str  # may reference ${OTHER} (expanded like Dockerfile ENV)
+
+
+@dataclass(frozen=True)
+class Copy:
+    src: str  # relative to the repository root
+    dest: str
+    mode: int = 0o644
+
+
+@dataclass(frozen=True)
+class Config:
+    """Image config: user, workdir, ports, entrypoint, command, healthcheck."""
+
+    user: str | None = None
+    workdir: str | None = None
+    expose: tuple[int, ...] = ()
+    entrypoint: tuple[str, ...] | None = None
+    cmd: tuple[str, ...] | None = None
+    healthcheck: tuple[str, ...] | None = None
+
+
+Step = Run | Env | Copy | Config
+
+
+@dataclass(frozen=True)
+class Layer:
+    """Steps that build on a base; args are the build options its scripts read."""
+
+    steps: tuple[Step, ...]
+    args: tuple[str, ...] = ()
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """Where builds download from, for mirrors in air-gapped and corporate networks."""
+
+    debian_mirror: str = ""
+    pypi_files: str = "https://files.pythonhosted.org/packages"
+    pip_index_url: str = ""
+    maven_repo: str = "https://repo1.maven.org/maven2"
+    ca_bundle: dagger.File | None = None  # extra CAs to trust while building, never kept
+
+    def values(self) -> dict[str, str]:
+        return {
+            "DEBIAN_MIRROR": self.debian_mirror,
+            "PYPI_FILES": self.pypi_files,
+            "PIP_INDEX_URL": self.pip_index_url,
+            "MAVEN_REPO": self.maven_repo,
+        }
+
+
+BUILD_CA = "/run/build-ca/ca.pem"
+CA_ENV = ("CURL_CA_BUNDLE", "PIP_CERT", "SSL_CERT_FILE")
+
+
+def apply(ctr: dagger.Container, layer: Layer, opts: BuildOptions) -> dagger.Container:
+    """Build layer on ctr with the Dagger API."""
+    values = opts.values()
+    scoped = {name: values[name] for name in layer.args if values[name]}
+    if opts.ca_bundle is not None:
+        ctr = ctr.with_mounted_file(BUILD_CA, opts.ca_bundle)
+        scoped |= dict.fromkeys(CA_ENV, BUILD_CA)
+    for step in layer.steps:
+        ctr = _apply_step(ctr, step, scoped)
+    if opts.ca_bundle is not None:
+        ctr = ctr.without_mount(BUILD_CA)
+    for name, value in layer.labels.items():
+        ctr = ctr.with_label(name, value)
+    return ctr
+
+
+def _apply_step(ctr: dagger.Container, step: Step, scoped: dict[str, str]) -> dagger.Container:
+    match step:
+        case Run(script, cache):
+            for name, value in scoped.items():
+                ctr = ctr.with_env_variable(name, value)
+            if cache:
+                ctr = ctr.with_mounted_cache(cache, dag.cache_volume("jupyter-spark-pip"))
+            ctr = ctr.with_exec(["bash", "-euo", "pipefail", "-c", script])
+            if cache:
+                ctr = ctr.without_mount(cache)
+            for name in scoped:
+                ctr = ctr.without_env_variable(name)
+            return ctr
+        case Env(name, value):
+            return ctr.with_env_variable(name, value, expand=True)
+        case Copy(src, dest, mode):
+            return ctr.with_new_file(dest, (ROOT / src).read_text(), permissions=mode)
+        case Config():
+            return _apply_config(ctr, step)
+    raise TypeError(f"unknown step {step!r}")
+
+
+def _apply_config(ctr: dagger.Container, cfg: Config) -> dagger.Container:
+    if cfg.user is not None:
+        ctr = ctr.with_user(cfg.user)
+    if cfg.workdir is not None:
+        ctr = ctr.with_workdir(cfg.workdir)
+    for port in cfg.expose:
+        ctr = ctr.with_exposed_port(port)
+    if cfg.entrypoint is not None:
+        ctr = ctr.with_entrypoint(list(cfg.entrypoint))
+    if cfg.cmd is not None:
+        ctr = ctr.with_default_args(list(cfg.cmd))
+    if cfg.healthcheck is not None:
+        ctr = ctr.with_docker_healthcheck(list(cfg.healthcheck), interval="30s", timeout="5s", start_period="20s", retries=3)
+    return ctr
+
+
+def render(layer: Layer, defaults: BuildOptions | None = None) -> list[str]:
+    """The layer as Dockerfile lines (after its FROM)."""
+    values = (defaults or BuildOptions()).values()
+    lines = [f"ARG {name}={values[name]}" for name in layer.args]
+    for step in layer.steps:
+        lines += _render_step(step)
+    lines += [f"LABEL {name}={json.dumps(value)}" for name, value in layer.labels.items()]
+    return lines
+
+
+def _render_step(step: Step) -> list[str]:
+    match step:
+        case Run(script, cache):
+            mount = f"--mount=type=cache,target={cache} " if cache else ""
+            return [f"RUN {mount}<<'EOF'\nset -euo pipefail\n{script.strip()}\nEOF"]
+        case Env(name, value):
+            return [f"ENV {name}={value}"]
+        case Copy(src, dest, mode):
+            return [f"COPY --chmod={mode:o} {src} {dest}"]
+        case Config():
+            return _render_config(step)
+    raise TypeError(f"unknown step {step!r}")
+
+
+def _render_config(cfg: Config) -> list[str]:
+    lines = []
+    if cfg.user is not None:
+        lines.append(f"USER {cfg.user}")
+    if cfg.workdir is not None:
+        lines.append(f"WORKDIR {cfg.workdir}")
+    if cfg.expose:
+        lines.append("EXPOSE " + " ".join(map(str, cfg.expose)))
+    if cfg.entrypoint is not None:
+        lines.append(f"ENTRYPOINT {json.dumps(list(cfg.entrypoint))}")
+    if cfg.cmd is not None:
+        lines.append(f"CMD {json.dumps(list(cfg.cmd))}")
+    if cfg.healthcheck is not None:
+        lines.append(
+            "HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 "
+            f"CMD {json.dumps(list(cfg.healthcheck))}"
+        )
+    return lines
