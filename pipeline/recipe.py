@@ -84,6 +84,8 @@ class BuildOptions:
 
 
 BUILD_CA = "/run/build-ca/ca.pem"
+# Dagger gates a service on its image's healthcheck: probe every 2 s while starting
+HEALTHCHECK = {"interval": "30s", "timeout": "5s", "start_period": "60s", "start_interval": "2s", "retries": 3}
 CA_ENV = ("CURL_CA_BUNDLE", "PIP_CERT", "SSL_CERT_FILE")
 
 
@@ -137,7 +139,7 @@ def _apply_config(ctr: dagger.Container, cfg: Config) -> dagger.Container:
     if cfg.cmd is not None:
         ctr = ctr.with_default_args(list(cfg.cmd))
     if cfg.healthcheck is not None:
-        ctr = ctr.with_docker_healthcheck(list(cfg.healthcheck), interval="30s", timeout="5s", start_period="20s", retries=3)
+        ctr = ctr.with_docker_healthcheck(list(cfg.healthcheck), **HEALTHCHECK)
     return ctr
 
 
@@ -179,7 +181,7 @@ def _render_config(cfg: Config) -> list[str]:
         lines.append(f"CMD {json.dumps(list(cfg.cmd))}")
     if cfg.healthcheck is not None:
         lines.append(
-            "HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 "
+            "HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --start-interval=2s --retries=3 "
             f"CMD {json.dumps(list(cfg.healthcheck))}"
         )
     return lines

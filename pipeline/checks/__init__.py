@@ -1,0 +1,43 @@
+"""Checks that prove an image works, run in the engine against services of the image itself."""
+
+from __future__ import annotations
+
+import dagger
+
+from .. import matrix
+from . import facts, iceberg, jupyter, rapids, spark_connect
+from .result import CheckResult, ImageResult, run_check
+from .services import Services
+
+# (name, timeout in seconds); every wait inside a probe is bounded by less than this
+TIMEOUTS = {"jupyterlab": 240, "spark-connect": 240, "iceberg": 240, "rapids": 300, "gpu": 360, "facts": 240}
+
+
+async def check_image(image: matrix.Image, ctr: dagger.Container, *, gpu: bool = False) -> ImageResult:
+    """Run every check on one built image. A failing check never stops the others."""
+    services = Services.for_image(ctr)
+    result = ImageResult(image.name)
+    try:  # one Connect server for the Connect and Iceberg checks; if it cannot start, they fail
+        connect: dagger.Service | None = await services.connect.start()
+    except dagger.DaggerError:
+        connect = None
+    try:
+        size = await facts.image_size(ctr)
+        result.size_bytes = size
+        plan = [
+            ("jupyterlab", lambda: jupyter.check(image, services)),
+            ("spark-connect", lambda: spark_connect.check(image, services)),
+            ("iceberg", lambda: iceberg.check(image, services)),
+            ("rapids", lambda: rapids.check(image, services)),
+            ("gpu", lambda: rapids.check_gpu(image, services, gpu)),
+            ("facts", lambda: facts.check(image, services, size)),
+        ]
+        for name, run in plan:
+            result.checks.append(await run_check(name, run, TIMEOUTS[name]))
+    finally:
+        if connect is not None:
+            await connect.stop()
+    return result
+
+
+__all__ = ["CheckResult", "ImageResult", "check_image"]

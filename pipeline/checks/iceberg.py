@@ -1,0 +1,13 @@
+"""Iceberg check: a table's life in the default catalog, through Spark Connect."""
+
+from __future__ import annotations
+
+from .. import matrix
+from .result import Skip
+from .services import CONNECT_URL, Services
+
+
+async def check(image: matrix.Image, services: Services) -> str:
+    if not image.iceberg:
+        raise Skip("not an Iceberg image")
+    return await services.probe("iceberg_probe.py", CONNECT_URL, connect=True)

@@ -1,0 +1,18 @@
+"""JupyterLab check: the image's default command serves 8888 with token auth, the promised
+kernelspecs, and a PySpark (local) kernel that computes a known result."""
+
+from __future__ import annotations
+
+from .. import matrix
+from .services import JUPYTER_URL, Services
+
+BASE_KERNELS = ("python3", "pyspark-local", "pyspark-connect")
+
+
+def expected_kernels(image: matrix.Image) -> list[str]:
+    return [*BASE_KERNELS, *(["pyspark-rapids"] if image.gpu else [])]
+
+
+async def check(image: matrix.Image, services: Services) -> str:
+    kernels = ",".join(expected_kernels(image))
+    return await services.probe("jupyter_probe.py", JUPYTER_URL, kernels, jupyter=True)

@@ -1,0 +1,21 @@
+"""On a GPU: the RAPIDS kernel's settings run a query whose physical plan has Gpu* operators."""
+
+import subprocess
+import sys
+
+session = (
+    "from pyspark.sql import SparkSession\n"
+    "spark = SparkSession.builder.getOrCreate()\n"
+    "df = spark.range(1_000_000).selectExpr('id % 10 AS k', 'id AS v').groupBy('k').sum('v')\n"
+    "plan = df._jdf.queryExecution().executedPlan().toString()\n"
+    "print('rows', df.count()); print(plan)\n"
+)
+confs = subprocess.run(["bash", "-c", "sed -n 's/^\\([a-z][^ ]*\\) \\(.*\\)$/--conf \\1=\\2/p' $SPARK_HOME/conf/rapids.conf"],
+                       capture_output=True, text=True, check=True).stdout.split()
+env = {"PYSPARK_SUBMIT_ARGS": " ".join(["--master", "local[1]", *confs, "pyspark-shell"])}
+import os  # noqa: E402
+run = subprocess.run([sys.executable, "-c", session], capture_output=True, text=True, env=os.environ | env, timeout=300)
+assert run.returncode == 0 and "rows 10" in run.stdout, run.stderr[-3000:]
+gpu_ops = sorted({w for w in run.stdout.split() if w.startswith("Gpu")})
+assert gpu_ops, f"no Gpu* operator in the plan:\n{run.stdout}"
+print("gpu plan:", ", ".join(gpu_ops[:8]))

@@ -1,0 +1,65 @@
+"""Jupyter REST + kernel websocket client used by the probes (httpx, websocket-client)."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import httpx
+import websocket
+
+
+class Jupyter:
+    def __init__(self, base: str, token: str) -> None:
+        self.base = base.rstrip("/")
+        self.token = token
+        self.http = httpx.Client(base_url=self.base, headers={"Authorization": f"token {token}"}, timeout=30)
+
+    def wait_ready(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                if self.http.get("/api/status").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(f"JupyterLab at {self.base} did not answer /api/status within {seconds:.0f}s")
+            time.sleep(1)
+
+    def execute(self, kernel: str, code: str, seconds: float = 120) -> str:
+        """Run code in a new kernel of the given spec over its websocket; returns its stdout."""
+        kid = self.http.post("/api/kernels", json={"name": kernel}).raise_for_status().json()["id"]
+        try:
+            return self._execute(kid, code, seconds)
+        finally:
+            self.http.delete(f"/api/kernels/{kid}")
+
+    def _execute(self, kid: str, code: str, seconds: float) -> str:
+        url = self.base.replace("http", "ws", 1) + f"/api/kernels/{kid}/channels?token={self.token}"
+        ws = websocket.create_connection(url, timeout=seconds)
+        msg_id, session = uuid.uuid4().hex, uuid.uuid4().hex
+        ws.send(json.dumps({
+            "header": {"msg_id": msg_id, "session": session, "username": "probe", "msg_type": "execute_request", "version": "5.3"},
+            "parent_header": {}, "metadata": {}, "channel": "shell",
+            "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {}, "allow_stdin": False},
+        }))
+        out, deadline = [], time.monotonic() + seconds
+        try:
+            while time.monotonic() < deadline:
+                msg = json.loads(ws.recv())
+                if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                    continue
+                kind, content = msg["msg_type"], msg["content"]
+                if kind == "stream" and content.get("name") == "stdout":
+                    out.append(content["text"])
+                elif kind == "error":
+                    raise SystemExit(f"kernel {kid} raised {content['ename']}: {content['evalue']}")
+                elif kind == "status" and content["execution_state"] == "idle":
+                    return "".join(out)
+        except websocket.WebSocketTimeoutException:
+            pass
+        finally:
+            ws.close()
+        raise SystemExit(f"kernel {kid} did not finish within {seconds:.0f}s (stdout so far: {''.join(out)!r})")

@@ -1,0 +1,64 @@
+"""Check results and the one way a check is run: bounded, its failure captured, never raised."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+import anyio
+import dagger
+
+Status = Literal["passed", "failed", "skipped"]
+
+
+@dataclass
+class CheckResult:
+    name: str
+    status: Status
+    seconds: float
+    detail: str
+
+
+@dataclass
+class ImageResult:
+    image: str
+    checks: list[CheckResult] = field(default_factory=list)
+    size_bytes: int | None = None
+    build_seconds: float | None = None
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.checks) and all(c.status != "failed" for c in self.checks)
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "verdict": "passed" if self.passed else "failed"}
+
+
+class Skip(Exception):  # noqa: N818 - raised by a check that does not apply here, with the reason
+    pass
+
+
+async def run_check(name: str, check: Callable[[], Awaitable[str]], timeout: float) -> CheckResult:
+    """Run one check under a deadline; a failure becomes a failed result with a readable reason."""
+    start = time.monotonic()
+    try:
+        with anyio.fail_after(timeout):
+            detail = await check()
+        status: Status = "passed"
+    except Skip as skip:
+        status, detail = "skipped", str(skip)
+    except TimeoutError:
+        status, detail = "failed", f"timed out after {timeout:.0f}s"
+    except dagger.ExecError as err:
+        status, detail = "failed", _exec_failure(err)
+    except (dagger.DaggerError, AssertionError, ValueError) as err:
+        status, detail = "failed", f"{type(err).__name__}: {err}"
+    return CheckResult(name, status, round(time.monotonic() - start, 1), detail.strip())
+
+
+def _exec_failure(err: dagger.ExecError) -> str:
+    """The probe's own words (its last lines), not the engine's wrapping."""
+    tail = (err.stderr or err.stdout or str(err)).strip().splitlines()[-15:]
+    return "\n".join(tail)

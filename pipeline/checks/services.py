@@ -1,0 +1,78 @@
+"""The services a check binds: the image as JupyterLab and as a Spark Connect server.
+
+Both run the image unchanged: JupyterLab with its own default command, the Connect server with
+the one documented command. A runner container (the image itself, so pyspark matches the server)
+executes the probe scripts against them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagger
+from dagger import dag
+
+from ..recipe import HEALTHCHECK
+
+PROBES = Path(__file__).parent / "probes"
+JUPYTER, CONNECT = "jupyter", "spark-connect"
+JUPYTER_URL, CONNECT_URL, CONNECT_UI = f"http://{JUPYTER}:8888", f"sc://{CONNECT}:15002", f"http://{CONNECT}:4040"
+
+
+def probes() -> dagger.Directory:
+    directory = dag.directory()
+    for path in sorted(PROBES.glob("*.py")):
+        directory = directory.with_new_file(path.name, path.read_text())
+    return directory
+
+
+@dataclass
+class Services:
+    """One image's services, started once and shared by its checks."""
+
+    image: dagger.Container
+    token: dagger.Secret
+    run_id: str
+
+    @classmethod
+    def for_image(cls, image: dagger.Container) -> Services:
+        run_id = uuid.uuid4().hex
+        return cls(image, dag.set_secret(f"jupyter-token-{run_id}", uuid.uuid4().hex), run_id)
+
+    @property
+    def connect(self) -> dagger.Service:
+        return (
+            self.image.with_env_variable("CHECK_RUN", self.run_id)  # a fresh server each run
+            .with_exposed_port(15002)
+            .with_exposed_port(4040)
+            # the image's healthcheck is JupyterLab's; this service is ready when gRPC listens
+            .with_docker_healthcheck(["bash", "-c", "exec 3<>/dev/tcp/localhost/15002"], **HEALTHCHECK)
+            .as_service(args=["start-connect-server.sh"], use_entrypoint=True)
+        )
+
+    @property
+    def jupyter(self) -> dagger.Service:
+        return (
+            self.image.with_env_variable("CHECK_RUN", self.run_id)
+            .with_secret_variable("JUPYTER_TOKEN", self.token)
+            .with_service_binding(CONNECT, self.connect)
+            .with_env_variable("SPARK_REMOTE", CONNECT_URL)
+            .with_exposed_port(8888)
+            .as_service(use_entrypoint=True)
+        )
+
+    def runner(self, *, jupyter: bool = False, connect: bool = False) -> dagger.Container:
+        """The image as a probe runner, bound to the services asked for; never cached."""
+        ctr = self.image.with_env_variable("CHECK_RUN", self.run_id).with_mounted_directory("/probes", probes())
+        if connect:
+            ctr = ctr.with_service_binding(CONNECT, self.connect)
+        if jupyter:
+            ctr = ctr.with_service_binding(JUPYTER, self.jupyter).with_secret_variable("JUPYTER_TOKEN", self.token)
+        return ctr.with_workdir("/probes")
+
+    async def probe(self, script: str, *args: str, jupyter: bool = False, connect: bool = False) -> str:
+        """Run a probe script; its stdout is the check's detail, a non-zero exit its failure."""
+        ctr = self.runner(jupyter=jupyter, connect=connect)
+        return await ctr.with_exec(["python", script, *args]).stdout()
