@@ -137,7 +137,7 @@ class Image:
 
 
 def shim_override(spark_version: str, shims: tuple[str, ...]) -> str | None:
-    """None when a shim matches spark_version, else the newest shim of the same line.
+    """None when a shim matches spark_version, else the nearest shim of the same line (4.1.0 -> 4.1.1).
 
     The override is untested upstream: images that use it say so in a label and the build warns.
     """
@@ -147,7 +147,8 @@ def shim_override(spark_version: str, shims: tuple[str, ...]) -> str | None:
     same_line = [s for s in shims if s.startswith(line + ".")]
     if not same_line:
         raise MatrixError(f"RAPIDS jar has no shim for Spark {line}.x (it has {', '.join(shims)})")
-    return max(same_line, key=lambda s: tuple(int(p) for p in s.split(".")))
+    patch = int(spark_version.rsplit(".", 1)[1])
+    return min(same_line, key=lambda s: (abs(int(s.rsplit(".", 1)[1]) - patch), s))
 
 
 def shim_provider_class(shim_version: str) -> str:

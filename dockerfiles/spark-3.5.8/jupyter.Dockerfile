@@ -1,0 +1,145 @@
+# syntax=docker/dockerfile:1.7
+# DO NOT EDIT: rendered by `make dockerfiles` from pipeline/ (the recipe the pipeline builds).
+# docker build -f dockerfiles/spark-3.5.8/jupyter.Dockerfile --target <variant> \
+#   --build-arg SPARK_IMAGE=spark-k8s-spark-3.5.8 -t jupyter-3.5.8[-<variant>] .
+
+ARG SPARK_IMAGE=spark-k8s-spark-3.5.8
+
+FROM ${SPARK_IMAGE} AS jupyter
+ARG DEBIAN_MIRROR=
+ARG PIP_INDEX_URL=
+USER root
+RUN <<'EOF'
+set -euo pipefail
+if [ -n "${DEBIAN_MIRROR:-}" ]; then
+  sed -i "s#http://deb.debian.org/debian#${DEBIAN_MIRROR}#" /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null || :
+fi
+apt-get update
+DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 python3-venv
+rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log
+EOF
+RUN <<'EOF'
+set -euo pipefail
+useradd --create-home --uid 1000 --gid 100 --shell /bin/bash jovyan
+mkdir -p /home/jovyan/work && chown -R jovyan:users /home/jovyan
+# kernels and the Connect server run as jovyan; they write spark-defaults.conf at start
+chown -R jovyan:users /opt/spark/conf /opt/spark/work-dir
+EOF
+COPY --chmod=644 requirements/jupyter-3.5.txt /opt/venv/requirements.txt
+RUN --mount=type=cache,target=/root/.cache/pip <<'EOF'
+set -euo pipefail
+python3 -m venv /opt/venv
+/opt/venv/bin/pip install --no-deps --require-hashes --only-binary :all: -r /opt/venv/requirements.txt
+site=$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
+printf '%s\n' /opt/spark/python /opt/spark/python/lib/py4j-*-src.zip > "$site/pyspark.pth"
+find /opt/venv -name '__pycache__' -prune -exec rm -rf {} +
+EOF
+COPY --chmod=644 pipeline/files/kernels/pyspark-local/kernel.json /opt/venv/share/jupyter/kernels/pyspark-local/kernel.json
+COPY --chmod=644 pipeline/files/kernels/pyspark-connect/kernel.json /opt/venv/share/jupyter/kernels/pyspark-connect/kernel.json
+COPY --chmod=755 pipeline/files/pyspark-kernel /usr/local/bin/pyspark-kernel
+COPY --chmod=755 pipeline/files/spark-conf-from-env /usr/local/bin/spark-conf-from-env
+COPY --chmod=755 pipeline/files/start-notebook.sh /usr/local/bin/start-notebook.sh
+COPY --chmod=644 pipeline/files/jupyter_server_config.py /etc/jupyter/jupyter_server_config.py
+ENV PATH=/opt/venv/bin:${PATH}
+ENV PYSPARK_PYTHON=/opt/venv/bin/python
+ENV SHELL=/bin/bash
+ENV HOME=/home/jovyan
+USER 1000:100
+WORKDIR /home/jovyan/work
+EXPOSE 8888 4040 15002
+ENTRYPOINT ["tini", "-g", "--"]
+CMD ["start-notebook.sh"]
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --start-interval=2s --retries=3 CMD ["curl", "-fsS", "-o", "/dev/null", "http://localhost:8888/api"]
+
+FROM jupyter AS baseline
+LABEL org.opencontainers.image.title="jupyter-3.5.8"
+LABEL org.opencontainers.image.description="JupyterLab with Apache Spark 3.5.8 (baseline)"
+LABEL org.opencontainers.image.version="3.5.8"
+LABEL org.opencontainers.image.source="https://github.com/jupyter-spark-images/jupyter-spark-images"
+LABEL org.opencontainers.image.licenses="Apache-2.0"
+LABEL org.opencontainers.image.base.name="debian:bookworm-slim"
+LABEL io.jupyter-spark.variant="baseline"
+LABEL io.jupyter-spark.spark.version="3.5.8"
+LABEL io.jupyter-spark.scala.version="2.12"
+LABEL io.jupyter-spark.java.version="17"
+LABEL io.jupyter-spark.python.version="3.11"
+LABEL io.jupyter-spark.jupyterlab.version="4.4.10"
+LABEL io.jupyter-spark.spark-connect.version="3.5.7"
+
+FROM jupyter AS gpu
+ARG MAVEN_REPO=https://repo1.maven.org/maven2
+USER root
+RUN <<'EOF'
+set -euo pipefail
+mkdir -p /opt/rapids
+curl -fsSL "$MAVEN_REPO/com/nvidia/rapids-4-spark_2.12/25.04.0/rapids-4-spark_2.12-25.04.0.jar" -o /opt/rapids/rapids-4-spark.jar
+echo "8441bfcb8211ca12b2ed0f0bb853b1c3986ea6e2  /opt/rapids/rapids-4-spark.jar" | sha1sum -c -
+
+# settings the "PySpark (RAPIDS)" kernel adds to spark-defaults.conf's
+cat > /opt/spark/conf/rapids.conf <<'CONF'
+spark.plugins com.nvidia.spark.SQLPlugin
+spark.driver.extraClassPath /opt/rapids/rapids-4-spark.jar
+spark.executor.extraClassPath /opt/rapids/rapids-4-spark.jar
+spark.rapids.sql.concurrentGpuTasks 1
+spark.executor.resource.gpu.amount 1
+spark.task.resource.gpu.amount 1
+spark.executor.resource.gpu.discoveryScript /opt/rapids/getGpusResources.sh
+spark.driver.resource.gpu.amount 1
+spark.driver.resource.gpu.discoveryScript /opt/rapids/getGpusResources.sh
+spark.rapids.shims-provider-override com.nvidia.spark.rapids.shims.spark355.SparkShimServiceProvider
+CONF
+chown jovyan:users /opt/spark/conf/rapids.conf
+EOF
+COPY --chmod=755 pipeline/files/getGpusResources.sh /opt/rapids/getGpusResources.sh
+COPY --chmod=644 pipeline/files/kernels/pyspark-rapids/kernel.json /opt/venv/share/jupyter/kernels/pyspark-rapids/kernel.json
+USER 1000:100
+LABEL org.opencontainers.image.title="jupyter-3.5.8-gpu"
+LABEL org.opencontainers.image.description="JupyterLab with Apache Spark 3.5.8 (gpu)"
+LABEL org.opencontainers.image.version="3.5.8"
+LABEL org.opencontainers.image.source="https://github.com/jupyter-spark-images/jupyter-spark-images"
+LABEL org.opencontainers.image.licenses="Apache-2.0"
+LABEL org.opencontainers.image.base.name="debian:bookworm-slim"
+LABEL io.jupyter-spark.variant="gpu"
+LABEL io.jupyter-spark.spark.version="3.5.8"
+LABEL io.jupyter-spark.scala.version="2.12"
+LABEL io.jupyter-spark.java.version="17"
+LABEL io.jupyter-spark.python.version="3.11"
+LABEL io.jupyter-spark.jupyterlab.version="4.4.10"
+LABEL io.jupyter-spark.spark-connect.version="3.5.7"
+LABEL io.jupyter-spark.rapids.version="25.04.0"
+LABEL io.jupyter-spark.rapids.shim-override="3.5.5 (untested upstream)"
+
+FROM jupyter AS iceberg
+ARG MAVEN_REPO=https://repo1.maven.org/maven2
+USER root
+RUN <<'EOF'
+set -euo pipefail
+curl -fsSL "$MAVEN_REPO/org/apache/iceberg/iceberg-spark-runtime-3.5_2.12/1.12.0/iceberg-spark-runtime-3.5_2.12-1.12.0.jar" -o /opt/spark/jars/iceberg-spark-runtime-3.5_2.12-1.12.0.jar
+echo "9320e156d8ea8460e26e0604c0fed204c2579aa0  /opt/spark/jars/iceberg-spark-runtime-3.5_2.12-1.12.0.jar" | sha1sum -c -
+
+mkdir -p /home/jovyan/warehouse && chown jovyan:users /home/jovyan/warehouse
+cat >> /opt/spark/conf/spark-defaults.conf <<'CONF'
+# Iceberg: catalog `local`, the default, in a file warehouse; ICEBERG_REST_URI switches it to REST
+spark.sql.extensions org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions
+spark.sql.catalog.local org.apache.iceberg.spark.SparkCatalog
+spark.sql.catalog.local.type hadoop
+spark.sql.catalog.local.warehouse /home/jovyan/warehouse
+spark.sql.defaultCatalog local
+CONF
+chown jovyan:users /opt/spark/conf/spark-defaults.conf
+EOF
+USER 1000:100
+LABEL org.opencontainers.image.title="jupyter-3.5.8-iceberg"
+LABEL org.opencontainers.image.description="JupyterLab with Apache Spark 3.5.8 (iceberg)"
+LABEL org.opencontainers.image.version="3.5.8"
+LABEL org.opencontainers.image.source="https://github.com/jupyter-spark-images/jupyter-spark-images"
+LABEL org.opencontainers.image.licenses="Apache-2.0"
+LABEL org.opencontainers.image.base.name="debian:bookworm-slim"
+LABEL io.jupyter-spark.variant="iceberg"
+LABEL io.jupyter-spark.spark.version="3.5.8"
+LABEL io.jupyter-spark.scala.version="2.12"
+LABEL io.jupyter-spark.java.version="17"
+LABEL io.jupyter-spark.python.version="3.11"
+LABEL io.jupyter-spark.jupyterlab.version="4.4.10"
+LABEL io.jupyter-spark.spark-connect.version="3.5.7"
+LABEL io.jupyter-spark.iceberg.version="1.12.0"

@@ -1,0 +1,50 @@
+"""The check report in three forms: JSON, a Markdown table (image x check), JUnit XML."""
+
+from __future__ import annotations
+
+import json
+from xml.etree import ElementTree as ET
+
+from .checks.result import ImageResult
+
+MARK = {"passed": "pass", "failed": "FAIL", "skipped": "skip"}
+
+
+def as_json(results: list[ImageResult]) -> str:
+    return json.dumps([r.as_dict() for r in results], indent=2) + "\n"
+
+
+def as_markdown(results: list[ImageResult]) -> str:
+    names = list(dict.fromkeys(c.name for r in results for c in r.checks))
+    lines = [
+        "| image | size | " + " | ".join(names) + " | verdict |",
+        "|---|---:|" + "---|" * len(names) + "---|",
+    ]
+    for r in results:
+        by_name = {c.name: c for c in r.checks}
+        cells = [f"{MARK[by_name[n].status]} {by_name[n].seconds:.0f}s" if n in by_name else "-" for n in names]
+        size = f"{r.size_bytes / 1e9:.2f} GB" if r.size_bytes else "?"
+        lines.append(f"| {r.image} | {size} | " + " | ".join(cells) + f" | {'passed' if r.passed else 'FAILED'} |")
+    failures = [(r.image, c) for r in results for c in r.checks if c.status == "failed"]
+    for image, c in failures:
+        lines += ["", f"### {image}: {c.name} failed", "", "```", c.detail, "```"]
+    return "\n".join(lines) + "\n"
+
+
+def as_junit(results: list[ImageResult]) -> str:
+    suites = ET.Element("testsuites", name="jupyter-spark-images")
+    for r in results:
+        suite = ET.SubElement(
+            suites, "testsuite", name=r.image, tests=str(len(r.checks)),
+            failures=str(sum(c.status == "failed" for c in r.checks)),
+            skipped=str(sum(c.status == "skipped" for c in r.checks)),
+            time=f"{sum(c.seconds for c in r.checks):.1f}",
+        )
+        for c in r.checks:
+            case = ET.SubElement(suite, "testcase", classname=r.image, name=c.name, time=f"{c.seconds:.1f}")
+            if c.status == "failed":
+                ET.SubElement(case, "failure", message=c.detail.splitlines()[-1] if c.detail else "failed").text = c.detail
+            elif c.status == "skipped":
+                ET.SubElement(case, "skipped", message=c.detail)
+    ET.indent(suites)
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
