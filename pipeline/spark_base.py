@@ -27,8 +27,20 @@ rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log
 """
 
 
+# The engine trusts the build host's CAs in every step (they appear in
+# /usr/local/share/ca-certificates during the step only), and ca-certificates-java copies
+# whatever is trusted into Java's keystore: take those back out so no build CA stays.
+DROP_BUILD_CAS_FROM_JAVA = """
+command -v keytool >/dev/null || exit 0
+for crt in /usr/local/share/ca-certificates/*.crt; do
+  [ -e "$crt" ] || continue
+  keytool -delete -cacerts -storepass changeit -alias "debian:$(basename "${crt%.crt}").pem" >/dev/null || :
+done
+"""
+
+
 def apt_install(*packages: str) -> Run:
-    return Run(APT_INSTALL.replace("{packages}", " ".join(packages)))
+    return Run(APT_INSTALL.replace("{packages}", " ".join(packages)) + DROP_BUILD_CAS_FROM_JAVA)
 
 
 def maven_jar(jar: matrix.MavenJar, dest: str) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 from . import matrix
 from .recipe import Config, Copy, Layer, Run
 from .spark_base import maven_jar
@@ -83,10 +81,4 @@ chown jovyan:users {SPARK_CONF}/rapids.conf
 
 def layers(image: matrix.Image) -> list[Layer]:
     """The variant's layers in build order (GPU before Iceberg, as gpu-iceberg = gpu + iceberg)."""
-    if image.rapids_shim_override:
-        warnings.warn(
-            f"{image.name}: RAPIDS {image.line.rapids.jar.version} has no shim for Spark {image.spark.version}; "
-            f"forcing the {image.rapids_shim_override} shim (untested upstream)",
-            stacklevel=2,
-        )
     return ([gpu(image)] if image.gpu else []) + ([iceberg(image)] if image.iceberg else [])

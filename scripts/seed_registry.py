@@ -1,6 +1,6 @@
 """Seed the engine's local registry with base images built on this machine.
 
-The engine resolves docker.io references through the registry inside its container
+The engine resolves Docker Hub references through the registry inside its container
 (engine/engine.json), so pipeline code keeps upstream names like debian:bookworm-slim.
 Images come from the host's Docker daemon (scripts/engine.sh builds them from Debian packages).
 """
@@ -19,7 +19,7 @@ IMAGES = ["debian:bookworm-slim"]
 
 
 async def present(ref: str) -> bool:
-    """True when the registry already serves ref (pulled through the docker.io mirror)."""
+    """True when the registry already serves ref (pulled through the Docker Hub mirror)."""
     try:
         await dag.container().from_(f"{REGISTRY}/library/{ref}").id()
     except dagger.QueryError:

@@ -17,6 +17,12 @@ fi
 apt-get update
 DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 python3-venv
 rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log
+
+command -v keytool >/dev/null || exit 0
+for crt in /usr/local/share/ca-certificates/*.crt; do
+  [ -e "$crt" ] || continue
+  keytool -delete -cacerts -storepass changeit -alias "debian:$(basename "${crt%.crt}").pem" >/dev/null || :
+done
 EOF
 RUN <<'EOF'
 set -euo pipefail

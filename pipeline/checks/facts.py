@@ -33,6 +33,7 @@ def expected_facts(image: matrix.Image, labels: dict[str, str]) -> dict[str, obj
         "iceberg": labels.get(f"{P}.iceberg.version"),
         "spark-connect": labels.get(f"{P}.spark-connect.version", labels[f"{P}.spark.version"]),
         "rapids": labels.get(f"{P}.rapids.version"),
+        "build-cas-left": 0,
     }
 
 
@@ -41,9 +42,14 @@ async def check(image: matrix.Image, services: Services, size: int) -> str:
         assert size < BASELINE_LIMIT, f"baseline image is {size / 1e9:.2f} GB, over the 3 GB limit"
     # the labels as the built image carries them, read back from its config
     labels = {name: await services.image.label(name) for name in images.labels(image)}
-    found = json.loads(await services.probe("facts_probe.py"))
+    inputs = (
+        dagger.dag.directory()
+        .with_file("cacerts", services.image.file("/etc/ssl/certs/java/cacerts"))
+        .with_file("ca-certificates.crt", services.image.file("/etc/ssl/certs/ca-certificates.crt"))
+    )
+    found = json.loads(await services.probe("facts_probe.py", inputs=inputs))
     expected = expected_facts(image, labels)
     wrong = {k: f"label says {v!r}, image has {found.get(k)!r}" for k, v in expected.items() if found.get(k) != v}
     assert not wrong, "labels do not match the image: " + "; ".join(f"{k}: {v}" for k, v in wrong.items())
-    return f"size {size / 1e9:.2f} GB; runs as jovyan (uid 1000); labels match: " + json.dumps(found)
+    return f"size {size / 1e9:.2f} GB; runs as jovyan (uid 1000); no build CA left; labels match: " + json.dumps(found)
 

@@ -63,16 +63,22 @@ class Services:
             .as_service(use_entrypoint=True)
         )
 
-    def runner(self, *, jupyter: bool = False, connect: bool = False) -> dagger.Container:
+    def runner(
+        self, *, jupyter: bool = False, connect: bool = False, inputs: dagger.Directory | None = None
+    ) -> dagger.Container:
         """The image as a probe runner, bound to the services asked for; never cached."""
         ctr = self.image.with_env_variable("CHECK_RUN", self.run_id).with_mounted_directory("/probes", probes())
+        if inputs is not None:
+            ctr = ctr.with_mounted_directory("/probe-inputs", inputs)
         if connect:
             ctr = ctr.with_service_binding(CONNECT, self.connect)
         if jupyter:
             ctr = ctr.with_service_binding(JUPYTER, self.jupyter).with_secret_variable("JUPYTER_TOKEN", self.token)
         return ctr.with_workdir("/probes")
 
-    async def probe(self, script: str, *args: str, jupyter: bool = False, connect: bool = False) -> str:
+    async def probe(
+        self, script: str, *args: str, jupyter: bool = False, connect: bool = False, inputs: dagger.Directory | None = None
+    ) -> str:
         """Run a probe script; its stdout is the check's detail, a non-zero exit its failure."""
-        ctr = self.runner(jupyter=jupyter, connect=connect)
+        ctr = self.runner(jupyter=jupyter, connect=connect, inputs=inputs)
         return await ctr.with_exec(["python", script, *args]).stdout()

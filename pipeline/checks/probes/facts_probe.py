@@ -27,6 +27,16 @@ def rapids_version() -> str | None:
     return re.search(r"^version=(\S+)", info, re.M).group(1)
 
 
+def build_cas_left() -> int:
+    """Java keystore entries beyond the image's CA bundle: CAs trusted only while building.
+
+    Both files are the image's own, mounted into /probe-inputs (a step's exec would see the
+    engine's injected build CAs again)."""
+    jks = run("keytool", "-list", "-keystore", "/probe-inputs/cacerts", "-storepass", "changeit")
+    entries = int(re.search(r"contains (\d+) entr", jks).group(1))
+    return entries - Path("/probe-inputs/ca-certificates.crt").read_text().count("BEGIN CERTIFICATE")
+
+
 facts = {
     "uid": os.getuid(),
     "user": run("id", "-un").strip(),
@@ -39,5 +49,6 @@ facts = {
     "iceberg": jar_version(r"iceberg-spark-runtime-[\d.]+_[\d.]+-([\d.]+)\.jar"),
     "spark-connect": jar_version(r"spark-connect_[\d.]+-([\d.]+)\.jar"),
     "rapids": rapids_version(),
+    "build-cas-left": build_cas_left(),
 }
 print(json.dumps(facts))

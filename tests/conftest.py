@@ -1,0 +1,46 @@
+"""Shared fixtures: one real Dagger session (the engine from `make engine`) for the whole run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import dagger
+import pytest
+
+from pipeline import images, matrix, recipe
+
+
+def engine_configured() -> bool:
+    return bool(os.environ.get("_EXPERIMENTAL_DAGGER_CLI_BIN")) and shutil.which("docker") is not None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Engine tests need `make engine`'s environment: fail loudly rather than skip silently."""
+    if engine_configured():
+        return
+    for item in items:
+        if "engine" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason="no engine environment: run through `make test`"))
+
+
+@pytest.fixture(scope="session")
+async def client():
+    async with dagger.connection(dagger.Config(log_output=None)):
+        yield
+
+
+@pytest.fixture(scope="session")
+def opts() -> recipe.BuildOptions:
+    return recipe.BuildOptions()
+
+
+@pytest.fixture(scope="session")
+def build(client, opts):  # noqa: ARG001 - the session must be open
+    """Build an image of the matrix (Dagger dedupes shared layers across calls)."""
+
+    def _build(spark_version: str, variant: str) -> tuple[matrix.Image, dagger.Container]:
+        image = matrix.image(spark_version, variant)
+        return image, images.build(image, opts)
+
+    return _build

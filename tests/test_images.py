@@ -1,0 +1,90 @@
+"""Images of each variant, built and checked on the real engine; and the checks themselves
+failing for the right reason on broken images."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline import checks, pipeline
+
+pytestmark = pytest.mark.engine
+
+# One image of each variant, across both Spark lines and both RAPIDS cases (own shim, override).
+CASES = [("4.1.1", "baseline"), ("4.1.1", "gpu"), ("3.5.7", "iceberg"), ("4.1.0", "gpu-iceberg")]
+EXPECTED = {  # check -> status, per variant
+    "baseline": {"jupyterlab": "passed", "spark-connect": "passed", "iceberg": "skipped", "rapids": "skipped", "facts": "passed"},
+    "gpu": {"jupyterlab": "passed", "spark-connect": "passed", "iceberg": "skipped", "rapids": "passed", "facts": "passed"},
+    "iceberg": {"jupyterlab": "passed", "spark-connect": "passed", "iceberg": "passed", "rapids": "skipped", "facts": "passed"},
+    "gpu-iceberg": {"jupyterlab": "passed", "spark-connect": "passed", "iceberg": "passed", "rapids": "passed", "facts": "passed"},
+}
+
+
+@pytest.fixture(scope="module")
+async def results(build):
+    out = {}
+    for spark, variant in CASES:
+        image, ctr = build(spark, variant)
+        out[(spark, variant)] = (image, ctr, await checks.check_image(image, ctr))
+    return out
+
+
+@pytest.mark.parametrize(("spark", "variant"), CASES)
+async def test_image_passes_its_checks(results, spark, variant):
+    image, _, result = results[(spark, variant)]
+    statuses = {c.name: c.status for c in result.checks}
+    details = "\n".join(f"{c.name}: {c.status}: {c.detail}" for c in result.checks)
+    assert {k: statuses[k] for k in EXPECTED[variant]} == EXPECTED[variant], details
+    assert result.passed, details
+    gpu = next(c for c in result.checks if c.name == "gpu")
+    assert gpu.status == "skipped" and ("no GPU" in gpu.detail or "not a GPU image" in gpu.detail)
+
+
+async def test_images_contain_what_their_variant_promises(results):
+    _, ctr, _ = results[("4.1.0", "gpu-iceberg")]
+    kernels = await ctr.with_exec(["jupyter", "kernelspec", "list", "--json"]).stdout()
+    for name in ("pyspark-local", "pyspark-connect", "pyspark-rapids", "python3"):
+        assert f'"{name}"' in kernels
+    conf = await ctr.file("/opt/spark/conf/spark-defaults.conf").contents()
+    assert "spark.sql.catalog.local org.apache.iceberg.spark.SparkCatalog" in conf
+    assert "spark.sql.defaultCatalog local" in conf
+    rapids = await ctr.file("/opt/spark/conf/rapids.conf").contents()
+    assert "spark.rapids.shims-provider-override com.nvidia.spark.rapids.shims.spark411.SparkShimServiceProvider" in rapids
+    assert await ctr.label("io.jupyter-spark.rapids.shim-override") == "4.1.1 (untested upstream)"
+    assert await ctr.user() == "1000:100"
+
+
+async def test_a_broken_jupyterlab_fails_the_jupyterlab_check(build):
+    image, ctr = build("4.1.1", "baseline")
+    broken = ctr.with_new_file("/usr/local/bin/start-notebook.sh", "#!/bin/sh\necho broken on purpose >&2\nexit 3\n", permissions=0o755)
+    result = await checks.check_image(image, broken)
+    by_name = {c.name: c for c in result.checks}
+    assert by_name["jupyterlab"].status == "failed" and by_name["jupyterlab"].detail
+    assert by_name["facts"].status == "passed"  # one failing check does not stop the others
+    assert not result.passed
+
+
+async def test_an_iceberg_image_without_the_iceberg_jar_fails_the_iceberg_check(build):
+    image, ctr = build("3.5.7", "iceberg")
+    jar = f"/opt/spark/jars/{image.line.iceberg.filename}"
+    broken = ctr.with_user("root").with_exec(["rm", jar]).with_user("1000:100")
+    result = await checks.check_image(image, broken)
+    by_name = {c.name: c for c in result.checks}
+    assert by_name["iceberg"].status == "failed"
+    assert "ClassNotFound" in by_name["iceberg"].detail or "iceberg" in by_name["iceberg"].detail.lower()
+    assert by_name["facts"].status == "failed" and "iceberg" in by_name["facts"].detail
+
+
+async def test_publish_pushes_what_passed_and_refuses_what_failed(results, build):
+    image, ctr, result = results[("4.1.1", "baseline")]
+    passed = pipeline.Built(image, ctr, result)
+    _, broken_ctr = build("4.1.1", "gpu")
+    failed = pipeline.Built(image.__class__(image.spark, "gpu"), broken_ctr, checks.ImageResult("jupyter-4.1.1-gpu", [checks.CheckResult("jupyterlab", "failed", 1.0, "broken")]))
+    pushed = await pipeline.publish_passed([passed, failed], "localhost:5000/ci", None, None)
+    refs = [p for p in pushed if not p.startswith("REFUSED")]
+    assert len(refs) == 2 and all(r.startswith("localhost:5000/ci/jupyter-4.1.1:") and "@sha256:" in r for r in refs)
+    assert pushed[-1].startswith("REFUSED jupyter-4.1.1-gpu: refusing to publish jupyter-4.1.1-gpu: it failed its checks")
+    from dagger import dag
+
+    pulled = dag.container().from_(refs[0])
+    assert await pulled.label("io.jupyter-spark.spark.version") == "4.1.1"
+    assert (await pulled.with_exec(["python", "-c", "import pyspark; print(pyspark.__version__)"]).stdout()).strip() == "4.1.1"
