@@ -191,13 +191,16 @@ def images(spark_version: str | None = None, variant: str | None = None) -> list
     return selected
 
 
-_REGISTRY = re.compile(r"^(?P<host>[a-z0-9.-]+(:[0-9]{1,5})?)(?P<path>(/[a-z0-9]+([._-][a-z0-9]+)*)*)$")
+_REGISTRY = re.compile(
+    r"^(?P<host>localhost|[a-z0-9-]+(\.[a-z0-9-]+)+)(:[0-9]{1,5})?"  # a host needs a dot, or is localhost
+    r"(/[a-z0-9]+([._-][a-z0-9]+)*)*$"  # lower-case path components, as OCI references require
+)
 
 
 def registry_address(address: str) -> str:
     """Validate REGISTRY[/NAMESPACE] (e.g. localhost:5000/jupyter); returns it without a trailing slash."""
     value = address.rstrip("/")
-    if not _REGISTRY.match(value) or "." not in value.split("/")[0] and ":" not in value.split("/")[0] and value.split("/")[0] != "localhost":
+    if not _REGISTRY.match(value):
         raise MatrixError(
             f"malformed registry address {address!r}; expected HOST[:PORT][/NAMESPACE], "
             "e.g. localhost:5000/jupyter or registry.example.com/team"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline import checks, pipeline
+from pipeline import checks, matrix, pipeline
 
 pytestmark = pytest.mark.engine
 
@@ -20,12 +20,10 @@ EXPECTED = {  # check -> status, per variant
 
 
 @pytest.fixture(scope="module")
-async def results(build):
-    out = {}
-    for spark, variant in CASES:
-        image, ctr = build(spark, variant)
-        out[(spark, variant)] = (image, ctr, await checks.check_image(image, ctr))
-    return out
+async def results(client, opts):  # noqa: ARG001 - the session must be open
+    """Built and checked the way build-all does it (two at a time)."""
+    built = await pipeline.build_and_check_all([matrix.image(s, v) for s, v in CASES], opts)
+    return {(b.image.spark.version, b.image.variant): (b.image, b.container, b.result) for b in built}
 
 
 @pytest.mark.parametrize(("spark", "variant"), CASES)
@@ -53,12 +51,25 @@ async def test_images_contain_what_their_variant_promises(results):
     assert await ctr.user() == "1000:100"
 
 
+async def test_iceberg_rest_catalog_is_switched_on_by_environment(results):
+    _, ctr, _ = results[("3.5.7", "iceberg")]
+    conf = await (
+        ctr.with_env_variable("ICEBERG_REST_URI", "http://catalog:8181")
+        .with_env_variable("ICEBERG_REST_TOKEN", "t0k")
+        .with_exec(["bash", "-c", "spark-conf-from-env && grep '^spark.sql.catalog.local' $SPARK_HOME/conf/spark-defaults.conf"])
+        .stdout()
+    )
+    assert "spark.sql.catalog.local.type rest" in conf and "spark.sql.catalog.local.uri http://catalog:8181" in conf
+    assert "spark.sql.catalog.local.token t0k" in conf and "type hadoop" not in conf
+
+
 async def test_a_broken_jupyterlab_fails_the_jupyterlab_check(build):
     image, ctr = build("4.1.1", "baseline")
     broken = ctr.with_new_file("/usr/local/bin/start-notebook.sh", "#!/bin/sh\necho broken on purpose >&2\nexit 3\n", permissions=0o755)
     result = await checks.check_image(image, broken)
     by_name = {c.name: c for c in result.checks}
-    assert by_name["jupyterlab"].status == "failed" and by_name["jupyterlab"].detail
+    assert by_name["jupyterlab"].status == "failed"
+    assert "broken on purpose" in by_name["jupyterlab"].detail  # the service's own log is in the report
     assert by_name["facts"].status == "passed"  # one failing check does not stop the others
     assert not result.passed
 

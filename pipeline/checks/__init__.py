@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio
 import dagger
 
 from .. import matrix
@@ -9,6 +10,8 @@ from . import facts, iceberg, jupyter, rapids, spark_connect
 from .result import CheckResult, ImageResult, run_check
 from .services import Services
 
+# which service's log explains a failure of each check (None: the default command, JupyterLab)
+SERVICE_LOGS = {"jupyterlab": [None], "spark-connect": [None, "start-connect-server.sh"], "iceberg": ["start-connect-server.sh"]}
 # (name, timeout in seconds); every wait inside a probe is bounded by less than this
 TIMEOUTS = {"jupyterlab": 240, "spark-connect": 240, "iceberg": 240, "rapids": 300, "gpu": 360, "facts": 240}
 
@@ -33,11 +36,27 @@ async def check_image(image: matrix.Image, ctr: dagger.Container, *, gpu: bool =
             ("facts", lambda: facts.check(image, services, size)),
         ]
         for name, run in plan:
-            result.checks.append(await run_check(name, run, TIMEOUTS[name]))
+            outcome = await run_check(name, run, TIMEOUTS[name])
+            if outcome.status == "failed" and name in SERVICE_LOGS:
+                outcome.detail += await _service_logs(services, SERVICE_LOGS[name])
+            result.checks.append(outcome)
     finally:
         if connect is not None:
             await connect.stop()
     return result
+
+
+async def _service_logs(services: Services, commands: list[str | None]) -> str:
+    logs = []
+    for command in commands:
+        label = command or "default command (JupyterLab)"
+        try:
+            with anyio.fail_after(60):
+                log = await services.replay_log(*([command] if command else []))
+        except (TimeoutError, dagger.DaggerError) as err:
+            log = f"(could not replay: {err})"
+        logs.append(f"\n--- service log, {label}, replayed for 25s ---\n{log}")
+    return "".join(logs)
 
 
 __all__ = ["CheckResult", "ImageResult", "check_image"]

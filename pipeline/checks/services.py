@@ -82,3 +82,11 @@ class Services:
         """Run a probe script; its stdout is the check's detail, a non-zero exit its failure."""
         ctr = self.runner(jupyter=jupyter, connect=connect, inputs=inputs)
         return await ctr.with_exec(["python", script, *args]).stdout()
+
+    async def replay_log(self, *args: str, seconds: int = 25) -> str:
+        """A service's output, for a failure report: Dagger keeps no service logs, so run the
+        same command (the image's default with no args) as a plain exec for a few seconds."""
+        ctr = self.image.with_env_variable("CHECK_RUN", self.run_id).with_secret_variable("JUPYTER_TOKEN", self.token)
+        cmd = ["timeout", str(seconds), *(args or await self.image.default_args())]
+        out = ctr.with_exec(cmd, use_entrypoint=True, expect=dagger.ReturnType.ANY)
+        return "\n".join((await out.stdout() + await out.stderr()).strip().splitlines()[-20:])

@@ -1,0 +1,17 @@
+"""The Spark base container works on its own, like apache/spark's images."""
+
+import pytest
+
+from pipeline import matrix, spark_base
+
+pytestmark = pytest.mark.engine
+
+
+async def test_spark_base_runs_spark_alone_as_the_spark_user(client, opts):
+    base = spark_base.build(matrix.release("4.1.1"), opts)
+    assert await base.user() == spark_base.SPARK_UID
+    script = 'println("sum=" + spark.range(100).selectExpr("sum(id)").first.get(0))'
+    out = await base.with_exec(["/opt/entrypoint.sh", "bash", "-c", f"echo '{script}' | spark-shell --master 'local[1]' 2>/dev/null"]).stdout()
+    assert "sum=4950" in out
+    assert "python3" not in await base.with_exec(["bash", "-c", "ls /usr/bin"]).stdout()  # no Jupyter layer here
+    assert await base.with_exec(["test", "-x", "/opt/spark/sbin/start-connect-server.sh"]).sync()
