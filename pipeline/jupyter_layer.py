@@ -57,7 +57,7 @@ find /opt/venv -name '__pycache__' -prune -exec rm -rf {{}} +
                 expose=(8888, 4040, 15002),
                 entrypoint=("tini", "-g", "--"),
                 cmd=("start-notebook.sh",),
-                healthcheck=("curl", "-fsS", "-o", "/dev/null", "http://localhost:8888/api"),
+                healthcheck=("bash", "-c", "curl -fsS -o /dev/null http://localhost:${JUPYTER_PORT:-8888}/api"),
             ),
         ),
     )

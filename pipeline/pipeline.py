@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 
 import dagger
@@ -39,7 +40,11 @@ async def build_and_check(
     async with limit:
         progress(f"{image.name}: building")
         start = time.monotonic()
-        ctr = images.build(image, opts, base).with_label("org.opencontainers.image.revision", publish.revision())
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ctr = images.build(image, opts, base).with_label("org.opencontainers.image.revision", publish.revision())
+        for warning in caught:
+            progress(f"WARNING {warning.message}")
         try:
             await ctr.sync()
         except dagger.DaggerError as err:

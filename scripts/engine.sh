@@ -37,11 +37,34 @@ install_packages() {
   local missing=()
   command -v dockerd >/dev/null || missing+=(docker.io)
   command -v debootstrap >/dev/null || missing+=(debootstrap)
-  [ ${#missing[@]} -eq 0 ] && return
-  log "installing ${missing[*]}"
-  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } \
-    >"$CACHE/apt.log" 2>&1 || die "apt-get install ${missing[*]} failed (see $CACHE/apt.log)"
-  command -v go >/dev/null || die "no Go toolchain on PATH (need go >= 1.21 to fetch $GO_TOOLCHAIN)"
+  go_usable || missing+=(golang-go)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } \
+      >"$CACHE/apt.log" 2>&1 || die "apt-get install ${missing[*]} failed (see $CACHE/apt.log)"
+  fi
+  go_usable || bootstrap_go
+}
+
+# go_usable: a go that can switch itself to $GO_TOOLCHAIN (Go >= 1.21).
+go_usable() {
+  command -v go >/dev/null || return 1
+  local v; v=$(go env GOVERSION 2>/dev/null | sed -n 's/^go1\.\([0-9]*\).*/\1/p')
+  [ -n "$v" ] && [ "$v" -ge 21 ]
+}
+
+# bootstrap_go: Debian 12's Go (1.19) cannot switch toolchains, but it can fetch the pinned
+# toolchain as the module golang.org/toolchain from the Go module proxy (checksum-verified).
+bootstrap_go() {
+  local dir
+  log "fetching $GO_TOOLCHAIN with Debian's Go from the Go module proxy"
+  dir=$(GOFLAGS=-modcacherw go mod download -json \
+        "golang.org/toolchain@v0.0.1-$GO_TOOLCHAIN.linux-$(dpkg --print-architecture)" \
+        | sed -n 's/.*"Dir": "\(.*\)".*/\1/p') || die "go mod download of $GO_TOOLCHAIN failed"
+  [ -n "$dir" ] || die "go mod download of $GO_TOOLCHAIN gave no directory"
+  chmod -R u+x "$dir/bin" "$dir/pkg/tool"   # module zips carry no exec bits
+  export PATH="$dir/bin:$PATH"
+  go_usable || die "$dir/bin/go is not a usable Go toolchain"
 }
 
 start_docker() {

@@ -9,13 +9,13 @@ from pipeline import checks, matrix, pipeline
 
 pytestmark = pytest.mark.engine
 
-# One image of each variant, across both Spark lines and both RAPIDS cases (own shim, override).
-CASES = [("4.1.1", "baseline"), ("4.1.1", "gpu"), ("3.5.7", "iceberg"), ("4.1.0", "gpu-iceberg")]
+# Each variant, both Spark lines, and the RAPIDS cases: own shim, override, override + CPU-side explain.
+CASES = [("4.1.1", "baseline"), ("4.1.1", "gpu"), ("3.5.8", "gpu"), ("3.5.7", "iceberg"), ("4.1.0", "gpu-iceberg")]
 EXPECTED = {  # check -> status, per variant
-    "baseline": {"jupyterlab": "passed", "spark-connect": "passed", "iceberg": "skipped", "rapids": "skipped", "facts": "passed"},
-    "gpu": {"jupyterlab": "passed", "spark-connect": "passed", "iceberg": "skipped", "rapids": "passed", "facts": "passed"},
-    "iceberg": {"jupyterlab": "passed", "spark-connect": "passed", "iceberg": "passed", "rapids": "skipped", "facts": "passed"},
-    "gpu-iceberg": {"jupyterlab": "passed", "spark-connect": "passed", "iceberg": "passed", "rapids": "passed", "facts": "passed"},
+    "baseline": {"size": "passed", "jupyterlab": "passed", "spark-connect": "passed", "iceberg": "skipped", "rapids": "skipped", "facts": "passed"},
+    "gpu": {"size": "passed", "jupyterlab": "passed", "spark-connect": "passed", "iceberg": "skipped", "rapids": "passed", "facts": "passed"},
+    "iceberg": {"size": "passed", "jupyterlab": "passed", "spark-connect": "passed", "iceberg": "passed", "rapids": "skipped", "facts": "passed"},
+    "gpu-iceberg": {"size": "passed", "jupyterlab": "passed", "spark-connect": "passed", "iceberg": "passed", "rapids": "passed", "facts": "passed"},
 }
 
 

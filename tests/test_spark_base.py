@@ -15,3 +15,13 @@ async def test_spark_base_runs_spark_alone_as_the_spark_user(client, opts):
     assert "sum=4950" in out
     assert "python3" not in await base.with_exec(["bash", "-c", "ls /usr/bin"]).stdout()  # no Jupyter layer here
     assert await base.with_exec(["test", "-x", "/opt/spark/sbin/start-connect-server.sh"]).sync()
+
+
+async def test_jupyter_images_build_on_a_users_own_spark_image(client, opts):
+    """--spark-image: the Jupyter layer on a Spark image given by address (here ours, via the registry)."""
+    from pipeline import images
+
+    ref = await spark_base.build(matrix.release("4.1.1"), opts).publish("localhost:5000/ci/spark-k8s-spark:4.1.1")
+    ctr = images.build(matrix.image("4.1.1", "baseline"), opts, images.from_address(ref))
+    out = await ctr.with_exec(["python", "-c", "import pyspark, jupyterlab; print(pyspark.__version__, jupyterlab.__version__)"]).stdout()
+    assert out.split() == ["4.1.1", matrix.JUPYTERLAB_VERSION]

@@ -55,7 +55,7 @@ WORKDIR /home/jovyan/work
 EXPOSE 8888 4040 15002
 ENTRYPOINT ["tini", "-g", "--"]
 CMD ["start-notebook.sh"]
-HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --start-interval=2s --retries=3 CMD ["curl", "-fsS", "-o", "/dev/null", "http://localhost:8888/api"]
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --start-interval=2s --retries=3 CMD ["bash", "-c", "curl -fsS -o /dev/null http://localhost:${JUPYTER_PORT:-8888}/api"]
 
 FROM jupyter AS baseline
 LABEL org.opencontainers.image.title="jupyter-3.5.8"

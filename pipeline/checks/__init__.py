@@ -13,7 +13,7 @@ from .services import Services
 # which service's log explains a failure of each check (None: the default command, JupyterLab)
 SERVICE_LOGS = {"jupyterlab": [None], "spark-connect": [None, "start-connect-server.sh"], "iceberg": ["start-connect-server.sh"]}
 # (name, timeout in seconds); every wait inside a probe is bounded by less than this
-TIMEOUTS = {"jupyterlab": 240, "spark-connect": 240, "iceberg": 240, "rapids": 300, "gpu": 360, "facts": 240}
+TIMEOUTS = {"size": 240, "jupyterlab": 240, "spark-connect": 240, "iceberg": 240, "rapids": 300, "gpu": 360, "facts": 240}
 
 
 async def check_image(image: matrix.Image, ctr: dagger.Container, *, gpu: bool = False) -> ImageResult:
@@ -21,19 +21,24 @@ async def check_image(image: matrix.Image, ctr: dagger.Container, *, gpu: bool =
     services = Services.for_image(ctr)
     result = ImageResult(image.name)
     try:  # one Connect server for the Connect and Iceberg checks; if it cannot start, they fail
-        connect: dagger.Service | None = await services.connect.start()
-    except dagger.DaggerError:
+        with anyio.fail_after(TIMEOUTS["spark-connect"]):
+            connect: dagger.Service | None = await services.connect.start()
+    except (TimeoutError, dagger.DaggerError):
         connect = None
+
+    async def size() -> str:
+        result.size_bytes = await facts.image_size(ctr)
+        return facts.check_size(image, result.size_bytes)
+
     try:
-        size = await facts.image_size(ctr)
-        result.size_bytes = size
         plan = [
+            ("size", size),
             ("jupyterlab", lambda: jupyter.check(image, services)),
             ("spark-connect", lambda: spark_connect.check(image, services)),
             ("iceberg", lambda: iceberg.check(image, services)),
             ("rapids", lambda: rapids.check(image, services)),
             ("gpu", lambda: rapids.check_gpu(image, services, gpu)),
-            ("facts", lambda: facts.check(image, services, size)),
+            ("facts", lambda: facts.check(image, services)),
         ]
         for name, run in plan:
             outcome = await run_check(name, run, TIMEOUTS[name])
