@@ -5,7 +5,8 @@ cannot run (offline: the Python SDK runtime ships only inside the official engin
 Object options come before the function, as with dagger call:
     python -m pipeline --maven-repo URL build-all --spark-version 4.1.1
 A returned Directory is exported to --output (default ./build), a Container to --output as an OCI
-tarball (if given), a string is printed.
+tarball (if given), a string is printed. build-all streams each image to build/images/ instead of
+exporting one Directory holding them all (which would need every archive in the engine at once).
 """
 
 from __future__ import annotations
@@ -89,7 +90,12 @@ async def call(args: argparse.Namespace) -> int:
     fn_hints = typing.get_type_hints(fn, include_extras=True)
     obj = JupyterSparkImages(**{f.name: _convert(getattr(args, f.name), obj_hints[f.name]) for f in dataclasses.fields(JupyterSparkImages)})
     params = [p for p in inspect.signature(fn).parameters if p != "self"]
-    result = fn(obj, **{p: _convert(getattr(args, p), fn_hints[p]) for p in params})
+    kwargs = {p: _convert(getattr(args, p), fn_hints[p]) for p in params}
+    if args.function == "build-all":
+        out = Path(args.output or "build")
+        await obj.build_all_to_host(out, **kwargs)
+        return _verdict(out / "reports" / "report.json")
+    result = fn(obj, **kwargs)
     if inspect.isawaitable(result):
         result = await result
     return await _deliver(result, args)

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import dagger
 from dagger import Doc, function, object_type
 
 from . import images, matrix, pipeline, recipe
+from . import spark_base as spark_base_layer
 from .dockerfiles import render_all
 
 
@@ -41,9 +43,7 @@ class JupyterSparkImages:
     @function
     def spark_base(self, spark_version: Annotated[str, Doc("Spark version, e.g. 4.1.1")]) -> dagger.Container:
         """The Spark base container alone (spark-k8s-spark-<version>)."""
-        from . import spark_base
-
-        return spark_base.build(matrix.release(spark_version), self._opts())
+        return spark_base_layer.build(matrix.release(spark_version), self._opts())
 
     @function
     async def test(
@@ -53,9 +53,7 @@ class JupyterSparkImages:
         gpu: Annotated[bool, Doc("the engine host has a GPU: also check real GPU execution")] = False,
     ) -> dagger.Directory:
         """Build and check images; returns the report (report.json, report.md, junit.xml)."""
-        selected = matrix.images(spark_version or None, variant or None)
-        built = await pipeline.build_and_check_all(selected, self._opts(), gpu=gpu)
-        pipeline.progress("\n" + pipeline.summary(built))
+        built = await self._build_and_check(spark_version, variant, gpu)
         return pipeline.reports([b.result for b in built])
 
     @function
@@ -74,14 +72,25 @@ class JupyterSparkImages:
     ) -> dagger.Directory:
         """The main job: build and check the matrix; returns images/ (OCI tarballs of the images that
         passed) and reports/. Check reports/report.json's verdicts (python -m pipeline exits 1 on any failure)."""
-        selected = matrix.images(spark_version or None, variant or None)
-        built = await pipeline.build_and_check_all(selected, self._opts(), gpu=gpu)
-        pipeline.progress("\n" + pipeline.summary(built))
+        built = await self._build_and_check(spark_version, variant, gpu)
         return (
             dagger.dag.directory()
             .with_directory("images", pipeline.exported_images(built))
             .with_directory("reports", pipeline.reports([b.result for b in built]))
         )
+
+    async def build_all_to_host(self, output: Path, spark_version: str = "", variant: str = "", gpu: bool = False) -> None:
+        """build-all for `python -m pipeline`: the same work, with each image streamed straight to
+        output/images (a returned Directory would make the engine hold every archive at once)."""
+        built = await self._build_and_check(spark_version, variant, gpu)
+        await pipeline.reports([b.result for b in built]).export(str(output / "reports"))
+        await pipeline.export_images(built, output / "images")
+
+    async def _build_and_check(self, spark_version: str, variant: str, gpu: bool) -> list[pipeline.Built]:
+        selected = matrix.images(spark_version or None, variant or None)
+        built = await pipeline.build_and_check_all(selected, self._opts(), gpu=gpu)
+        pipeline.progress("\n" + pipeline.summary(built))
+        return built
 
     @function
     async def publish(
@@ -95,9 +104,7 @@ class JupyterSparkImages:
     ) -> str:
         """Build, check and push the images that passed (REFUSED lines for the others); JSON lines out."""
         target = matrix.registry_address(registry)
-        selected = matrix.images(spark_version or None, variant or None)
-        built = await pipeline.build_and_check_all(selected, self._opts(), gpu=gpu)
-        pipeline.progress("\n" + pipeline.summary(built))
+        built = await self._build_and_check(spark_version, variant, gpu)
         pushed = await pipeline.publish_passed(built, target, username or None, password)
         return "\n".join(json.dumps(p) for p in pushed)
 

@@ -7,6 +7,7 @@ import sys
 import time
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import dagger
 from dagger import dag
@@ -77,6 +78,20 @@ def reports(results: list[ImageResult]) -> dagger.Directory:
         .with_new_file("report.md", report.as_markdown(results))
         .with_new_file("junit.xml", report.as_junit(results))
     )
+
+
+async def export_images(built: list[Built], directory: Path) -> list[Path]:
+    """Stream each image that passed to directory/<image>.tar (OCI), one at a time, so the
+    engine never holds all the archives at once."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for b in built:
+        if b.result.passed:
+            path = directory / f"{b.image.name}.tar"
+            progress(f"{b.image.name}: exporting to {path}")
+            await b.container.export(str(path))
+            written.append(path)
+    return written
 
 
 def exported_images(built: list[Built]) -> dagger.Directory:

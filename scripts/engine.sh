@@ -78,8 +78,9 @@ start_docker() {
 # build-time edits that drop what needs modules the proxy refuses (README: Running offline).
 build_binaries() {
   local stamp
-  stamp=$(cat "$ROOT"/engine/go.mod "$ROOT"/engine/go.sum "$ROOT"/engine/idtui/*.go \
-          "$ROOT"/engine/cmd/*/*.go "$ROOT"/engine/distconsts/* "$0" | sha256sum | cut -c1-16)
+  stamp=$( { cat "$ROOT"/engine/go.mod "$ROOT"/engine/go.sum "$ROOT"/engine/idtui/*.go \
+             "$ROOT"/engine/cmd/*/*.go "$ROOT"/engine/distconsts/*; echo "$DAGGER_VERSION $GO_TOOLCHAIN";
+             declare -f build_binaries patch_engine_source; } | sha256sum | cut -c1-16)
   [ -f "$BIN/.stamp" ] && [ "$(cat "$BIN/.stamp")" = "$stamp" ] && return
   log "building Dagger $DAGGER_VERSION engine, helpers and session command (cold: ~5 min)"
   export GOTOOLCHAIN=$GO_TOOLCHAIN CGO_ENABLED=0 GOFLAGS=-mod=mod
