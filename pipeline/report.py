@@ -17,7 +17,7 @@ def as_json(results: list[ImageResult]) -> str:
 def as_markdown(results: list[ImageResult]) -> str:
     names = list(dict.fromkeys(c.name for r in results for c in r.checks))
     lines = [
-        "| image | size | " + " | ".join(names) + " | verdict |",
+        "| image | uncompressed | " + " | ".join(names) + " | verdict |",
         "|---|---:|" + "---|" * len(names) + "---|",
     ]
     for r in results:
