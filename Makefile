@@ -5,16 +5,20 @@ PY := .venv/bin/python
 ENGINE_ENV := .cache/engine/env
 WITH_ENGINE := set -a && . $(ENGINE_ENV) && set +a &&
 
-.PHONY: build-all test unit engine dockerfiles lock bench clean
+.PHONY: build-all test unit lint engine dockerfiles lock bench clean
 
 build-all: engine
 	$(WITH_ENGINE) $(PY) -m pipeline build-all
 
-test: engine
+test: lint engine
 	$(WITH_ENGINE) $(PY) -m pytest -v -rs $(PYTEST_ARGS)
 
 unit: .venv
 	$(PY) -m pytest -v -m "not engine"
+
+lint: .venv
+	.venv/bin/ruff check pipeline tests scripts
+	.venv/bin/ruff format --check pipeline tests scripts
 
 engine: .venv
 	scripts/engine.sh >/dev/null

@@ -88,7 +88,9 @@ async def call(args: argparse.Namespace) -> int:
     fn = FUNCTIONS[args.function]
     obj_hints = typing.get_type_hints(JupyterSparkImages, include_extras=True)
     fn_hints = typing.get_type_hints(fn, include_extras=True)
-    obj = JupyterSparkImages(**{f.name: _convert(getattr(args, f.name), obj_hints[f.name]) for f in dataclasses.fields(JupyterSparkImages)})
+    obj = JupyterSparkImages(
+        **{f.name: _convert(getattr(args, f.name), obj_hints[f.name]) for f in dataclasses.fields(JupyterSparkImages)}
+    )
     params = [p for p in inspect.signature(fn).parameters if p != "self"]
     kwargs = {p: _convert(getattr(args, p), fn_hints[p]) for p in params}
     if args.function == "build-all":

@@ -3,13 +3,15 @@ what the pipeline builds. `make dockerfiles` writes them; a test fails when they
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from . import images, jupyter_layer, matrix, spark_base, variants
 from .recipe import ROOT, Layer, render
 
 OUT = ROOT / "dockerfiles"
-HEADER = "# syntax=docker/dockerfile:1.7\n# DO NOT EDIT: rendered by `make dockerfiles` from pipeline/ (the recipe the pipeline builds).\n"
+HEADER = (
+    "# syntax=docker/dockerfile:1.7\n"
+    "# DO NOT EDIT: rendered by `make dockerfiles` from pipeline/ (the recipe the pipeline builds).\n"
+)
 
 
 def _stage(base: str, name: str, layers: list[Layer]) -> str:

@@ -34,13 +34,16 @@ mkdir -p /home/jovyan/work && chown -R jovyan:users /home/jovyan
 chown -R jovyan:users /opt/spark/conf /opt/spark/work-dir
 """),
             Copy(lock_file(release), REQUIREMENTS),
-            Run(f"""
+            Run(
+                f"""
 python3 -m venv /opt/venv
 /opt/venv/bin/pip install --no-deps --require-hashes --only-binary :all: -r {REQUIREMENTS}
 site=$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
 printf '%s\\n' /opt/spark/python /opt/spark/python/lib/py4j-*-src.zip > "$site/pyspark.pth"
 find /opt/venv -name '__pycache__' -prune -exec rm -rf {{}} +
-""", cache=PIP_CACHE),
+""",
+                cache=PIP_CACHE,
+            ),
             Copy("pipeline/files/kernels/pyspark-local/kernel.json", f"{KERNELS}/pyspark-local/kernel.json"),
             Copy("pipeline/files/kernels/pyspark-connect/kernel.json", f"{KERNELS}/pyspark-connect/kernel.json"),
             Copy("pipeline/files/pyspark-kernel", "/usr/local/bin/pyspark-kernel", 0o755),

@@ -26,7 +26,9 @@ class JupyterSparkImages:
     ca_bundle: Annotated[dagger.File | None, Doc("extra CA bundle (PEM) trusted while building; not kept")] = None
 
     def _opts(self) -> recipe.BuildOptions:
-        return recipe.BuildOptions(self.debian_mirror, self.pypi_files, self.pip_index_url, self.maven_repo, self.ca_bundle)
+        return recipe.BuildOptions(
+            self.debian_mirror, self.pypi_files, self.pip_index_url, self.maven_repo, self.ca_bundle
+        )
 
     @function
     def build(
@@ -79,7 +81,9 @@ class JupyterSparkImages:
             .with_directory("reports", pipeline.reports([b.result for b in built]))
         )
 
-    async def build_all_to_host(self, output: Path, spark_version: str = "", variant: str = "", gpu: bool = False) -> None:
+    async def build_all_to_host(
+        self, output: Path, spark_version: str = "", variant: str = "", gpu: bool = False
+    ) -> None:
         """build-all for `python -m pipeline`: the same work, with each image streamed straight to
         output/images (a returned Directory would make the engine hold every archive at once)."""
         built = await self._build_and_check(spark_version, variant, gpu)

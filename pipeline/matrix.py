@@ -73,8 +73,12 @@ class SparkRelease:
 LINES: Final[dict[str, SparkLine]] = {
     "3.5": SparkLine(
         scala="2.12",
-        connect_jar=MavenJar("org.apache.spark", "spark-connect_2.12", "3.5.7", "11469f1eeb53c250b9bada24fff2f76b25c407eb"),
-        iceberg=MavenJar("org.apache.iceberg", "iceberg-spark-runtime-3.5_2.12", "1.12.0", "9320e156d8ea8460e26e0604c0fed204c2579aa0"),
+        connect_jar=MavenJar(
+            "org.apache.spark", "spark-connect_2.12", "3.5.7", "11469f1eeb53c250b9bada24fff2f76b25c407eb"
+        ),
+        iceberg=MavenJar(
+            "org.apache.iceberg", "iceberg-spark-runtime-3.5_2.12", "1.12.0", "9320e156d8ea8460e26e0604c0fed204c2579aa0"
+        ),
         rapids=Rapids(
             MavenJar("com.nvidia", "rapids-4-spark_2.12", "25.04.0", "8441bfcb8211ca12b2ed0f0bb853b1c3986ea6e2"),
             shims=("3.5.0", "3.5.1", "3.5.2", "3.5.3", "3.5.4", "3.5.5"),
@@ -84,7 +88,9 @@ LINES: Final[dict[str, SparkLine]] = {
     "4.1": SparkLine(
         scala="2.13",
         connect_jar=None,  # jars/spark-connect_2.13 ships in the 4.x distribution
-        iceberg=MavenJar("org.apache.iceberg", "iceberg-spark-runtime-4.1_2.13", "1.12.0", "9e395e373a9a99643bf413ca1f74fa0c034887b4"),
+        iceberg=MavenJar(
+            "org.apache.iceberg", "iceberg-spark-runtime-4.1_2.13", "1.12.0", "9e395e373a9a99643bf413ca1f74fa0c034887b4"
+        ),
         rapids=Rapids(
             MavenJar("com.nvidia", "rapids-4-spark_2.13", "26.08.1", "81c1497234f0c6c047ad74dd4ec3cd4fe274944a"),
             shims=("4.1.1", "4.1.2", "4.1.3"),
@@ -93,12 +99,15 @@ LINES: Final[dict[str, SparkLine]] = {
     ),
 }
 
+# One release a line: adding a Spark version is one line.
+# fmt: off
 SPARK_RELEASES: Final[tuple[SparkRelease, ...]] = (
     SparkRelease("3.5.7", "cb/65/2764b1840aa6ea5f7e668a36702c3128ac54d0b861d3d57669b2453469a6/pyspark-3.5.7.tar.gz", "80e36514e0c5c126d35a26adf4f405cd4a69de96a8ea8a3c1e9a65fce2fb4eaa"),
     SparkRelease("3.5.8", "80/5a/3806f44eb47387e8af803508cdd6bbc0df784febf4dc010700be04a1ff89/pyspark-3.5.8.tar.gz", "54cca0767b21b40e3953ad1d30f8601c53abf9cbda763653289cdcfcac52313c"),
     SparkRelease("4.1.0", "88/0d/f280cbd070e424008f370c068c6a371e0cbb902e33d9709b01e97d479b01/pyspark-4.1.0.tar.gz", "09c714ada88dfac3e1213c066617c6f473c1e22fbe279855028f77e12434147d"),
     SparkRelease("4.1.1", "19/bf/58ee13add151469c25825b7125bbf62c3bdcec05eec4d458fcb5c5516066/pyspark-4.1.1.tar.gz", "77f78984aa84fbe865c717dd37b49913b4e5c97d76ef6824f932f1aefa6621ec"),
 )
+# fmt: on
 SPARK_VERSIONS: Final = tuple(r.version for r in SPARK_RELEASES)
 
 

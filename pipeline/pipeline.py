@@ -56,7 +56,10 @@ async def build_and_check(
         progress(f"{image.name}: built in {built_in:.0f}s, checking")
         result = await checks.check_image(image, ctr, gpu=gpu)
         result.build_seconds = built_in
-        progress(f"{image.name}: {'passed' if result.passed else 'FAILED'} ({sum(c.seconds for c in result.checks):.0f}s of checks)")
+        progress(
+            f"{image.name}: {'passed' if result.passed else 'FAILED'} "
+            f"({sum(c.seconds for c in result.checks):.0f}s of checks)"
+        )
         return Built(image, ctr, result)
 
 

@@ -35,7 +35,10 @@ def as_junit(results: list[ImageResult]) -> str:
     suites = ET.Element("testsuites", name="jupyter-spark-images")
     for r in results:
         suite = ET.SubElement(
-            suites, "testsuite", name=r.image, tests=str(len(r.checks)),
+            suites,
+            "testsuite",
+            name=r.image,
+            tests=str(len(r.checks)),
             failures=str(sum(c.status == "failed" for c in r.checks)),
             skipped=str(sum(c.status == "skipped" for c in r.checks)),
             time=f"{sum(c.seconds for c in r.checks):.1f}",
@@ -43,7 +46,9 @@ def as_junit(results: list[ImageResult]) -> str:
         for c in r.checks:
             case = ET.SubElement(suite, "testcase", classname=r.image, name=c.name, time=f"{c.seconds:.1f}")
             if c.status == "failed":
-                ET.SubElement(case, "failure", message=c.detail.splitlines()[-1] if c.detail else "failed").text = c.detail
+                ET.SubElement(
+                    case, "failure", message=c.detail.splitlines()[-1] if c.detail else "failed"
+                ).text = c.detail
             elif c.status == "skipped":
                 ET.SubElement(case, "skipped", message=c.detail)
     ET.indent(suites)

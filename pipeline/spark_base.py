@@ -45,10 +45,7 @@ def apt_install(*packages: str) -> Run:
 
 def maven_jar(jar: matrix.MavenJar, dest: str) -> str:
     """Shell lines that download a jar from $MAVEN_REPO and verify Maven's SHA-1."""
-    return (
-        f'curl -fsSL "$MAVEN_REPO/{jar.path()}" -o {dest}\n'
-        f'echo "{jar.sha1}  {dest}" | sha1sum -c -\n'
-    )
+    return f'curl -fsSL "$MAVEN_REPO/{jar.path()}" -o {dest}\necho "{jar.sha1}  {dest}" | sha1sum -c -\n'
 
 
 def install_spark(release: matrix.SparkRelease) -> Run:
@@ -82,7 +79,10 @@ def layer(release: matrix.SparkRelease) -> Layer:
             Env("PATH", "/opt/spark/bin:/opt/spark/sbin:${PATH}"),
             Config(user=SPARK_UID, workdir="/opt/spark/work-dir", entrypoint=("/opt/entrypoint.sh",), cmd=("bash",)),
         ),
-        labels={"org.opencontainers.image.title": f"spark-k8s-spark-{release.version}", "spark.version": release.version},
+        labels={
+            "org.opencontainers.image.title": f"spark-k8s-spark-{release.version}",
+            "spark.version": release.version,
+        },
     )
 
 

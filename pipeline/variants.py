@@ -73,7 +73,10 @@ chown jovyan:users {SPARK_CONF}/rapids.conf
 """
             ),
             Copy("pipeline/files/getGpusResources.sh", "/opt/rapids/getGpusResources.sh", 0o755),
-            Copy("pipeline/files/kernels/pyspark-rapids/kernel.json", "/opt/venv/share/jupyter/kernels/pyspark-rapids/kernel.json"),
+            Copy(
+                "pipeline/files/kernels/pyspark-rapids/kernel.json",
+                "/opt/venv/share/jupyter/kernels/pyspark-rapids/kernel.json",
+            ),
             Config(user="1000:100"),
         ),
     )

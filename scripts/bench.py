@@ -34,15 +34,20 @@ async def rebuild_all(opts: recipe.BuildOptions) -> float:
 async def main(runs: int, report: Path) -> None:
     async with dagger.connection(dagger.Config(log_output=None)):
         times = [await rebuild_all(recipe.BuildOptions()) for _ in range(runs)]
-    print(f"unchanged rebuild of {len(matrix.images())} images: median {statistics.median(times):.1f}s "
-          f"over {runs} runs ({', '.join(f'{t:.1f}' for t in times)})")
+    print(
+        f"unchanged rebuild of {len(matrix.images())} images: median {statistics.median(times):.1f}s "
+        f"over {runs} runs ({', '.join(f'{t:.1f}' for t in times)})"
+    )
     if report.exists():
         rows = json.loads(report.read_text())
         per_image = [sum(c["seconds"] for c in r["checks"]) for r in rows]
         print(f"checks per image ({report}): median {statistics.median(per_image):.0f}s, max {max(per_image):.0f}s")
         for r in rows:
             size = f"{r['size_bytes'] / 1e9:.2f} GB" if r["size_bytes"] else "?"
-            print(f"  {r['image']:<27} {size:>8}  build {r['build_seconds'] or 0:>5.0f}s  checks {sum(c['seconds'] for c in r['checks']):>4.0f}s  {r['verdict']}")
+            print(
+                f"  {r['image']:<27} {size:>8}  build {r['build_seconds'] or 0:>5.0f}s  "
+                f"checks {sum(c['seconds'] for c in r['checks']):>4.0f}s  {r['verdict']}"
+            )
 
 
 if __name__ == "__main__":

@@ -12,10 +12,38 @@ pytestmark = pytest.mark.engine
 # Each variant, both Spark lines, and the RAPIDS cases: own shim, override, override + CPU-side explain.
 CASES = [("4.1.1", "baseline"), ("4.1.1", "gpu"), ("3.5.8", "gpu"), ("3.5.7", "iceberg"), ("4.1.0", "gpu-iceberg")]
 EXPECTED = {  # check -> status, per variant
-    "baseline": {"size": "passed", "jupyterlab": "passed", "spark-connect": "passed", "iceberg": "skipped", "rapids": "skipped", "facts": "passed"},
-    "gpu": {"size": "passed", "jupyterlab": "passed", "spark-connect": "passed", "iceberg": "skipped", "rapids": "passed", "facts": "passed"},
-    "iceberg": {"size": "passed", "jupyterlab": "passed", "spark-connect": "passed", "iceberg": "passed", "rapids": "skipped", "facts": "passed"},
-    "gpu-iceberg": {"size": "passed", "jupyterlab": "passed", "spark-connect": "passed", "iceberg": "passed", "rapids": "passed", "facts": "passed"},
+    "baseline": {
+        "size": "passed",
+        "jupyterlab": "passed",
+        "spark-connect": "passed",
+        "iceberg": "skipped",
+        "rapids": "skipped",
+        "facts": "passed",
+    },
+    "gpu": {
+        "size": "passed",
+        "jupyterlab": "passed",
+        "spark-connect": "passed",
+        "iceberg": "skipped",
+        "rapids": "passed",
+        "facts": "passed",
+    },
+    "iceberg": {
+        "size": "passed",
+        "jupyterlab": "passed",
+        "spark-connect": "passed",
+        "iceberg": "passed",
+        "rapids": "skipped",
+        "facts": "passed",
+    },
+    "gpu-iceberg": {
+        "size": "passed",
+        "jupyterlab": "passed",
+        "spark-connect": "passed",
+        "iceberg": "passed",
+        "rapids": "passed",
+        "facts": "passed",
+    },
 }
 
 
@@ -46,7 +74,9 @@ async def test_images_contain_what_their_variant_promises(results):
     assert "spark.sql.catalog.local org.apache.iceberg.spark.SparkCatalog" in conf
     assert "spark.sql.defaultCatalog local" in conf
     rapids = await ctr.file("/opt/spark/conf/rapids.conf").contents()
-    assert "spark.rapids.shims-provider-override com.nvidia.spark.rapids.shims.spark411.SparkShimServiceProvider" in rapids
+    assert (
+        "spark.rapids.shims-provider-override com.nvidia.spark.rapids.shims.spark411.SparkShimServiceProvider" in rapids
+    )
     assert await ctr.label("io.jupyter-spark.rapids.shim-override") == "4.1.1 (untested upstream)"
     assert await ctr.user() == "1000:100"
 
@@ -56,7 +86,13 @@ async def test_iceberg_rest_catalog_is_switched_on_by_environment(results):
     conf = await (
         ctr.with_env_variable("ICEBERG_REST_URI", "http://catalog:8181")
         .with_env_variable("ICEBERG_REST_TOKEN", "t0k")
-        .with_exec(["bash", "-c", "spark-conf-from-env && grep '^spark.sql.catalog.local' $SPARK_HOME/conf/spark-defaults.conf"])
+        .with_exec(
+            [
+                "bash",
+                "-c",
+                "spark-conf-from-env && grep '^spark.sql.catalog.local' $SPARK_HOME/conf/spark-defaults.conf",
+            ]
+        )
         .stdout()
     )
     assert "spark.sql.catalog.local.type rest" in conf and "spark.sql.catalog.local.uri http://catalog:8181" in conf
@@ -65,7 +101,9 @@ async def test_iceberg_rest_catalog_is_switched_on_by_environment(results):
 
 async def test_a_broken_jupyterlab_fails_the_jupyterlab_check(build):
     image, ctr = build("4.1.1", "baseline")
-    broken = ctr.with_new_file("/usr/local/bin/start-notebook.sh", "#!/bin/sh\necho broken on purpose >&2\nexit 3\n", permissions=0o755)
+    broken = ctr.with_new_file(
+        "/usr/local/bin/start-notebook.sh", "#!/bin/sh\necho broken on purpose >&2\nexit 3\n", permissions=0o755
+    )
     result = await checks.check_image(image, broken)
     by_name = {c.name: c for c in result.checks}
     assert by_name["jupyterlab"].status == "failed"
@@ -89,13 +127,21 @@ async def test_publish_pushes_what_passed_and_refuses_what_failed(results, build
     image, ctr, result = results[("4.1.1", "baseline")]
     passed = pipeline.Built(image, ctr, result)
     _, broken_ctr = build("4.1.1", "gpu")
-    failed = pipeline.Built(image.__class__(image.spark, "gpu"), broken_ctr, checks.ImageResult("jupyter-4.1.1-gpu", [checks.CheckResult("jupyterlab", "failed", 1.0, "broken")]))
+    failed = pipeline.Built(
+        image.__class__(image.spark, "gpu"),
+        broken_ctr,
+        checks.ImageResult("jupyter-4.1.1-gpu", [checks.CheckResult("jupyterlab", "failed", 1.0, "broken")]),
+    )
     pushed = await pipeline.publish_passed([passed, failed], "localhost:5000/ci", None, None)
     refs = [p for p in pushed if not p.startswith("REFUSED")]
     assert len(refs) == 2 and all(r.startswith("localhost:5000/ci/jupyter-4.1.1:") and "@sha256:" in r for r in refs)
-    assert pushed[-1].startswith("REFUSED jupyter-4.1.1-gpu: refusing to publish jupyter-4.1.1-gpu: it failed its checks")
+    assert pushed[-1].startswith(
+        "REFUSED jupyter-4.1.1-gpu: refusing to publish jupyter-4.1.1-gpu: it failed its checks"
+    )
     from dagger import dag
 
     pulled = dag.container().from_(refs[0])
     assert await pulled.label("io.jupyter-spark.spark.version") == "4.1.1"
-    assert (await pulled.with_exec(["python", "-c", "import pyspark; print(pyspark.__version__)"]).stdout()).strip() == "4.1.1"
+    assert (
+        await pulled.with_exec(["python", "-c", "import pyspark; print(pyspark.__version__)"]).stdout()
+    ).strip() == "4.1.1"

@@ -27,7 +27,10 @@ def test_bad_input_names_what_is_valid(spark, variant, message):
 
 
 def test_narrowing_by_variant_or_version():
-    assert [i.name for i in matrix.images(variant="gpu-iceberg")] == ["jupyter-4.1.0-gpu-iceberg", "jupyter-4.1.1-gpu-iceberg"]
+    assert [i.name for i in matrix.images(variant="gpu-iceberg")] == [
+        "jupyter-4.1.0-gpu-iceberg",
+        "jupyter-4.1.1-gpu-iceberg",
+    ]
     assert len(matrix.images(spark_version="3.5.8")) == 3
 
 
@@ -48,7 +51,9 @@ def test_no_shim_for_a_whole_line_is_an_error():
         matrix.shim_override("3.4.1", ("3.5.0",))
 
 
-@pytest.mark.parametrize("good", ["localhost:5000/jupyter", "registry.example.com", "registry.example.com/team/sub", "10.0.0.1:5000/x"])
+@pytest.mark.parametrize(
+    "good", ["localhost:5000/jupyter", "registry.example.com", "registry.example.com/team/sub", "10.0.0.1:5000/x"]
+)
 def test_registry_addresses_accepted(good):
     assert matrix.registry_address(good + "/") == good
 

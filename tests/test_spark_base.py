@@ -11,7 +11,9 @@ async def test_spark_base_runs_spark_alone_as_the_spark_user(client, opts):
     base = spark_base.build(matrix.release("4.1.1"), opts)
     assert await base.user() == spark_base.SPARK_UID
     script = 'println("sum=" + spark.range(100).selectExpr("sum(id)").first.get(0))'
-    out = await base.with_exec(["/opt/entrypoint.sh", "bash", "-c", f"echo '{script}' | spark-shell --master 'local[1]' 2>/dev/null"]).stdout()
+    out = await base.with_exec(
+        ["/opt/entrypoint.sh", "bash", "-c", f"echo '{script}' | spark-shell --master 'local[1]' 2>/dev/null"]
+    ).stdout()
     assert "sum=4950" in out
     assert "python3" not in await base.with_exec(["bash", "-c", "ls /usr/bin"]).stdout()  # no Jupyter layer here
     assert await base.with_exec(["test", "-x", "/opt/spark/sbin/start-connect-server.sh"]).sync()
@@ -23,5 +25,7 @@ async def test_jupyter_images_build_on_a_users_own_spark_image(client, opts):
 
     ref = await spark_base.build(matrix.release("4.1.1"), opts).publish("localhost:5000/ci/spark-k8s-spark:4.1.1")
     ctr = images.build(matrix.image("4.1.1", "baseline"), opts, images.from_address(ref))
-    out = await ctr.with_exec(["python", "-c", "import pyspark, jupyterlab; print(pyspark.__version__, jupyterlab.__version__)"]).stdout()
+    out = await ctr.with_exec(
+        ["python", "-c", "import pyspark, jupyterlab; print(pyspark.__version__, jupyterlab.__version__)"]
+    ).stdout()
     assert out.split() == ["4.1.1", matrix.JUPYTERLAB_VERSION]

@@ -11,9 +11,21 @@ from .result import CheckResult, ImageResult, run_check
 from .services import Services
 
 # which service's log explains a failure of each check (None: the default command, JupyterLab)
-SERVICE_LOGS = {"jupyterlab": [None], "spark-connect": [None, "start-connect-server.sh"], "iceberg": ["start-connect-server.sh"]}
+SERVICE_LOGS = {
+    "jupyterlab": [None],
+    "spark-connect": [None, "start-connect-server.sh"],
+    "iceberg": ["start-connect-server.sh"],
+}
 # (name, timeout in seconds); every wait inside a probe is bounded by less than this
-TIMEOUTS = {"size": 240, "jupyterlab": 240, "spark-connect": 240, "iceberg": 240, "rapids": 300, "gpu": 360, "facts": 240}
+TIMEOUTS = {
+    "size": 240,
+    "jupyterlab": 240,
+    "spark-connect": 240,
+    "iceberg": 240,
+    "rapids": 300,
+    "gpu": 360,
+    "facts": 240,
+}
 
 
 async def check_image(image: matrix.Image, ctr: dagger.Container, *, gpu: bool = False) -> ImageResult:

@@ -56,4 +56,3 @@ async def check(image: matrix.Image, services: Services) -> str:
     wrong = {k: f"label says {v!r}, image has {found.get(k)!r}" for k, v in expected.items() if found.get(k) != v}
     assert not wrong, "labels do not match the image: " + "; ".join(f"{k}: {v}" for k, v in wrong.items())
     return "runs as jovyan (uid 1000); no build CA left; labels match: " + json.dumps(found)
-

@@ -77,7 +77,12 @@ class Services:
         return ctr.with_workdir("/probes")
 
     async def probe(
-        self, script: str, *args: str, jupyter: bool = False, connect: bool = False, inputs: dagger.Directory | None = None
+        self,
+        script: str,
+        *args: str,
+        jupyter: bool = False,
+        connect: bool = False,
+        inputs: dagger.Directory | None = None,
     ) -> str:
         """Run a probe script; its stdout is the check's detail, a non-zero exit its failure."""
         ctr = self.runner(jupyter=jupyter, connect=connect, inputs=inputs)

@@ -10,10 +10,15 @@ session = (
     "plan = df._jdf.queryExecution().executedPlan().toString()\n"
     "print('rows', df.count()); print(plan)\n"
 )
-confs = subprocess.run(["bash", "-c", "sed -n 's/^\\([a-z][^ ]*\\) \\(.*\\)$/--conf \\1=\\2/p' $SPARK_HOME/conf/rapids.conf"],
-                       capture_output=True, text=True, check=True).stdout.split()
+confs = subprocess.run(
+    ["bash", "-c", "sed -n 's/^\\([a-z][^ ]*\\) \\(.*\\)$/--conf \\1=\\2/p' $SPARK_HOME/conf/rapids.conf"],
+    capture_output=True,
+    text=True,
+    check=True,
+).stdout.split()
 env = {"PYSPARK_SUBMIT_ARGS": " ".join(["--master", "local[1]", *confs, "pyspark-shell"])}
 import os  # noqa: E402
+
 run = subprocess.run([sys.executable, "-c", session], capture_output=True, text=True, env=os.environ | env, timeout=300)
 assert run.returncode == 0 and "rows 10" in run.stdout, run.stderr[-3000:]
 gpu_ops = sorted({w for w in run.stdout.split() if w.startswith("Gpu")})

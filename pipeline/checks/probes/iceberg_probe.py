@@ -19,7 +19,9 @@ spark.sql(f"INSERT INTO {table} VALUES (1, 'a'), (2, 'b')")
 spark.sql(f"INSERT INTO {table} VALUES (3, 'c')")
 rows = sorted(r.id for r in spark.sql(f"SELECT id FROM {table}").collect())
 assert rows == [1, 2, 3], f"read back {rows}"
-snapshots = [r.snapshot_id for r in spark.sql(f"SELECT snapshot_id FROM {table}.snapshots ORDER BY committed_at").collect()]
+snapshots = [
+    r.snapshot_id for r in spark.sql(f"SELECT snapshot_id FROM {table}.snapshots ORDER BY committed_at").collect()
+]
 assert len(snapshots) == 2, f"expected 2 snapshots, found {snapshots}"
 first = spark.sql(f"SELECT count(*) FROM {table} VERSION AS OF {snapshots[0]}").first()[0]
 assert first == 2, f"time travel to the first snapshot saw {first} rows, expected 2"
@@ -27,5 +29,7 @@ files = [r.file_path for r in spark.sql(f"SELECT file_path FROM {table}.files").
 assert files, "the files metadata table is empty"
 on_disk = spark.read.parquet(*files).count()
 assert on_disk == 3, f"data files in the warehouse hold {on_disk} rows, expected 3"
-print(f"iceberg: {table} in catalog {catalog}; 2 snapshots; VERSION AS OF first = 2 rows; "
-      f"{len(files)} data files read back ({files[0].rsplit('/', 3)[0]}/...)")
+print(
+    f"iceberg: {table} in catalog {catalog}; 2 snapshots; VERSION AS OF first = 2 rows; "
+    f"{len(files)} data files read back ({files[0].rsplit('/', 3)[0]}/...)"
+)

@@ -20,7 +20,9 @@ assert status.status_code == 200, f"/api/status with the token: HTTP {status.sta
 lab = jupyter.http.get("/lab")
 assert lab.status_code == 200 and "JupyterLab" in lab.text, f"/lab did not serve JupyterLab (HTTP {lab.status_code})"
 anonymous = httpx.get(f"{url}/api/status", timeout=10)
-assert anonymous.status_code in (401, 403), f"/api/status without a token answered HTTP {anonymous.status_code}, not 403"
+assert anonymous.status_code in (401, 403), (
+    f"/api/status without a token answered HTTP {anonymous.status_code}, not 403"
+)
 print("auth: token accepted, anonymous refused; /lab serves JupyterLab")
 
 specs = set(jupyter.http.get("/api/kernelspecs").json()["kernelspecs"])

@@ -40,11 +40,29 @@ class Jupyter:
         url = self.base.replace("http", "ws", 1) + f"/api/kernels/{kid}/channels?token={self.token}"
         ws = websocket.create_connection(url, timeout=seconds)
         msg_id, session = uuid.uuid4().hex, uuid.uuid4().hex
-        ws.send(json.dumps({
-            "header": {"msg_id": msg_id, "session": session, "username": "probe", "msg_type": "execute_request", "version": "5.3"},
-            "parent_header": {}, "metadata": {}, "channel": "shell",
-            "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {}, "allow_stdin": False},
-        }))
+        ws.send(
+            json.dumps(
+                {
+                    "header": {
+                        "msg_id": msg_id,
+                        "session": session,
+                        "username": "probe",
+                        "msg_type": "execute_request",
+                        "version": "5.3",
+                    },
+                    "parent_header": {},
+                    "metadata": {},
+                    "channel": "shell",
+                    "content": {
+                        "code": code,
+                        "silent": False,
+                        "store_history": False,
+                        "user_expressions": {},
+                        "allow_stdin": False,
+                    },
+                }
+            )
+        )
         out, deadline = [], time.monotonic() + seconds
         try:
             while time.monotonic() < deadline:

@@ -17,7 +17,11 @@ print(f"rapids: {JAR} ships the {shim} shim")
 
 spec = json.loads(Path("/opt/venv/share/jupyter/kernels/pyspark-rapids/kernel.json").read_text())
 assert spec["display_name"] == "PySpark (RAPIDS)" and "rapids" in spec["argv"], f"unexpected RAPIDS kernel spec {spec}"
-conf = dict(line.split(" ", 1) for line in Path("/opt/spark/conf/rapids.conf").read_text().splitlines() if line and not line.startswith("#"))
+conf = dict(
+    line.split(" ", 1)
+    for line in Path("/opt/spark/conf/rapids.conf").read_text().splitlines()
+    if line and not line.startswith("#")
+)
 assert conf.get("spark.plugins") == "com.nvidia.spark.SQLPlugin", f"rapids.conf does not load the plugin: {conf}"
 # no GPU here: drop the GPU resource requests, ask for explanations instead of execution
 conf = {k: v for k, v in conf.items() if ".resource.gpu." not in k}
@@ -36,12 +40,16 @@ def session(settings: dict[str, str], body: str) -> subprocess.CompletedProcess:
 
 
 def gpu_operators(log: str) -> list[str]:
-    return sorted({line.split("<")[1].split(">")[0] for line in log.splitlines() if "will run on GPU" in line and "<" in line})
+    return sorted(
+        {line.split("<")[1].split(">")[0] for line in log.splitlines() if "will run on GPU" in line and "<" in line}
+    )
 
 
 run = session(conf, "print('rows', df.count())")
 log = run.stdout + run.stderr
-assert "RAPIDS Accelerator is in explain only mode" in log, f"the RAPIDS kernel's settings did not load the plugin:\n{log[-3000:]}"
+assert "RAPIDS Accelerator is in explain only mode" in log, (
+    f"the RAPIDS kernel's settings did not load the plugin:\n{log[-3000:]}"
+)
 if run.returncode == 0:
     how = "explainOnly mode"
     assert "rows 10" in run.stdout, f"explainOnly session gave a wrong result:\n{log[-3000:]}"
@@ -51,7 +59,10 @@ else:
     assert "cudaError" in log or "nvidia-smi" in log, f"explainOnly session failed:\n{log[-3000:]}"
     how = "the plugin loaded, then needed a GPU to start (no GPU here); ExplainPlan API"
     cpu = {k: v for k, v in conf.items() if k not in ("spark.plugins", "spark.rapids.sql.mode")}
-    run = session(cpu, "print(spark.sparkContext._jvm.com.nvidia.spark.rapids.ExplainPlan.explainPotentialGpuPlan(df._jdf, 'ALL'))")
+    run = session(
+        cpu,
+        "print(spark.sparkContext._jvm.com.nvidia.spark.rapids.ExplainPlan.explainPotentialGpuPlan(df._jdf, 'ALL'))",
+    )
     log = run.stdout + run.stderr
     assert run.returncode == 0, f"ExplainPlan API failed:\n{log[-3000:]}"
 ops = gpu_operators(log)
