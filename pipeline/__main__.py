@@ -24,6 +24,7 @@ import anyio
 import dagger
 from dagger import dag
 
+from . import pipeline
 from .main import JupyterSparkImages
 from .matrix import MatrixError
 
@@ -84,23 +85,43 @@ def _convert(value: object, annotation: object) -> object:
     return value
 
 
-async def call(args: argparse.Namespace) -> int:
+CONFIG = dagger.Config(log_output=None)
+
+
+def _bind(args: argparse.Namespace) -> tuple[JupyterSparkImages, dict[str, object]]:
+    """The module object and the function's arguments, from the command line (needs a session)."""
     fn = FUNCTIONS[args.function]
     obj_hints = typing.get_type_hints(JupyterSparkImages, include_extras=True)
     fn_hints = typing.get_type_hints(fn, include_extras=True)
-    obj = JupyterSparkImages(
-        **{f.name: _convert(getattr(args, f.name), obj_hints[f.name]) for f in dataclasses.fields(JupyterSparkImages)}
-    )
+    fields = dataclasses.fields(JupyterSparkImages)
+    obj = JupyterSparkImages(**{f.name: _convert(getattr(args, f.name), obj_hints[f.name]) for f in fields})
     params = [p for p in inspect.signature(fn).parameters if p != "self"]
-    kwargs = {p: _convert(getattr(args, p), fn_hints[p]) for p in params}
-    if args.function == "build-all":
-        out = Path(args.output or "build")
-        await obj.build_all_to_host(out, **kwargs)
-        return _verdict(out / "reports" / "report.json")
-    result = fn(obj, **kwargs)
-    if inspect.isawaitable(result):
-        result = await result
-    return await _deliver(result, args)
+    return obj, {p: _convert(getattr(args, p), fn_hints[p]) for p in params}
+
+
+async def call(args: argparse.Namespace) -> int:
+    async with dagger.connection(CONFIG):
+        obj, kwargs = _bind(args)
+        result = FUNCTIONS[args.function](obj, **kwargs)
+        if inspect.isawaitable(result):
+            result = await result
+        return await _deliver(result, args)
+
+
+async def build_all_to_host(args: argparse.Namespace) -> int:
+    """build-all with each passed image streamed to OUTPUT/images/<image>.tar, one session per
+    archive: the engine keeps an exported archive on disk until its session ends, so exporting
+    all 14 in one session (or as one Directory) needs twice their size free."""
+    out = Path(args.output or "build")
+    async with dagger.connection(CONFIG):
+        obj, kwargs = _bind(args)
+        built = await obj.build_and_check(**kwargs)
+        await pipeline.reports([b.result for b in built]).export(str(out / "reports"))
+    for image in [b.image for b in built if b.result.passed]:
+        async with dagger.connection(CONFIG):
+            obj, _ = _bind(args)
+            await pipeline.export_image(image, obj._opts(), out / "images" / f"{image.name}.tar")
+    return _verdict(out / "reports" / "report.json")
 
 
 async def _deliver(result: object, args: argparse.Namespace) -> int:
@@ -133,12 +154,8 @@ def _verdict(report: Path) -> int:
 def main() -> int:
     args = parser().parse_args()
 
-    async def run() -> int:
-        async with dagger.connection(dagger.Config(log_output=None)):
-            return await call(args)
-
     try:
-        return anyio.run(run)
+        return anyio.run(build_all_to_host if args.function == "build-all" else call, args)
     except (MatrixError, dagger.SessionError) as err:
         cause = err if isinstance(err, MatrixError) else err.__cause__
         if not isinstance(cause, MatrixError):

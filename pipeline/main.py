@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated
 
 import dagger
@@ -55,7 +54,7 @@ class JupyterSparkImages:
         gpu: Annotated[bool, Doc("the engine host has a GPU: also check real GPU execution")] = False,
     ) -> dagger.Directory:
         """Build and check images; returns the report (report.json, report.md, junit.xml)."""
-        built = await self._build_and_check(spark_version, variant, gpu)
+        built = await self.build_and_check(spark_version, variant, gpu)
         return pipeline.reports([b.result for b in built])
 
     @function
@@ -74,23 +73,15 @@ class JupyterSparkImages:
     ) -> dagger.Directory:
         """The main job: build and check the matrix; returns images/ (OCI tarballs of the images that
         passed) and reports/. Check reports/report.json's verdicts (python -m pipeline exits 1 on any failure)."""
-        built = await self._build_and_check(spark_version, variant, gpu)
+        built = await self.build_and_check(spark_version, variant, gpu)
         return (
             dagger.dag.directory()
             .with_directory("images", pipeline.exported_images(built))
             .with_directory("reports", pipeline.reports([b.result for b in built]))
         )
 
-    async def build_all_to_host(
-        self, output: Path, spark_version: str = "", variant: str = "", gpu: bool = False
-    ) -> None:
-        """build-all for `python -m pipeline`: the same work, with each image streamed straight to
-        output/images (a returned Directory would make the engine hold every archive at once)."""
-        built = await self._build_and_check(spark_version, variant, gpu)
-        await pipeline.reports([b.result for b in built]).export(str(output / "reports"))
-        await pipeline.export_images(built, output / "images")
-
-    async def _build_and_check(self, spark_version: str, variant: str, gpu: bool) -> list[pipeline.Built]:
+    async def build_and_check(self, spark_version: str, variant: str, gpu: bool) -> list[pipeline.Built]:
+        """The shared core of test, build-all and publish (not a Dagger function: returns Python objects)."""
         selected = matrix.images(spark_version or None, variant or None)
         built = await pipeline.build_and_check_all(selected, self._opts(), gpu=gpu)
         pipeline.progress("\n" + pipeline.summary(built))
@@ -108,7 +99,7 @@ class JupyterSparkImages:
     ) -> str:
         """Build, check and push the images that passed (REFUSED lines for the others); JSON lines out."""
         target = matrix.registry_address(registry)
-        built = await self._build_and_check(spark_version, variant, gpu)
+        built = await self.build_and_check(spark_version, variant, gpu)
         pushed = await pipeline.publish_passed(built, target, username or None, password)
         return "\n".join(json.dumps(p) for p in pushed)
 

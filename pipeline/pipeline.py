@@ -30,6 +30,16 @@ class Built:
     result: ImageResult
 
 
+def container(image: matrix.Image, opts: recipe.BuildOptions, base: dagger.Container | None = None) -> dagger.Container:
+    """The image as built, checked and shipped: the recipe plus the source revision label."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ctr = images.build(image, opts, base).with_label("org.opencontainers.image.revision", publish.revision())
+    for warning in caught:
+        progress(f"WARNING {warning.message}")
+    return ctr
+
+
 async def build_and_check(
     image: matrix.Image,
     opts: recipe.BuildOptions,
@@ -41,11 +51,7 @@ async def build_and_check(
     async with limit:
         progress(f"{image.name}: building")
         start = time.monotonic()
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            ctr = images.build(image, opts, base).with_label("org.opencontainers.image.revision", publish.revision())
-        for warning in caught:
-            progress(f"WARNING {warning.message}")
+        ctr = container(image, opts, base)
         try:
             await ctr.sync()
         except dagger.DaggerError as err:
@@ -83,18 +89,11 @@ def reports(results: list[ImageResult]) -> dagger.Directory:
     )
 
 
-async def export_images(built: list[Built], directory: Path) -> list[Path]:
-    """Stream each image that passed to directory/<image>.tar (OCI), one at a time, so the
-    engine never holds all the archives at once."""
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for b in built:
-        if b.result.passed:
-            path = directory / f"{b.image.name}.tar"
-            progress(f"{b.image.name}: exporting to {path}")
-            await b.container.export(str(path))
-            written.append(path)
-    return written
+async def export_image(image: matrix.Image, opts: recipe.BuildOptions, path: Path) -> None:
+    """Write one image as an OCI archive (the same recipe as checked: every layer a cache hit)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    progress(f"{image.name}: exporting to {path}")
+    await container(image, opts).export(str(path), forced_compression=dagger.ImageLayerCompression.Gzip)
 
 
 def exported_images(built: list[Built]) -> dagger.Directory:
