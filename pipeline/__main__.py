@@ -120,7 +120,7 @@ async def build_all_to_host(args: argparse.Namespace) -> int:
     for image in [b.image for b in built if b.result.passed]:
         async with dagger.connection(CONFIG):
             obj, _ = _bind(args)
-            await pipeline.export_image(image, obj._opts(), out / "images" / f"{image.name}.tar")
+            await pipeline.export_image(image, obj.options(), out / "images" / f"{image.name}.tar")
     return _verdict(out / "reports" / "report.json")
 
 

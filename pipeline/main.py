@@ -24,7 +24,8 @@ class JupyterSparkImages:
     maven_repo: Annotated[str, Doc("Maven repository URL for the Iceberg, RAPIDS, Connect jars")] = matrix.MAVEN_CENTRAL
     ca_bundle: Annotated[dagger.File | None, Doc("extra CA bundle (PEM) trusted while building; not kept")] = None
 
-    def _opts(self) -> recipe.BuildOptions:
+    def options(self) -> recipe.BuildOptions:
+        """The object's mirror and CA settings as build options (not a Dagger function)."""
         return recipe.BuildOptions(
             self.debian_mirror, self.pypi_files, self.pip_index_url, self.maven_repo, self.ca_bundle
         )
@@ -39,12 +40,12 @@ class JupyterSparkImages:
         """Build one image of the matrix (not checked: `test` checks)."""
         image = matrix.image(spark_version, variant)
         base = images.from_address(spark_image) if spark_image else None
-        return images.build(image, self._opts(), base)
+        return images.build(image, self.options(), base)
 
     @function
     def spark_base(self, spark_version: Annotated[str, Doc("Spark version, e.g. 4.1.1")]) -> dagger.Container:
         """The Spark base container alone (spark-k8s-spark-<version>)."""
-        return spark_base_layer.build(matrix.release(spark_version), self._opts())
+        return spark_base_layer.build(matrix.release(spark_version), self.options())
 
     @function
     async def test(
@@ -83,7 +84,7 @@ class JupyterSparkImages:
     async def build_and_check(self, spark_version: str, variant: str, gpu: bool) -> list[pipeline.Built]:
         """The shared core of test, build-all and publish (not a Dagger function: returns Python objects)."""
         selected = matrix.images(spark_version or None, variant or None)
-        built = await pipeline.build_and_check_all(selected, self._opts(), gpu=gpu)
+        built = await pipeline.build_and_check_all(selected, self.options(), gpu=gpu)
         pipeline.progress("\n" + pipeline.summary(built))
         return built
 
