@@ -145,3 +145,16 @@ async def test_publish_pushes_what_passed_and_refuses_what_failed(results, build
     assert (
         await pulled.with_exec(["python", "-c", "import pyspark; print(pyspark.__version__)"]).stdout()
     ).strip() == "4.1.1"
+
+
+async def test_a_ca_left_in_javas_keystore_fails_the_facts_check(build):
+    image, ctr = build("4.1.1", "baseline")
+    add_ca = (
+        "keytool -genkeypair -alias leak -dname CN=leak -keyalg RSA -keystore /tmp/k.jks -storepass changeit "
+        "&& keytool -exportcert -alias leak -keystore /tmp/k.jks -storepass changeit -file /tmp/leak.crt "
+        "&& keytool -importcert -noprompt -cacerts -storepass changeit -alias leak -file /tmp/leak.crt"
+    )
+    leaky = ctr.with_user("root").with_exec(["bash", "-c", add_ca]).with_user("1000:100")
+    result = await checks.check_image(image, leaky)
+    facts = next(c for c in result.checks if c.name == "facts")
+    assert facts.status == "failed" and "build-cas-left: label says 0, image has 1" in facts.detail
