@@ -11,7 +11,7 @@ build-all: engine
 	$(WITH_ENGINE) $(PY) -m pipeline build-all
 
 test: lint engine
-	$(WITH_ENGINE) $(PY) -m pytest -v -rs $(PYTEST_ARGS)
+	$(WITH_ENGINE) REQUIRE_ENGINE=1 $(PY) -m pytest -v -rs $(PYTEST_ARGS)
 
 unit: .venv
 	$(PY) -m pytest -v -m "not engine"

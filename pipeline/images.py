@@ -6,8 +6,6 @@ Jupyter layer, so changing a variant rebuilds only that variant's layers.
 
 from __future__ import annotations
 
-import warnings
-
 import dagger
 from dagger import dag
 
@@ -58,12 +56,6 @@ def build(
     base: dagger.Container | None = None,
 ) -> dagger.Container:
     """The image as a Dagger container; base replaces the Spark base built here."""
-    if image.rapids_shim_override:
-        warnings.warn(
-            f"{image.name}: RAPIDS {image.line.rapids.jar.version} has no shim for Spark {image.spark.version}; "
-            f"forcing the {image.rapids_shim_override} shim (untested upstream)",
-            stacklevel=2,
-        )
     ctr = base if base is not None else spark_base.build(image.spark, opts)
     for layer in stages(image):
         ctr = recipe.apply(ctr, layer, opts)

@@ -22,7 +22,9 @@ class JupyterSparkImages:
     pypi_files: Annotated[str, Doc("base URL of PyPI's files, for the pyspark sdists")] = matrix.PYPI_FILES
     pip_index_url: Annotated[str, Doc("pip index URL (default: PyPI)")] = ""
     maven_repo: Annotated[str, Doc("Maven repository URL for the Iceberg, RAPIDS, Connect jars")] = matrix.MAVEN_CENTRAL
-    ca_bundle: Annotated[dagger.File | None, Doc("extra CA bundle (PEM) trusted while building; not kept")] = None
+    ca_bundle: Annotated[
+        dagger.File | None, Doc("CA bundle (PEM) trusted while building: curl adds it, pip uses it alone; not kept")
+    ] = None
 
     def options(self) -> recipe.BuildOptions:
         """The object's mirror and CA settings as build options (not a Dagger function)."""
@@ -40,7 +42,7 @@ class JupyterSparkImages:
         """Build one image of the matrix (not checked: `test` checks)."""
         image = matrix.image(spark_version, variant)
         base = images.from_address(spark_image) if spark_image else None
-        return images.build(image, self.options(), base)
+        return pipeline.container(image, self.options(), base)
 
     @function
     def spark_base(self, spark_version: Annotated[str, Doc("Spark version, e.g. 4.1.1")]) -> dagger.Container:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,26 +31,25 @@ class Built:
 
 def container(image: matrix.Image, opts: recipe.BuildOptions, base: dagger.Container | None = None) -> dagger.Container:
     """The image as built, checked and shipped: the recipe plus the source revision label."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        ctr = images.build(image, opts, base).with_label("org.opencontainers.image.revision", publish.revision())
-    for warning in caught:
-        progress(f"WARNING {warning.message}")
-    return ctr
+    if image.rapids_shim_override:
+        progress(
+            f"WARNING {image.name}: RAPIDS {image.line.rapids.jar.version} has no shim for Spark "
+            f"{image.spark.version}; forcing the {image.rapids_shim_override} shim (untested upstream)"
+        )
+    return images.build(image, opts, base).with_label("org.opencontainers.image.revision", publish.revision())
 
 
 async def build_and_check(
     image: matrix.Image,
     opts: recipe.BuildOptions,
     *,
-    base: dagger.Container | None = None,
     gpu: bool = False,
     limit: asyncio.Semaphore,
 ) -> Built:
     async with limit:
         progress(f"{image.name}: building")
         start = time.monotonic()
-        ctr = container(image, opts, base)
+        ctr = container(image, opts)
         try:
             await ctr.sync()
         except dagger.DaggerError as err:
@@ -73,11 +71,10 @@ async def build_and_check_all(
     selected: list[matrix.Image],
     opts: recipe.BuildOptions,
     *,
-    base: dagger.Container | None = None,
     gpu: bool = False,
 ) -> list[Built]:
     limit = asyncio.Semaphore(PARALLEL_IMAGES)
-    return list(await asyncio.gather(*(build_and_check(i, opts, base=base, gpu=gpu, limit=limit) for i in selected)))
+    return list(await asyncio.gather(*(build_and_check(i, opts, gpu=gpu, limit=limit) for i in selected)))
 
 
 def reports(results: list[ImageResult]) -> dagger.Directory:
@@ -89,11 +86,14 @@ def reports(results: list[ImageResult]) -> dagger.Directory:
     )
 
 
+ARCHIVE_LAYERS = dagger.ImageLayerCompression.Gzip  # what every `docker load` reads
+
+
 async def export_image(image: matrix.Image, opts: recipe.BuildOptions, path: Path) -> None:
     """Write one image as an OCI archive (the same recipe as checked: every layer a cache hit)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     progress(f"{image.name}: exporting to {path}")
-    await container(image, opts).export(str(path), forced_compression=dagger.ImageLayerCompression.Gzip)
+    await container(image, opts).export(str(path), forced_compression=ARCHIVE_LAYERS)
 
 
 def exported_images(built: list[Built]) -> dagger.Directory:
@@ -101,7 +101,9 @@ def exported_images(built: list[Built]) -> dagger.Directory:
     directory = dag.directory()
     for b in built:
         if b.result.passed:
-            directory = directory.with_file(f"{b.image.name}.tar", b.container.as_tarball())
+            directory = directory.with_file(
+                f"{b.image.name}.tar", b.container.as_tarball(forced_compression=ARCHIVE_LAYERS)
+            )
     return directory
 
 

@@ -17,6 +17,8 @@ from pathlib import Path
 import dagger
 from dagger import dag
 
+from . import matrix
+
 ROOT = Path(__file__).resolve().parent.parent  # Copy sources are relative to it (the Docker build context)
 PIP_CACHE = "/root/.cache/pip"
 
@@ -69,10 +71,11 @@ class BuildOptions:
     """Where builds download from, for mirrors in air-gapped and corporate networks."""
 
     debian_mirror: str = ""
-    pypi_files: str = "https://files.pythonhosted.org/packages"
+    pypi_files: str = matrix.PYPI_FILES
     pip_index_url: str = ""
-    maven_repo: str = "https://repo1.maven.org/maven2"
-    ca_bundle: dagger.File | None = None  # extra CAs to trust while building, never kept
+    maven_repo: str = matrix.MAVEN_CENTRAL
+    # CAs trusted while building, never kept: curl adds them to the system's, pip uses them alone
+    ca_bundle: dagger.File | None = None
 
     def values(self) -> dict[str, str]:
         return {
@@ -86,7 +89,7 @@ class BuildOptions:
 BUILD_CA = "/run/build-ca/ca.pem"
 # Dagger gates a service on its image's healthcheck: probe every 2 s while starting
 HEALTHCHECK = {"interval": "30s", "timeout": "5s", "start_period": "60s", "start_interval": "2s", "retries": 3}
-CA_ENV = ("CURL_CA_BUNDLE", "PIP_CERT", "SSL_CERT_FILE")
+CA_ENV = ("CURL_CA_BUNDLE", "PIP_CERT")
 
 
 def apply(ctr: dagger.Container, layer: Layer, opts: BuildOptions) -> dagger.Container:
@@ -180,8 +183,6 @@ def _render_config(cfg: Config) -> list[str]:
     if cfg.cmd is not None:
         lines.append(f"CMD {json.dumps(list(cfg.cmd))}")
     if cfg.healthcheck is not None:
-        lines.append(
-            "HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --start-interval=2s --retries=3 "
-            f"CMD {json.dumps(list(cfg.healthcheck))}"
-        )
+        flags = " ".join(f"--{name.replace('_', '-')}={value}" for name, value in HEALTHCHECK.items())
+        lines.append(f"HEALTHCHECK {flags} CMD {json.dumps(list(cfg.healthcheck))}")
     return lines

@@ -14,8 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-import warnings
-
 import anyio
 import dagger
 
@@ -55,5 +53,4 @@ if __name__ == "__main__":
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--report", type=Path, default=Path("build/reports/report.json"))
     args = parser.parse_args()
-    warnings.filterwarnings("ignore", message=".*untested upstream")  # the build reports these
     anyio.run(main, args.runs, args.report)

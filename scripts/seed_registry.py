@@ -19,7 +19,7 @@ IMAGES = ["debian:bookworm-slim"]
 
 
 async def present(ref: str) -> bool:
-    """True when the registry already serves ref (pulled through the Docker Hub mirror)."""
+    """True when the registry already serves ref (asked directly, not through the mirror)."""
     try:
         await dag.container().from_(f"{REGISTRY}/library/{ref}").id()
     except dagger.QueryError:

@@ -16,9 +16,12 @@ def engine_configured() -> bool:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Engine tests need `make engine`'s environment: fail loudly rather than skip silently."""
+    """Engine tests need `make engine`'s environment. Under `make test` (REQUIRE_ENGINE=1) its absence
+    is an error; elsewhere (plain `pytest`, `make unit`) those tests are skipped with the reason."""
     if engine_configured():
         return
+    if os.environ.get("REQUIRE_ENGINE") == "1":
+        raise pytest.UsageError("REQUIRE_ENGINE=1 but no engine environment (_EXPERIMENTAL_DAGGER_CLI_BIN, docker)")
     for item in items:
         if "engine" in item.keywords:
             item.add_marker(pytest.mark.skip(reason="no engine environment: run through `make test`"))

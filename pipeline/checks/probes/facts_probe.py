@@ -37,11 +37,12 @@ def build_cas_left() -> int:
     return entries - Path("/probe-inputs/ca-certificates.crt").read_text().count("BEGIN CERTIFICATE")
 
 
+spark_submit = run("spark-submit", "--version")
 facts = {
     "uid": os.getuid(),
     "user": run("id", "-un").strip(),
-    "spark": re.search(r"version (\d+\.\d+\.\d+)", run("spark-submit", "--version")).group(1),
-    "scala": re.search(r"Scala version (\d+\.\d+)", run("spark-submit", "--version")).group(1),
+    "spark": re.search(r"version (\d+\.\d+\.\d+)", spark_submit).group(1),
+    "scala": re.search(r"Scala version (\d+\.\d+)", spark_submit).group(1),
     "java": re.search(r'version "(\d+)', run("java", "-version")).group(1),
     "python": re.search(r"Python (\d+\.\d+)", run("python", "--version")).group(1),
     "jupyterlab": run("jupyter", "lab", "--version").strip().splitlines()[-1],

@@ -1,7 +1,10 @@
 """On a GPU: the RAPIDS kernel's settings run a query whose physical plan has Gpu* operators."""
 
+import os
 import subprocess
 import sys
+
+import rapids_conf
 
 session = (
     "from pyspark.sql import SparkSession\n"
@@ -10,16 +13,9 @@ session = (
     "plan = df._jdf.queryExecution().executedPlan().toString()\n"
     "print('rows', df.count()); print(plan)\n"
 )
-confs = subprocess.run(
-    ["bash", "-c", "sed -n 's/^\\([a-z][^ ]*\\) \\(.*\\)$/--conf \\1=\\2/p' $SPARK_HOME/conf/rapids.conf"],
-    capture_output=True,
-    text=True,
-    check=True,
-).stdout.split()
-env = {"PYSPARK_SUBMIT_ARGS": " ".join(["--master", "local[1]", *confs, "pyspark-shell"])}
-import os  # noqa: E402
-
-run = subprocess.run([sys.executable, "-c", session], capture_output=True, text=True, env=os.environ | env, timeout=300)
+confs = [arg for key, value in rapids_conf.load().items() for arg in ("--conf", f"{key}={value}")]
+env = os.environ | {"PYSPARK_SUBMIT_ARGS": " ".join(["--master", "local[1]", *confs, "pyspark-shell"])}
+run = subprocess.run([sys.executable, "-c", session], capture_output=True, text=True, env=env, timeout=300)
 assert run.returncode == 0 and "rows 10" in run.stdout, run.stderr[-3000:]
 gpu_ops = sorted({w for w in run.stdout.split() if w.startswith("Gpu")})
 assert gpu_ops, f"no Gpu* operator in the plan:\n{run.stdout}"

@@ -10,6 +10,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+import rapids_conf
+
 JAR = "/opt/rapids/rapids-4-spark.jar"
 shim = "spark" + sys.argv[1].replace(".", "")
 assert any(n.startswith(shim + "/") for n in zipfile.ZipFile(JAR).namelist()), f"{JAR} has no {shim}/ shim"
@@ -17,11 +19,7 @@ print(f"rapids: {JAR} ships the {shim} shim")
 
 spec = json.loads(Path("/opt/venv/share/jupyter/kernels/pyspark-rapids/kernel.json").read_text())
 assert spec["display_name"] == "PySpark (RAPIDS)" and "rapids" in spec["argv"], f"unexpected RAPIDS kernel spec {spec}"
-conf = dict(
-    line.split(" ", 1)
-    for line in Path("/opt/spark/conf/rapids.conf").read_text().splitlines()
-    if line and not line.startswith("#")
-)
+conf = rapids_conf.load()
 assert conf.get("spark.plugins") == "com.nvidia.spark.SQLPlugin", f"rapids.conf does not load the plugin: {conf}"
 # no GPU here: drop the GPU resource requests, ask for explanations instead of execution
 conf = {k: v for k, v in conf.items() if ".resource.gpu." not in k}
