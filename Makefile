@@ -5,10 +5,15 @@ PY := .venv/bin/python
 ENGINE_ENV := .cache/engine/env
 WITH_ENGINE := set -a && . $(ENGINE_ENV) && set +a &&
 
-.PHONY: build-all test unit lint engine dockerfiles lock bench clean
+UV_COMPILE := .venv/bin/uv pip compile -q --no-sources --generate-hashes --python-version 3.11 \
+  --python-platform x86_64-manylinux_2_28
 
+.PHONY: build-all test unit lint engine dockerfiles lock bench clean offline-module
+
+# What CI runs with `dagger call`: build-all exports the passed images and the report, gate fails on any failure.
 build-all: engine
 	$(WITH_ENGINE) $(PY) -m pipeline build-all
+	$(WITH_ENGINE) $(PY) -m pipeline gate --report build/reports/report.json
 
 test: lint engine
 	$(WITH_ENGINE) REQUIRE_ENGINE=1 $(PY) -m pytest -v -rs $(PYTEST_ARGS)
@@ -32,11 +37,22 @@ engine: .venv
 dockerfiles: .venv
 	$(PY) -W ignore -m pipeline.dockerfiles
 
-# Re-pin Python dependencies with hashes (needs network to PyPI).
-lock: .venv
-	.venv/bin/pip install -q uv==0.9.30
-	for f in requirements/*.in; do .venv/bin/uv pip compile -q --generate-hashes --python-version 3.11 \
-	  --python-platform x86_64-manylinux_2_28 $$f -o $${f%.in}.txt; done
+# Dagger's Python client library vendored into sdk/ as Dagger's Python SDK runtime does (git-ignored).
+sdk: engine/go.mod scripts/vendor-sdk.sh
+	scripts/vendor-sdk.sh
+	touch sdk
+
+# Re-pin Python dependencies with hashes (needs network to PyPI): uv.lock (what Dagger's Python
+# SDK runtime installs), module.txt (the offline SDK's), dev.txt (.venv), the images' locks.
+lock: .venv sdk
+	.venv/bin/uv lock
+	$(UV_COMPILE) pyproject.toml requirements/module.in -o requirements/module.txt
+	$(UV_COMPILE) pyproject.toml --extra test requirements/dev.in -o requirements/dev.txt
+	for f in requirements/jupyter-*.in; do $(UV_COMPILE) $$f -o $${f%.in}.txt; done
+
+# This module with offline-sdk/ as its SDK, in .cache/offline-module (README: Running offline).
+offline-module:
+	scripts/offline-module.sh
 
 bench: engine
 	$(WITH_ENGINE) $(PY) scripts/bench.py

@@ -1,12 +1,13 @@
-"""`python -m pipeline <function> [--args]`: the module's functions under dagger.connection(),
-with the same names and arguments as `dagger call` (kebab-case), for machines where `dagger call`
-cannot run (offline: the Python SDK runtime ships only inside the official engine image).
+"""`python -m pipeline <function> [--args]`: a thin runner of the module's functions under
+dagger.connection(), with the same names and arguments as `dagger call` (kebab-case), for
+machines without the Dagger CLI. It calls the same functions and delivers their results as
+`dagger call` does: a Directory is exported to --output (default ./build), a Container to
+--output as an OCI archive (if given), a list or string is printed; a function that raises
+(`gate`, `publish` when images failed) exits 1, bad input exits 2.
 
 Object options come before the function, as with dagger call:
     python -m pipeline --maven-repo URL build-all --spark-version 4.1.1
-A returned Directory is exported to --output (default ./build), a Container to --output as an OCI
-tarball (if given), a string is printed. build-all streams each image to build/images/ instead of
-exporting one Directory holding them all (which would need every archive in the engine at once).
+The object's `source` is this checkout's files; `--revision` defaults to its git revision.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import inspect
-import json
 import os
 import sys
 import typing
@@ -24,9 +24,10 @@ import anyio
 import dagger
 from dagger import dag
 
-from . import pipeline
+from . import publish, recipe
 from .main import JupyterSparkImages
 from .matrix import MatrixError
+from .report import Failed
 
 FUNCTIONS = {
     name.replace("_", "-"): fn
@@ -56,7 +57,10 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m pipeline", description=JupyterSparkImages.__doc__)
     hints = typing.get_type_hints(JupyterSparkImages, include_extras=True)
     for field in dataclasses.fields(JupyterSparkImages):
-        _add(top, field.name, hints[field.name], field.default)
+        if field.name == "source":  # DefaultPath: this checkout
+            continue
+        default = publish.revision() if field.name == "revision" else field.default
+        _add(top, field.name, hints[field.name], default)
     top.add_argument("--output", "-o", help="where a returned Directory/Container goes (default ./build)")
     sub = top.add_subparsers(dest="function", required=True)
     for cli_name, fn in FUNCTIONS.items():
@@ -93,8 +97,9 @@ def _bind(args: argparse.Namespace) -> tuple[JupyterSparkImages, dict[str, objec
     fn = FUNCTIONS[args.function]
     obj_hints = typing.get_type_hints(JupyterSparkImages, include_extras=True)
     fn_hints = typing.get_type_hints(fn, include_extras=True)
-    fields = dataclasses.fields(JupyterSparkImages)
-    obj = JupyterSparkImages(**{f.name: _convert(getattr(args, f.name), obj_hints[f.name]) for f in fields})
+    fields = [f for f in dataclasses.fields(JupyterSparkImages) if f.name != "source"]
+    options = {f.name: _convert(getattr(args, f.name), obj_hints[f.name]) for f in fields}
+    obj = JupyterSparkImages(source=recipe.checkout(), **options)
     params = [p for p in inspect.signature(fn).parameters if p != "self"]
     return obj, {p: _convert(getattr(args, p), fn_hints[p]) for p in params}
 
@@ -105,63 +110,38 @@ async def call(args: argparse.Namespace) -> int:
         result = FUNCTIONS[args.function](obj, **kwargs)
         if inspect.isawaitable(result):
             result = await result
-        return await _deliver(result, args)
+        await _deliver(result, args)
+    return 0
 
 
-async def build_all_to_host(args: argparse.Namespace) -> int:
-    """build-all with each passed image streamed to OUTPUT/images/<image>.tar, one session per
-    archive: the engine keeps an exported archive on disk until its session ends, so exporting
-    all 14 in one session (or as one Directory) needs twice their size free."""
-    out = Path(args.output or "build")
-    async with dagger.connection(CONFIG):
-        obj, kwargs = _bind(args)
-        built = await obj.build_and_check(**kwargs)
-        await pipeline.reports([b.result for b in built]).export(str(out / "reports"))
-    for image in [b.image for b in built if b.result.passed]:
-        async with dagger.connection(CONFIG):
-            obj, _ = _bind(args)
-            await pipeline.export_image(image, obj.options(), out / "images" / f"{image.name}.tar")
-    return _verdict(out / "reports" / "report.json")
-
-
-async def _deliver(result: object, args: argparse.Namespace) -> int:
+async def _deliver(result: object, args: argparse.Namespace) -> None:
     if isinstance(result, dagger.Directory):
         out = Path(args.output or "build")
         await result.export(str(out))
         print(f"exported to {out}/", file=sys.stderr)
-        return _verdict(out / "reports" / "report.json") or _verdict(out / "report.json")
-    if isinstance(result, dagger.Container):
+    elif isinstance(result, dagger.Container):
         if args.output:
             await result.export(args.output)
             print(f"exported image to {args.output}", file=sys.stderr)
         else:
             await result.sync()
-        return 0
-    print(result)
-    return 1 if isinstance(result, str) and "REFUSED" in result else 0
-
-
-def _verdict(report: Path) -> int:
-    """1 when a report lists a failed image (after everything that passed was exported)."""
-    if not report.exists():
-        return 0
-    failed = [r["image"] for r in json.loads(report.read_text()) if r["verdict"] != "passed"]
-    if failed:
-        print(f"FAILED: {', '.join(failed)}", file=sys.stderr)
-    return 1 if failed else 0
+    elif isinstance(result, list):
+        print("\n".join(map(str, result)))
+    else:
+        print(result)
 
 
 def main() -> int:
     args = parser().parse_args()
 
     try:
-        return anyio.run(build_all_to_host if args.function == "build-all" else call, args)
-    except (MatrixError, dagger.SessionError) as err:
-        cause = err if isinstance(err, MatrixError) else err.__cause__
-        if not isinstance(cause, MatrixError):
+        return anyio.run(call, args)
+    except (MatrixError, Failed, dagger.SessionError) as err:
+        cause = err if isinstance(err, MatrixError | Failed) else err.__cause__
+        if not isinstance(cause, MatrixError | Failed):
             raise
         print(f"error: {cause}", file=sys.stderr)
-        return 2
+        return 2 if isinstance(cause, MatrixError) else 1
 
 
 if __name__ == "__main__":

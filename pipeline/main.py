@@ -1,5 +1,5 @@
 """The Dagger module: thin functions over pipeline.py. `dagger call <function>` and
-`python -m pipeline <function>` run the same code."""
+`python -m pipeline <function>` run the same functions."""
 
 from __future__ import annotations
 
@@ -7,81 +7,118 @@ import json
 from typing import Annotated
 
 import dagger
-from dagger import Doc, function, object_type
+from dagger import DefaultPath, Doc, Ignore, function, object_type
 
 from . import images, matrix, pipeline, recipe
 from . import spark_base as spark_base_layer
 from .dockerfiles import render_all
+from .report import Failed, verdict
+
+GPU_DOC = "the engine's host has an NVIDIA GPU: also run Spark on it (else the gpu check is skipped)"
+SPARK_VERSIONS = ", ".join(r.version for r in matrix.SPARK_RELEASES)
+VARIANTS = ", ".join(matrix.VARIANTS)
 
 
 @object_type
 class JupyterSparkImages:
-    """Jupyter + Apache Spark runtime images: built, checked in the engine, shipped only if they pass."""
+    """Jupyter + Apache Spark runtime images: built, checked against services of each image, shipped
+    only if they pass."""
 
+    source: Annotated[
+        dagger.Directory,
+        Doc("the files builds and checks read (default: this module's own source)"),
+        DefaultPath("/"),
+        Ignore(["*", *(f"!{path}" for path in recipe.SOURCE_FILES)]),
+    ]
     debian_mirror: Annotated[str, Doc("Debian archive mirror URL (default: deb.debian.org)")] = ""
-    pypi_files: Annotated[str, Doc("base URL of PyPI's files, for the pyspark sdists")] = matrix.PYPI_FILES
+    pypi_files: Annotated[str, Doc("base URL of PyPI's files, where the pyspark sdists are")] = matrix.PYPI_FILES
     pip_index_url: Annotated[str, Doc("pip index URL (default: PyPI)")] = ""
-    maven_repo: Annotated[str, Doc("Maven repository URL for the Iceberg, RAPIDS, Connect jars")] = matrix.MAVEN_CENTRAL
+    maven_repo: Annotated[str, Doc("Maven repository URL for the Iceberg, RAPIDS and Connect jars")] = (
+        matrix.MAVEN_CENTRAL
+    )
     ca_bundle: Annotated[
-        dagger.File | None, Doc("CA bundle (PEM) trusted while building: curl adds it, pip uses it alone; not kept")
+        dagger.File | None,
+        Doc("CA bundle (PEM) trusted while building, never kept in an image: curl adds it, pip uses it alone"),
     ] = None
+    revision: Annotated[
+        str, Doc("source revision for the images' revision label and the immutable tag, e.g. $GITHUB_SHA")
+    ] = "unknown"
 
     def options(self) -> recipe.BuildOptions:
-        """The object's mirror and CA settings as build options (not a Dagger function)."""
+        """The object's settings as build options (not a Dagger function)."""
         return recipe.BuildOptions(
-            self.debian_mirror, self.pypi_files, self.pip_index_url, self.maven_repo, self.ca_bundle
+            self.debian_mirror,
+            self.pypi_files,
+            self.pip_index_url,
+            self.maven_repo,
+            self.ca_bundle,
+            self.source,
+            self.revision,
         )
 
     @function
     def build(
         self,
-        spark_version: Annotated[str, Doc("Spark version, e.g. 4.1.1")],
-        variant: Annotated[str, Doc("baseline, gpu, iceberg or gpu-iceberg")] = "baseline",
-        spark_image: Annotated[str, Doc("your own Spark base image address instead of ours")] = "",
+        spark_version: Annotated[str, Doc(f"Spark version: {SPARK_VERSIONS}")],
+        variant: Annotated[str, Doc(f"image variant: {VARIANTS}")] = "baseline",
+        spark_image: Annotated[
+            str, Doc("your own Spark base image address instead of ours (Debian bookworm, Spark in /opt/spark)")
+        ] = "",
     ) -> dagger.Container:
-        """Build one image of the matrix (not checked: `test` checks)."""
+        """Build one image of the matrix, unchecked (`test` checks it)."""
         image = matrix.image(spark_version, variant)
         base = images.from_address(spark_image) if spark_image else None
         return pipeline.container(image, self.options(), base)
 
     @function
-    def spark_base(self, spark_version: Annotated[str, Doc("Spark version, e.g. 4.1.1")]) -> dagger.Container:
-        """The Spark base container alone (spark-k8s-spark-<version>)."""
+    def spark_base(self, spark_version: Annotated[str, Doc(f"Spark version: {SPARK_VERSIONS}")]) -> dagger.Container:
+        """Build the Spark base image alone (spark-k8s-spark-<version>)."""
         return spark_base_layer.build(matrix.release(spark_version), self.options())
 
     @function
     async def test(
         self,
-        variant: Annotated[str, Doc("check every image of this variant")] = "",
-        spark_version: Annotated[str, Doc("narrow to one Spark version")] = "",
-        gpu: Annotated[bool, Doc("the engine host has a GPU: also check real GPU execution")] = False,
+        variant: Annotated[str, Doc(f"only this variant: {VARIANTS} (default: all)")] = "",
+        spark_version: Annotated[str, Doc(f"only this Spark version: {SPARK_VERSIONS} (default: all)")] = "",
+        gpu: Annotated[bool, Doc(GPU_DOC)] = False,
     ) -> dagger.Directory:
-        """Build and check images; returns the report (report.json, report.md, junit.xml)."""
+        """Build and check images; returns the report: report.json, report.md, junit.xml. Returns
+        even when images failed, so the report can be kept: `gate` on it fails the job."""
         built = await self.build_and_check(spark_version, variant, gpu)
         return pipeline.reports([b.result for b in built])
 
     @function
-    async def test_all(
-        self, gpu: Annotated[bool, Doc("the engine host has a GPU: also check real GPU execution")] = False
-    ) -> dagger.Directory:
-        """Build and check all 14 images; returns the report."""
+    async def test_all(self, gpu: Annotated[bool, Doc(GPU_DOC)] = False) -> dagger.Directory:
+        """Build and check all 14 images; returns the report (see `test`)."""
         return await self.test(gpu=gpu)
 
     @function
     async def build_all(
         self,
-        spark_version: Annotated[str, Doc("narrow to one Spark version")] = "",
-        variant: Annotated[str, Doc("narrow to one variant")] = "",
-        gpu: Annotated[bool, Doc("the engine host has a GPU: also check real GPU execution")] = False,
+        spark_version: Annotated[str, Doc(f"only this Spark version: {SPARK_VERSIONS} (default: all)")] = "",
+        variant: Annotated[str, Doc(f"only this variant: {VARIANTS} (default: all)")] = "",
+        gpu: Annotated[bool, Doc(GPU_DOC)] = False,
     ) -> dagger.Directory:
-        """The main job: build and check the matrix; returns images/ (OCI tarballs of the images that
-        passed) and reports/. Check reports/report.json's verdicts (python -m pipeline exits 1 on any failure)."""
+        """The main job: build and check the matrix; returns images/ (an OCI archive per image that
+        passed, for `docker load`) and reports/. Returns even when images failed: `gate` on
+        reports/report.json fails the job."""
         built = await self.build_and_check(spark_version, variant, gpu)
         return (
             dagger.dag.directory()
             .with_directory("images", pipeline.exported_images(built))
             .with_directory("reports", pipeline.reports([b.result for b in built]))
         )
+
+    @function
+    async def gate(
+        self,
+        report: Annotated[
+            dagger.File, Doc("a report.json written by test or build-all, e.g. build/reports/report.json")
+        ],
+    ) -> str:
+        """Fail, naming the failed images, when a report lists any; else say how many passed. Run it
+        after exporting test's or build-all's output, so the report and the passed images are kept."""
+        return verdict(json.loads(await report.contents()))
 
     async def build_and_check(self, spark_version: str, variant: str, gpu: bool) -> list[pipeline.Built]:
         """The shared core of test, build-all and publish (not a Dagger function: returns Python objects)."""
@@ -90,26 +127,43 @@ class JupyterSparkImages:
         pipeline.progress("\n" + pipeline.summary(built))
         return built
 
-    @function
+    @function(cache="never")
     async def publish(
         self,
-        registry: Annotated[str, Doc("REGISTRY[/NAMESPACE], e.g. localhost:5000/jupyter")],
+        registry: Annotated[str, Doc("where to push: REGISTRY[:PORT]/NAMESPACE, e.g. registry.example.com/jupyter")],
         username: Annotated[str, Doc("registry user")] = "",
         password: Annotated[dagger.Secret | None, Doc("registry password, e.g. env:REGISTRY_PASSWORD")] = None,
-        spark_version: Annotated[str, Doc("narrow to one Spark version")] = "",
-        variant: Annotated[str, Doc("narrow to one variant")] = "",
-        gpu: Annotated[bool, Doc("the engine host has a GPU: also check real GPU execution")] = False,
-    ) -> str:
-        """Build, check and push the images that passed (REFUSED lines for the others); JSON lines out."""
+        spark_version: Annotated[str, Doc(f"only this Spark version: {SPARK_VERSIONS} (default: all)")] = "",
+        variant: Annotated[str, Doc(f"only this variant: {VARIANTS} (default: all)")] = "",
+        gpu: Annotated[bool, Doc(GPU_DOC)] = False,
+    ) -> list[str]:
+        """Build, check and push the images that passed, as NAME:latest and NAME:<date>-<revision>;
+        returns the pushed references with their digests. Never cached: every call pushes. Fails,
+        naming them, when any image failed its checks (after pushing those that passed)."""
         target = matrix.registry_address(registry)
         built = await self.build_and_check(spark_version, variant, gpu)
-        pushed = await pipeline.publish_passed(built, target, username or None, password)
-        return "\n".join(json.dumps(p) for p in pushed)
+        pushed = await pipeline.publish_passed(built, target, username or None, password, self.revision)
+        refused = [b.image.name for b in built if not b.result.passed]
+        if refused:
+            raise Failed(
+                f"not published, failed their checks: {', '.join(refused)}; pushed: {', '.join(pushed) or 'nothing'}"
+            )
+        return pushed
 
     @function
     def dockerfiles(self) -> dagger.Directory:
-        """The Dockerfiles rendered from the pipeline's recipes (what dockerfiles/ must hold)."""
+        """The Dockerfiles rendered from the pipeline's recipes (what dockerfiles/ holds), for plain `docker build`."""
         directory = dagger.dag.directory()
         for path, text in render_all().items():
             directory = directory.with_new_file(path, text)
         return directory
+
+    @function
+    def matrix(
+        self,
+        spark_version: Annotated[str, Doc(f"only this Spark version: {SPARK_VERSIONS} (default: all)")] = "",
+        variant: Annotated[str, Doc(f"only this variant: {VARIANTS} (default: all)")] = "",
+    ) -> str:
+        """The images as a JSON list of {name, spark-version, variant}: a CI job matrix, one job per image."""
+        selected = matrix.images(spark_version or None, variant or None)
+        return json.dumps([{"name": i.name, "spark-version": i.spark.version, "variant": i.variant} for i in selected])

@@ -6,7 +6,6 @@ import asyncio
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import dagger
 from dagger import dag
@@ -36,7 +35,7 @@ def container(image: matrix.Image, opts: recipe.BuildOptions, base: dagger.Conta
             f"WARNING {image.name}: RAPIDS {image.line.rapids.jar.version} has no shim for Spark "
             f"{image.spark.version}; forcing the {image.rapids_shim_override} shim (untested upstream)"
         )
-    return images.build(image, opts, base).with_label("org.opencontainers.image.revision", publish.revision())
+    return images.build(image, opts, base).with_label("org.opencontainers.image.revision", opts.revision)
 
 
 async def build_and_check(
@@ -58,7 +57,7 @@ async def build_and_check(
             return Built(image, ctr, ImageResult(image.name, [failed]))
         built_in = round(time.monotonic() - start, 1)
         progress(f"{image.name}: built in {built_in:.0f}s, checking")
-        result = await checks.check_image(image, ctr, gpu=gpu)
+        result = await checks.check_image(image, ctr, opts.probes(), gpu=gpu)
         result.build_seconds = built_in
         progress(
             f"{image.name}: {'passed' if result.passed else 'FAILED'} "
@@ -89,13 +88,6 @@ def reports(results: list[ImageResult]) -> dagger.Directory:
 ARCHIVE_LAYERS = dagger.ImageLayerCompression.Gzip  # what every `docker load` reads
 
 
-async def export_image(image: matrix.Image, opts: recipe.BuildOptions, path: Path) -> None:
-    """Write one image as an OCI archive (the same recipe as checked: every layer a cache hit)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    progress(f"{image.name}: exporting to {path}")
-    await container(image, opts).export(str(path), forced_compression=ARCHIVE_LAYERS)
-
-
 def exported_images(built: list[Built]) -> dagger.Directory:
     """OCI tarballs of the images that passed, one per image name."""
     directory = dag.directory()
@@ -123,17 +115,15 @@ def summary(built: list[Built]) -> str:
 
 
 async def publish_passed(
-    built: list[Built], registry: str, username: str | None, password: dagger.Secret | None
+    built: list[Built], registry: str, username: str | None, password: dagger.Secret | None, rev: str
 ) -> list[str]:
-    """Push the images that passed; refuse (and say so) for those that did not."""
-    rev = publish.revision()
+    """Push the images that passed (each reference with its digest); refuse, and say so, the others."""
     pushed = []
     for b in built:
         try:
             publish.refuse_unchecked(b.result, b.image.name)
         except PermissionError as refusal:
-            progress(str(refusal))
-            pushed.append(f"REFUSED {b.image.name}: {refusal}")
+            progress(f"REFUSED {refusal}")
             continue
         for ref in await publish.push(b.container, publish.references(registry, b.image, rev), username, password):
             progress(f"pushed {ref}")

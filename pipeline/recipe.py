@@ -19,8 +19,18 @@ from dagger import dag
 
 from . import matrix
 
-ROOT = Path(__file__).resolve().parent.parent  # Copy sources are relative to it (the Docker build context)
+ROOT = Path(__file__).resolve().parent.parent  # the checkout: the Docker build context of dockerfiles/
 PIP_CACHE = "/root/.cache/pip"
+# The files that builds (Copy steps) and checks (probes) read, relative to the module's source root.
+# They come from the module's source as Dagger hands it over: `dagger call` uploads them (the
+# object's DefaultPath `source`); `python -m pipeline` and the tests take them from the checkout.
+SOURCE_FILES = ("pipeline/files/**", "pipeline/checks/probes/**", "requirements/*.txt")
+PROBES = "pipeline/checks/probes"
+
+
+def checkout() -> dagger.Directory:
+    """SOURCE_FILES from this checkout, for runs without a module source (python -m pipeline, tests)."""
+    return dag.host().directory(str(ROOT), include=list(SOURCE_FILES))
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,14 @@ class BuildOptions:
     maven_repo: str = matrix.MAVEN_CENTRAL
     # CAs trusted while building, never kept: curl adds them to the system's, pip uses them alone
     ca_bundle: dagger.File | None = None
+    source: dagger.Directory | None = None  # SOURCE_FILES; None: this checkout's
+    revision: str = "unknown"  # the source revision: org.opencontainers.image.revision and the immutable tag
+
+    def files(self) -> dagger.Directory:
+        return self.source if self.source is not None else checkout()
+
+    def probes(self) -> dagger.Directory:
+        return self.files().directory(PROBES)
 
     def values(self) -> dict[str, str]:
         return {
@@ -100,7 +118,7 @@ def apply(ctr: dagger.Container, layer: Layer, opts: BuildOptions) -> dagger.Con
         ctr = ctr.with_mounted_file(BUILD_CA, opts.ca_bundle)
         scoped |= dict.fromkeys(CA_ENV, BUILD_CA)
     for step in layer.steps:
-        ctr = _apply_step(ctr, step, scoped)
+        ctr = _apply_step(ctr, step, scoped, opts.files())
     if opts.ca_bundle is not None:
         ctr = ctr.without_mount(BUILD_CA)
     for name, value in layer.labels.items():
@@ -108,7 +126,7 @@ def apply(ctr: dagger.Container, layer: Layer, opts: BuildOptions) -> dagger.Con
     return ctr
 
 
-def _apply_step(ctr: dagger.Container, step: Step, scoped: dict[str, str]) -> dagger.Container:
+def _apply_step(ctr: dagger.Container, step: Step, scoped: dict[str, str], files: dagger.Directory) -> dagger.Container:
     match step:
         case Run(script, cache):
             for name, value in scoped.items():
@@ -124,7 +142,7 @@ def _apply_step(ctr: dagger.Container, step: Step, scoped: dict[str, str]) -> da
         case Env(name, value):
             return ctr.with_env_variable(name, value, expand=True)
         case Copy(src, dest, mode):
-            return ctr.with_new_file(dest, (ROOT / src).read_text(), permissions=mode)
+            return ctr.with_file(dest, files.file(src), permissions=mode, owner="0:0")
         case Config():
             return _apply_config(ctr, step)
     raise TypeError(f"unknown step {step!r}")

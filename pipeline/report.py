@@ -10,6 +10,20 @@ from .checks.result import ImageResult
 MARK = {"passed": "pass", "failed": "FAIL", "skipped": "skip"}
 
 
+class Failed(Exception):
+    """Images failed their checks: what `gate` and `publish` raise, so `dagger call` exits non-zero."""
+
+
+def verdict(report: list[dict]) -> str:
+    """A report.json's verdict: how many passed, or Failed naming the images that did not."""
+    failed = [r["image"] for r in report if r["verdict"] != "passed"]
+    if not report:
+        raise Failed("the report lists no images")
+    if failed:
+        raise Failed(f"{len(failed)} of {len(report)} images failed their checks: {', '.join(failed)}")
+    return f"{len(report)} of {len(report)} images passed"
+
+
 def as_json(results: list[ImageResult]) -> str:
     return json.dumps([r.as_dict() for r in results], indent=2) + "\n"
 

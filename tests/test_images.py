@@ -72,12 +72,12 @@ async def test_iceberg_rest_catalog_is_switched_on_by_environment(results):
     assert "spark.sql.catalog.local.token t0k" in conf and "type hadoop" not in conf
 
 
-async def test_a_broken_jupyterlab_fails_the_jupyterlab_check(build):
+async def test_a_broken_jupyterlab_fails_the_jupyterlab_check(build, opts):
     image, ctr = build("4.1.1", "baseline")
     broken = ctr.with_new_file(
         "/usr/local/bin/start-notebook.sh", "#!/bin/sh\necho broken on purpose >&2\nexit 3\n", permissions=0o755
     )
-    result = await checks.check_image(image, broken)
+    result = await checks.check_image(image, broken, opts.probes())
     by_name = {c.name: c for c in result.checks}
     assert by_name["jupyterlab"].status == "failed"
     assert "broken on purpose" in by_name["jupyterlab"].detail  # the service's own log is in the report
@@ -85,11 +85,11 @@ async def test_a_broken_jupyterlab_fails_the_jupyterlab_check(build):
     assert not result.passed
 
 
-async def test_an_iceberg_image_without_the_iceberg_jar_fails_the_iceberg_check(build):
+async def test_an_iceberg_image_without_the_iceberg_jar_fails_the_iceberg_check(build, opts):
     image, ctr = build("3.5.7", "iceberg")
     jar = f"/opt/spark/jars/{image.line.iceberg.filename}"
     broken = ctr.with_user("root").with_exec(["rm", jar]).with_user("1000:100")
-    result = await checks.check_image(image, broken)
+    result = await checks.check_image(image, broken, opts.probes())
     by_name = {c.name: c for c in result.checks}
     assert by_name["iceberg"].status == "failed"
     assert "ClassNotFound" in by_name["iceberg"].detail or "iceberg" in by_name["iceberg"].detail.lower()
@@ -120,7 +120,7 @@ async def test_publish_pushes_what_passed_and_refuses_what_failed(results, build
     ).strip() == "4.1.1"
 
 
-async def test_a_ca_left_in_javas_keystore_fails_the_facts_check(build):
+async def test_a_ca_left_in_javas_keystore_fails_the_facts_check(build, opts):
     image, ctr = build("4.1.1", "baseline")
     add_ca = (
         "keytool -genkeypair -alias leak -dname CN=leak -keyalg RSA -keystore /tmp/k.jks -storepass changeit "
@@ -128,6 +128,6 @@ async def test_a_ca_left_in_javas_keystore_fails_the_facts_check(build):
         "&& keytool -importcert -noprompt -cacerts -storepass changeit -alias leak -file /tmp/leak.crt"
     )
     leaky = ctr.with_user("root").with_exec(["bash", "-c", add_ca]).with_user("1000:100")
-    result = await checks.check_image(image, leaky)
+    result = await checks.check_image(image, leaky, opts.probes())
     facts = next(c for c in result.checks if c.name == "facts")
     assert facts.status == "failed" and "build-cas-left: label says 0, image has 1" in facts.detail

@@ -28,9 +28,11 @@ TIMEOUTS = {
 }
 
 
-async def check_image(image: matrix.Image, ctr: dagger.Container, *, gpu: bool = False) -> ImageResult:
-    """Run every check on one built image. A failing check never stops the others."""
-    services = Services.for_image(ctr)
+async def check_image(
+    image: matrix.Image, ctr: dagger.Container, probes: dagger.Directory, *, gpu: bool = False
+) -> ImageResult:
+    """Run every check on one built image with the probe scripts given. A failing check never stops the others."""
+    services = Services.for_image(ctr, probes)
     result = ImageResult(image.name)
     try:  # one Connect server for the Connect and Iceberg checks; if it cannot start, they fail
         with anyio.fail_after(TIMEOUTS["spark-connect"]):

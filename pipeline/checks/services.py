@@ -9,23 +9,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 import dagger
 from dagger import dag
 
 from ..recipe import HEALTHCHECK
 
-PROBES = Path(__file__).parent / "probes"
 JUPYTER, CONNECT = "jupyter", "spark-connect"
 JUPYTER_URL, CONNECT_URL, CONNECT_UI = f"http://{JUPYTER}:8888", f"sc://{CONNECT}:15002", f"http://{CONNECT}:4040"
-
-
-def probes() -> dagger.Directory:
-    directory = dag.directory()
-    for path in sorted(PROBES.glob("*.py")):
-        directory = directory.with_new_file(path.name, path.read_text())
-    return directory
 
 
 @dataclass
@@ -33,13 +24,14 @@ class Services:
     """One image's services, started once and shared by its checks."""
 
     image: dagger.Container
+    probes: dagger.Directory  # the probe scripts (pipeline/checks/probes of the module's source)
     token: dagger.Secret
     run_id: str
 
     @classmethod
-    def for_image(cls, image: dagger.Container) -> Services:
+    def for_image(cls, image: dagger.Container, probes: dagger.Directory) -> Services:
         run_id = uuid.uuid4().hex
-        return cls(image, dag.set_secret(f"jupyter-token-{run_id}", uuid.uuid4().hex), run_id)
+        return cls(image, probes, dag.set_secret(f"jupyter-token-{run_id}", uuid.uuid4().hex), run_id)
 
     @property
     def connect(self) -> dagger.Service:
@@ -67,7 +59,7 @@ class Services:
         self, *, jupyter: bool = False, connect: bool = False, inputs: dagger.Directory | None = None
     ) -> dagger.Container:
         """The image as a probe runner, bound to the services asked for; never cached."""
-        ctr = self.image.with_env_variable("CHECK_RUN", self.run_id).with_mounted_directory("/probes", probes())
+        ctr = self.image.with_env_variable("CHECK_RUN", self.run_id).with_mounted_directory("/probes", self.probes)
         if inputs is not None:
             ctr = ctr.with_mounted_directory("/probe-inputs", inputs)
         if connect:
