@@ -15,7 +15,7 @@ from .dockerfiles import render_all
 from .report import Failed, verdict
 
 GPU_DOC = "the engine's host has an NVIDIA GPU: also run Spark on it (else the gpu check is skipped)"
-SPARK_VERSIONS = ", ".join(r.version for r in matrix.SPARK_RELEASES)
+SPARK_VERSIONS = ", ".join(matrix.SPARK_VERSIONS)
 VARIANTS = ", ".join(matrix.VARIANTS)
 
 

@@ -1,0 +1,120 @@
+"""The module through the engine's module API, with the GraphQL calls `dagger call` makes: load the
+module source, turn it into a module, serve it, then call its functions on the Query root. The
+runtime is the offline SDK (offline-sdk/), since this engine has no builtin Python SDK content."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from pipeline import images, matrix
+from pipeline.recipe import ROOT
+
+from module_api import QueryError, Session
+
+pytestmark = pytest.mark.engine
+
+ENGINE = "dagger-engine"  # the engine container (make engine), whose loopback has the local registry
+REGISTRY_ROOT = "/var/lib/registry/docker/registry/v2/repositories"  # engine/registry.yml
+
+
+@pytest.fixture(scope="module")
+async def api(tmp_path_factory):
+    """A session serving the module loaded from .cache/offline-module's twin: module source -> module -> serve."""
+    path = tmp_path_factory.mktemp("offline") / "jupyter-spark-images"
+    subprocess.run([ROOT / "scripts" / "offline-module.sh", path], check=True, capture_output=True)
+    session = Session()
+    try:
+        loaded = await session.query(
+            "query($ref: String!) { moduleSource(refString: $ref) { asModule { id } } }", ref=str(path)
+        )
+        module = loaded["moduleSource"]["asModule"]["id"]
+        await session.query("query($id: ModuleID!) { loadModuleFromID(id: $id) { serve } }", id=module)
+        yield session
+    finally:
+        await session.close()
+
+
+async def call(api: Session, selection: str, **variables) -> dict:
+    """One function call on the module's main object, as `dagger call` sends it."""
+    declared = ", ".join(f"${name}: {kind}" for name, (kind, _) in variables.items())
+    text = f"query{f'({declared})' if declared else ''} {{ jupyterSparkImages {{ {selection} }} }}"
+    data = await api.query(text, **{name: value for name, (_, value) in variables.items()})
+    return data["jupyterSparkImages"]
+
+
+async def test_dockerfiles_equals_the_rendered_dockerfiles(api):
+    paths = sorted(p.relative_to(ROOT / "dockerfiles").as_posix() for p in (ROOT / "dockerfiles").rglob("*Dockerfile"))
+    files = " ".join(f'f{i}: file(path: "{path}") {{ contents }}' for i, path in enumerate(paths))
+    got = await call(api, f'dockerfiles {{ glob(pattern: "**/*Dockerfile") {files} }}')
+    assert sorted(got["dockerfiles"]["glob"]) == paths
+    for i, path in enumerate(paths):
+        assert got["dockerfiles"][f"f{i}"]["contents"] == (ROOT / "dockerfiles" / path).read_text(), path
+
+
+async def test_build_returns_the_image_with_its_labels(api):
+    got = await call(api, 'build(sparkVersion: "4.1.1") { labels { name value } }')
+    labels = {label["name"]: label["value"] for label in got["build"]["labels"]}
+    expected = images.labels(matrix.image("4.1.1", "baseline")) | {"org.opencontainers.image.revision": "unknown"}
+    assert {name: labels.get(name) for name in expected} == expected
+
+
+async def test_a_bad_spark_version_gets_the_modules_own_error(api):
+    with pytest.raises(QueryError) as error:
+        await call(api, 'build(sparkVersion: "4.1.9") { id }')
+    assert "unknown Spark version '4.1.9'; valid: 3.5.7, 3.5.8, 4.1.0, 4.1.1" in str(error.value)
+
+
+async def test_test_returns_the_report_and_gate_judges_it(api):
+    got = await call(
+        api, 'test(sparkVersion: "4.1.1", variant: "baseline") { file(path: "report.json") { id contents } }'
+    )
+    report = json.loads(got["test"]["file"]["contents"])
+    assert [(r["image"], r["verdict"]) for r in report] == [("jupyter-4.1.1", "passed")], report
+    assert {c["name"] for c in report[0]["checks"]} >= {"jupyterlab", "spark-connect", "facts"}
+    passed = await call(api, "gate(report: $report)", report=("ID!", got["test"]["file"]["id"]))
+    assert passed["gate"] == "1 of 1 images passed"
+
+    report[0]["verdict"] = "failed"
+    failed = await api.query(
+        "query($report: String!) "
+        '{ directory { withNewFile(path: "r.json", contents: $report) { file(path: "r.json") { id } } } }',
+        report=json.dumps(report),
+    )
+    with pytest.raises(QueryError) as error:
+        await call(api, "gate(report: $report)", report=("ID!", failed["directory"]["withNewFile"]["file"]["id"]))
+    assert "1 of 1 images failed their checks: jupyter-4.1.1" in str(error.value)
+
+
+def registry_has(repository: str, tag: str) -> bool:
+    path = f"{REGISTRY_ROOT}/{repository}/_manifests/tags/{tag}"
+    return subprocess.run(["docker", "exec", ENGINE, "test", "-d", path], check=False).returncode == 0
+
+
+async def test_publish_is_never_cached_each_call_pushes(api):
+    namespace = f"twice-{uuid.uuid4().hex[:8]}"
+    selection = 'publish(registry: $registry, sparkVersion: "4.1.1", variant: "baseline")'
+    registry = ("String!", f"localhost:5000/{namespace}")
+    first = (await call(api, selection, registry=registry))["publish"]
+    assert len(first) == 2 and all(ref.startswith(f"localhost:5000/{namespace}/jupyter-4.1.1:") for ref in first)
+    assert registry_has(f"{namespace}/jupyter-4.1.1", "latest")
+
+    # forget the push in the registry: only a second real push brings the tag back
+    subprocess.run(["docker", "exec", ENGINE, "rm", "-rf", f"{REGISTRY_ROOT}/{namespace}"], check=True)
+    assert not registry_has(f"{namespace}/jupyter-4.1.1", "latest")
+    second = (await call(api, selection, registry=registry))["publish"]
+    assert [ref.split("@")[0] for ref in second] == [ref.split("@")[0] for ref in first]
+    assert registry_has(f"{namespace}/jupyter-4.1.1", "latest")
+
+
+def test_offline_module_copy_keeps_the_module_and_points_at_the_offline_sdk(tmp_path: Path):
+    dest = tmp_path / "module"
+    subprocess.run([ROOT / "scripts" / "offline-module.sh", dest], check=True, capture_output=True)
+    config = json.loads((dest / "dagger.json").read_text())
+    assert config == json.loads((ROOT / "dagger.json").read_text()) | {"sdk": {"source": "./offline-sdk"}}
+    assert (dest / ".git").is_dir() and (dest / "offline-sdk" / "main.dang").is_file()
+    assert (dest / "pipeline" / "main.py").read_text() == (ROOT / "pipeline" / "main.py").read_text()
