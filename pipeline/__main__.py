@@ -61,10 +61,12 @@ def parser() -> argparse.ArgumentParser:
             continue
         default = publish.revision() if field.name == "revision" else field.default
         _add(top, field.name, hints[field.name], default)
-    top.add_argument("--output", "-o", help="where a returned Directory/Container goes (default ./build)")
+    output = argparse.ArgumentParser(add_help=False)  # before or after the function, as with dagger call
+    output.add_argument("--output", "-o", default=argparse.SUPPRESS, help="where a result goes (default ./build)")
+    top.add_argument("--output", "-o", default=None, help="where a returned Directory/Container goes (default ./build)")
     sub = top.add_subparsers(dest="function", required=True)
     for cli_name, fn in FUNCTIONS.items():
-        p = sub.add_parser(cli_name, help=(fn.__doc__ or "").splitlines()[0])
+        p = sub.add_parser(cli_name, help=(fn.__doc__ or "").splitlines()[0], parents=[output])
         hints = typing.get_type_hints(fn, include_extras=True)
         for pname, param in inspect.signature(fn).parameters.items():
             if pname != "self":

@@ -82,8 +82,9 @@ class JupyterSparkImages:
         spark_version: Annotated[str, Doc(f"only this Spark version: {SPARK_VERSIONS} (default: all)")] = "",
         gpu: Annotated[bool, Doc(GPU_DOC)] = False,
     ) -> dagger.Directory:
-        """Build and check images; returns the report: report.json, report.md, junit.xml. Returns
-        even when images failed, so the report can be kept: `gate` on it fails the job."""
+        """Build and check images; returns the report (report.json, report.md, junit.xml).
+
+        Returns even when images failed, so that the report is kept: `gate` on it fails the job."""
         built = await self.build_and_check(spark_version, variant, gpu)
         return pipeline.reports([b.result for b in built])
 
@@ -99,9 +100,10 @@ class JupyterSparkImages:
         variant: Annotated[str, Doc(f"only this variant: {VARIANTS} (default: all)")] = "",
         gpu: Annotated[bool, Doc(GPU_DOC)] = False,
     ) -> dagger.Directory:
-        """The main job: build and check the matrix; returns images/ (an OCI archive per image that
-        passed, for `docker load`) and reports/. Returns even when images failed: `gate` on
-        reports/report.json fails the job."""
+        """The main job: build and check the matrix; returns the images that passed and the report.
+
+        images/ holds an OCI archive per image that passed (for `docker load`), reports/ the
+        report. Returns even when images failed: `gate` on reports/report.json fails the job."""
         built = await self.build_and_check(spark_version, variant, gpu)
         return (
             dagger.dag.directory()
@@ -116,8 +118,9 @@ class JupyterSparkImages:
             dagger.File, Doc("a report.json written by test or build-all, e.g. build/reports/report.json")
         ],
     ) -> str:
-        """Fail, naming the failed images, when a report lists any; else say how many passed. Run it
-        after exporting test's or build-all's output, so the report and the passed images are kept."""
+        """Fail when a report lists failed images, naming them; else say how many passed.
+
+        Run it after exporting test's or build-all's output, so the report and the passed images are kept."""
         return verdict(json.loads(await report.contents()))
 
     async def build_and_check(self, spark_version: str, variant: str, gpu: bool) -> list[pipeline.Built]:
@@ -137,9 +140,11 @@ class JupyterSparkImages:
         variant: Annotated[str, Doc(f"only this variant: {VARIANTS} (default: all)")] = "",
         gpu: Annotated[bool, Doc(GPU_DOC)] = False,
     ) -> list[str]:
-        """Build, check and push the images that passed, as NAME:latest and NAME:<date>-<revision>;
-        returns the pushed references with their digests. Never cached: every call pushes. Fails,
-        naming them, when any image failed its checks (after pushing those that passed)."""
+        """Build, check and push the images that passed; returns the pushed references.
+
+        Each image goes to NAME:latest and NAME:<date>-<revision>; the references come back with
+        their digests. Never cached: every call pushes. Fails, naming them, when any image failed
+        its checks (after pushing those that passed)."""
         target = matrix.registry_address(registry)
         built = await self.build_and_check(spark_version, variant, gpu)
         pushed = await pipeline.publish_passed(built, target, username or None, password, self.revision)
@@ -152,7 +157,7 @@ class JupyterSparkImages:
 
     @function
     def dockerfiles(self) -> dagger.Directory:
-        """The Dockerfiles rendered from the pipeline's recipes (what dockerfiles/ holds), for plain `docker build`."""
+        """The Dockerfiles rendered from the pipeline's recipes, for plain `docker build` (dockerfiles/)."""
         directory = dagger.dag.directory()
         for path, text in render_all().items():
             directory = directory.with_new_file(path, text)
@@ -164,6 +169,6 @@ class JupyterSparkImages:
         spark_version: Annotated[str, Doc(f"only this Spark version: {SPARK_VERSIONS} (default: all)")] = "",
         variant: Annotated[str, Doc(f"only this variant: {VARIANTS} (default: all)")] = "",
     ) -> str:
-        """The images as a JSON list of {name, spark-version, variant}: a CI job matrix, one job per image."""
+        """The images as a JSON list of {name, spark-version, variant}: a CI matrix, one job per image."""
         selected = matrix.images(spark_version or None, variant or None)
         return json.dumps([{"name": i.name, "spark-version": i.spark.version, "variant": i.variant} for i in selected])

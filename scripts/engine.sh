@@ -9,7 +9,7 @@
 # (with the local registry inside it) -> registry seeded with debian:bookworm-slim.
 set -euo pipefail
 
-DAGGER_VERSION=v0.21.8          # same as dagger-io in pyproject.toml
+DAGGER_VERSION=v0.21.8          # = dagger.json engineVersion, requirements/module.in (a test checks)
 GO_TOOLCHAIN=go1.26.5           # v0.21.8 + Go >= 1.26.6 drops CLI-engine connections after 30 s
 DEBIAN_SUITE=bookworm
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}

@@ -1,0 +1,45 @@
+"""The CI examples call functions that exist, with arguments they take: every `dagger call` in
+ci-examples/ parses with `python -m pipeline`'s parser, which mirrors the module's functions."""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+import pytest
+import yaml
+
+from pipeline.__main__ import parser
+from pipeline.recipe import ROOT
+
+EXAMPLES = sorted((ROOT / "ci-examples").glob("*.yml"))
+
+
+def calls(text: str) -> list[str]:
+    """The argument strings of every `dagger call` (GitHub `call:` inputs and GitLab script lines)."""
+    found = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "call" and isinstance(value, str):
+                    found.append(value)
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                if isinstance(item, str) and item.startswith("dagger call "):
+                    found.append(item.removeprefix("dagger call "))
+                walk(item)
+
+    walk(yaml.safe_load(text))
+    return found
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+def test_every_dagger_call_in_the_ci_examples_is_a_valid_call(example):
+    found = calls(example.read_text())
+    assert found, f"no dagger call in {example.name}"
+    for args in found:
+        plain = re.sub(r"\$\{\{[^}]*\}\}|\$[A-Z_]+", "X", args)  # CI expressions and variables
+        parsed = parser().parse_args(shlex.split(plain))
+        assert parsed.function in {"build-all", "gate", "test", "publish", "matrix"}, args

@@ -1,0 +1,39 @@
+"""Packaging facts that must agree (pure reads, no engine): one Dagger version everywhere, and
+dagger-io left to the vendored client library as Dagger's Python SDK runtime expects."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+
+import pytest
+
+from pipeline.recipe import ROOT
+from pipeline.report import Failed, verdict
+
+
+def test_one_dagger_version_everywhere():
+    version = json.loads((ROOT / "dagger.json").read_text())["engineVersion"]
+    assert json.loads((ROOT / "offline-sdk" / "dagger.json").read_text())["engineVersion"] == version
+    assert re.search(r"github\.com/dagger/dagger (v\S+)", (ROOT / "engine" / "go.mod").read_text())[1] == version
+    assert re.search(r"^DAGGER_VERSION=(\S+)", (ROOT / "scripts" / "engine.sh").read_text(), re.M)[1] == version
+    module_in = (ROOT / "requirements" / "module.in").read_text()
+    assert re.search(r"^dagger-io==(\S+)", module_in, re.M)[1] == version.removeprefix("v")
+
+
+def test_dagger_io_comes_from_the_vendored_sdk_unpinned():
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "dagger-io" in pyproject["project"]["dependencies"]
+    assert pyproject["tool"]["uv"]["sources"]["dagger-io"] == {"path": "sdk", "editable": True}
+    assert pyproject["project"]["entry-points"]["dagger.mod"]["main_object"] == "pipeline:JupyterSparkImages"
+
+
+def test_verdict_counts_passes_and_names_failures():
+    report = [{"image": "jupyter-4.1.1", "verdict": "passed"}, {"image": "jupyter-3.5.7-gpu", "verdict": "passed"}]
+    assert verdict(report) == "2 of 2 images passed"
+    report[1]["verdict"] = "failed"
+    with pytest.raises(Failed, match="1 of 2 images failed their checks: jupyter-3.5.7-gpu"):
+        verdict(report)
+    with pytest.raises(Failed, match="no images"):
+        verdict([])
