@@ -9,8 +9,8 @@ from .recipe import ROOT, Layer, render
 
 OUT = ROOT / "dockerfiles"
 HEADER = (
-    "# syntax=docker/dockerfile:1.7\n"
     "# DO NOT EDIT: rendered by `make dockerfiles` from pipeline/ (the recipe the pipeline builds).\n"
+    "# Needs BuildKit's built-in Dockerfile frontend (Docker 23.0 or later): heredocs, RUN --mount, COPY --chmod.\n"
 )
 
 
@@ -30,7 +30,8 @@ def jupyter_dockerfile(release: matrix.SparkRelease) -> str:
     """One stage per variant on a shared jupyter stage; --target picks the variant."""
     usage = (
         f"# docker build -f dockerfiles/spark-{release.version}/jupyter.Dockerfile --target <variant> \\\n"
-        f"#   --build-arg SPARK_IMAGE=spark-k8s-spark-{release.version} -t jupyter-{release.version}[-<variant>] .\n"
+        f"#   --build-arg SPARK_IMAGE=spark-k8s-spark-{release.version} -t jupyter-{release.version}[-<variant>] \\\n"
+        "#   [--build-arg REVISION=$(git rev-parse HEAD)] .\n"
     )
     parts = [HEADER + usage, f"ARG SPARK_IMAGE=spark-k8s-spark-{release.version}\n"]
     parts.append(_stage("${SPARK_IMAGE}", "jupyter", [jupyter_layer.layer(release)]))
@@ -38,7 +39,7 @@ def jupyter_dockerfile(release: matrix.SparkRelease) -> str:
         image = matrix.Image(release, variant)
         base = "gpu" if variant == "gpu-iceberg" else "jupyter"
         own = variants.layers(image)[1:] if variant == "gpu-iceberg" else variants.layers(image)
-        label_layer = Layer((), (), images.labels(image))
+        label_layer = Layer((), ("REVISION",), images.labels(image) | {images.REVISION_LABEL: "${REVISION}"})
         parts.append(_stage(base, variant, [*own, label_layer]))
     return "\n".join(parts)
 

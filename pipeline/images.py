@@ -13,6 +13,7 @@ from . import jupyter_layer, matrix, recipe, spark_base, variants
 
 SOURCE = "https://github.com/jupyter-spark-images/jupyter-spark-images"
 LABEL_PREFIX = "io.jupyter-spark"
+REVISION_LABEL = "org.opencontainers.image.revision"  # the source revision, a build option (REVISION)
 
 
 def labels(image: matrix.Image) -> dict[str, str]:

@@ -127,7 +127,7 @@ class JupyterSparkImages:
         """The shared core of test, build-all and publish (not a Dagger function: returns Python objects)."""
         selected = matrix.images(spark_version or None, variant or None)
         built = await pipeline.build_and_check_all(selected, self.options(), gpu=gpu)
-        pipeline.progress("\n" + pipeline.summary(built))
+        pipeline.progress("\n" + pipeline.summary([b.result for b in built]))
         return built
 
     @function(cache="never")

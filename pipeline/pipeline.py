@@ -35,7 +35,7 @@ def container(image: matrix.Image, opts: recipe.BuildOptions, base: dagger.Conta
             f"WARNING {image.name}: RAPIDS {image.line.rapids.jar.version} has no shim for Spark "
             f"{image.spark.version}; forcing the {image.rapids_shim_override} shim (untested upstream)"
         )
-    return images.build(image, opts, base).with_label("org.opencontainers.image.revision", opts.revision)
+    return images.build(image, opts, base).with_label(images.REVISION_LABEL, opts.revision)
 
 
 async def build_and_check(
@@ -77,12 +77,10 @@ async def build_and_check_all(
 
 
 def reports(results: list[ImageResult]) -> dagger.Directory:
-    return (
-        dag.directory()
-        .with_new_file("report.json", report.as_json(results))
-        .with_new_file("report.md", report.as_markdown(results))
-        .with_new_file("junit.xml", report.as_junit(results))
-    )
+    directory = dag.directory()
+    for name, text in report.render_all(results).items():
+        directory = directory.with_new_file(name, text)
+    return directory
 
 
 ARCHIVE_LAYERS = dagger.ImageLayerCompression.Gzip  # what every `docker load` reads
@@ -99,11 +97,10 @@ def exported_images(built: list[Built]) -> dagger.Directory:
     return directory
 
 
-def summary(built: list[Built]) -> str:
+def summary(results: list[ImageResult]) -> str:
     """The final table: image, size, checks, verdict, time."""
     rows = ["image                       size     checks                 verdict  time"]
-    for b in built:
-        r = b.result
+    for r in results:
         counts = {s: sum(c.status == s for c in r.checks) for s in ("passed", "failed", "skipped")}
         size = f"{r.size_bytes / 1e9:.2f}GB" if r.size_bytes else "-"
         total = (r.build_seconds or 0) + sum(c.seconds for c in r.checks)

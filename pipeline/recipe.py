@@ -24,7 +24,7 @@ PIP_CACHE = "/root/.cache/pip"
 # The files that builds (Copy steps) and checks (probes) read, relative to the module's source root.
 # They come from the module's source as Dagger hands it over: `dagger call` uploads them (the
 # object's DefaultPath `source`); `python -m pipeline` and the tests take them from the checkout.
-SOURCE_FILES = ("pipeline/files/**", "pipeline/checks/probes/**", "requirements/*.txt")
+SOURCE_FILES = ("pipeline/files/**", "pipeline/checks/probes/*.py", "requirements/*.txt")
 PROBES = "pipeline/checks/probes"
 
 
@@ -101,10 +101,12 @@ class BuildOptions:
             "PYPI_FILES": self.pypi_files,
             "PIP_INDEX_URL": self.pip_index_url,
             "MAVEN_REPO": self.maven_repo,
+            "REVISION": self.revision,
         }
 
 
 BUILD_CA = "/run/build-ca/ca.pem"
+CA_SECRET = "build-ca"  # the Dockerfiles' way: docker build --secret id=build-ca,src=ca.pem
 # Dagger gates a service on its image's healthcheck: probe every 2 s while starting
 HEALTHCHECK = {"interval": "30s", "timeout": "5s", "start_period": "60s", "start_interval": "2s", "retries": 3}
 CA_ENV = ("CURL_CA_BUNDLE", "PIP_CERT")
@@ -177,8 +179,12 @@ def render(layer: Layer, defaults: BuildOptions | None = None) -> list[str]:
 def _render_step(step: Step) -> list[str]:
     match step:
         case Run(script, cache):
-            mount = f"--mount=type=cache,target={cache} " if cache else ""
-            return [f"RUN {mount}<<'EOF'\nset -euo pipefail\n{script.strip()}\nEOF"]
+            # the --ca-bundle of the Dagger path as an optional build secret
+            mounts = f"--mount=type=secret,id={CA_SECRET},target={BUILD_CA} "
+            mounts += f"--mount=type=cache,target={cache} " if cache else ""
+            trust = f"if [ -s {BUILD_CA} ]; then export {' '.join(f'{name}={BUILD_CA}' for name in CA_ENV)}; fi"
+            # a heredoc with a shebang runs as a script file with that interpreter (/bin/sh is dash)
+            return [f"RUN {mounts}<<'EOF'\n#!/bin/bash\nset -euo pipefail\n{trust}\n{script.strip()}\nEOF"]
         case Env(name, value):
             return [f"ENV {name}={value}"]
         case Copy(src, dest, mode):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from xml.etree import ElementTree as ET
 
-from .checks.result import ImageResult
+from .checks.result import CheckResult, ImageResult
 
 MARK = {"passed": "pass", "failed": "FAIL", "skipped": "skip"}
 
@@ -26,6 +26,15 @@ def verdict(report: list[dict]) -> str:
 
 def as_json(results: list[ImageResult]) -> str:
     return json.dumps([r.as_dict() for r in results], indent=2) + "\n"
+
+
+def from_json(text: str) -> list[ImageResult]:
+    """Results back from a report.json (as_json's output)."""
+    results = []
+    for r in json.loads(text):
+        checks = [CheckResult(**c) for c in r["checks"]]
+        results.append(ImageResult(r["image"], checks, r["size_bytes"], r["build_seconds"]))
+    return results
 
 
 def as_markdown(results: list[ImageResult]) -> str:
@@ -67,3 +76,8 @@ def as_junit(results: list[ImageResult]) -> str:
                 ET.SubElement(case, "skipped", message=c.detail)
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def render_all(results: list[ImageResult]) -> dict[str, str]:
+    """The report directory's files."""
+    return {"report.json": as_json(results), "report.md": as_markdown(results), "junit.xml": as_junit(results)}

@@ -1,7 +1,8 @@
-# syntax=docker/dockerfile:1.7
 # DO NOT EDIT: rendered by `make dockerfiles` from pipeline/ (the recipe the pipeline builds).
+# Needs BuildKit's built-in Dockerfile frontend (Docker 23.0 or later): heredocs, RUN --mount, COPY --chmod.
 # docker build -f dockerfiles/spark-4.1.1/jupyter.Dockerfile --target <variant> \
-#   --build-arg SPARK_IMAGE=spark-k8s-spark-4.1.1 -t jupyter-4.1.1[-<variant>] .
+#   --build-arg SPARK_IMAGE=spark-k8s-spark-4.1.1 -t jupyter-4.1.1[-<variant>] \
+#   [--build-arg REVISION=$(git rev-parse HEAD)] .
 
 ARG SPARK_IMAGE=spark-k8s-spark-4.1.1
 
@@ -9,8 +10,10 @@ FROM ${SPARK_IMAGE} AS jupyter
 ARG DEBIAN_MIRROR=
 ARG PIP_INDEX_URL=
 USER root
-RUN <<'EOF'
+RUN --mount=type=secret,id=build-ca,target=/run/build-ca/ca.pem <<'EOF'
+#!/bin/bash
 set -euo pipefail
+if [ -s /run/build-ca/ca.pem ]; then export CURL_CA_BUNDLE=/run/build-ca/ca.pem PIP_CERT=/run/build-ca/ca.pem; fi
 if [ -n "${DEBIAN_MIRROR:-}" ]; then
   sed -i "s#http://deb.debian.org/debian#${DEBIAN_MIRROR}#" /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null || :
 fi
@@ -24,16 +27,20 @@ for crt in /usr/local/share/ca-certificates/*.crt; do
   keytool -delete -cacerts -storepass changeit -alias "debian:$(basename "${crt%.crt}").pem" >/dev/null || :
 done
 EOF
-RUN <<'EOF'
+RUN --mount=type=secret,id=build-ca,target=/run/build-ca/ca.pem <<'EOF'
+#!/bin/bash
 set -euo pipefail
+if [ -s /run/build-ca/ca.pem ]; then export CURL_CA_BUNDLE=/run/build-ca/ca.pem PIP_CERT=/run/build-ca/ca.pem; fi
 useradd --create-home --uid 1000 --gid 100 --shell /bin/bash jovyan
 mkdir -p /home/jovyan/work && chown -R jovyan:users /home/jovyan
 # kernels and the Connect server run as jovyan; they write spark-defaults.conf at start
 chown -R jovyan:users /opt/spark/conf /opt/spark/work-dir
 EOF
 COPY --chmod=644 requirements/jupyter-4.1.txt /opt/venv/requirements.txt
-RUN --mount=type=cache,target=/root/.cache/pip <<'EOF'
+RUN --mount=type=secret,id=build-ca,target=/run/build-ca/ca.pem --mount=type=cache,target=/root/.cache/pip <<'EOF'
+#!/bin/bash
 set -euo pipefail
+if [ -s /run/build-ca/ca.pem ]; then export CURL_CA_BUNDLE=/run/build-ca/ca.pem PIP_CERT=/run/build-ca/ca.pem; fi
 python3 -m venv /opt/venv
 /opt/venv/bin/pip install --no-deps --require-hashes --only-binary :all: -r /opt/venv/requirements.txt
 site=$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
@@ -58,6 +65,7 @@ CMD ["start-notebook.sh"]
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --start-interval=2s --retries=3 CMD ["bash", "-c", "curl -fsS -o /dev/null http://localhost:${JUPYTER_PORT:-8888}/api"]
 
 FROM jupyter AS baseline
+ARG REVISION=unknown
 LABEL org.opencontainers.image.title="jupyter-4.1.1"
 LABEL org.opencontainers.image.description="JupyterLab with Apache Spark 4.1.1 (baseline)"
 LABEL org.opencontainers.image.version="4.1.1"
@@ -70,12 +78,15 @@ LABEL io.jupyter-spark.scala.version="2.13"
 LABEL io.jupyter-spark.java.version="17"
 LABEL io.jupyter-spark.python.version="3.11"
 LABEL io.jupyter-spark.jupyterlab.version="4.4.10"
+LABEL org.opencontainers.image.revision="${REVISION}"
 
 FROM jupyter AS gpu
 ARG MAVEN_REPO=https://repo1.maven.org/maven2
 USER root
-RUN <<'EOF'
+RUN --mount=type=secret,id=build-ca,target=/run/build-ca/ca.pem <<'EOF'
+#!/bin/bash
 set -euo pipefail
+if [ -s /run/build-ca/ca.pem ]; then export CURL_CA_BUNDLE=/run/build-ca/ca.pem PIP_CERT=/run/build-ca/ca.pem; fi
 mkdir -p /opt/rapids
 curl -fsSL "$MAVEN_REPO/com/nvidia/rapids-4-spark_2.13/26.08.1/rapids-4-spark_2.13-26.08.1.jar" -o /opt/rapids/rapids-4-spark.jar
 echo "81c1497234f0c6c047ad74dd4ec3cd4fe274944a  /opt/rapids/rapids-4-spark.jar" | sha1sum -c -
@@ -97,6 +108,7 @@ EOF
 COPY --chmod=755 pipeline/files/getGpusResources.sh /opt/rapids/getGpusResources.sh
 COPY --chmod=644 pipeline/files/kernels/pyspark-rapids/kernel.json /opt/venv/share/jupyter/kernels/pyspark-rapids/kernel.json
 USER 1000:100
+ARG REVISION=unknown
 LABEL org.opencontainers.image.title="jupyter-4.1.1-gpu"
 LABEL org.opencontainers.image.description="JupyterLab with Apache Spark 4.1.1 (gpu)"
 LABEL org.opencontainers.image.version="4.1.1"
@@ -110,12 +122,15 @@ LABEL io.jupyter-spark.java.version="17"
 LABEL io.jupyter-spark.python.version="3.11"
 LABEL io.jupyter-spark.jupyterlab.version="4.4.10"
 LABEL io.jupyter-spark.rapids.version="26.08.1"
+LABEL org.opencontainers.image.revision="${REVISION}"
 
 FROM jupyter AS iceberg
 ARG MAVEN_REPO=https://repo1.maven.org/maven2
 USER root
-RUN <<'EOF'
+RUN --mount=type=secret,id=build-ca,target=/run/build-ca/ca.pem <<'EOF'
+#!/bin/bash
 set -euo pipefail
+if [ -s /run/build-ca/ca.pem ]; then export CURL_CA_BUNDLE=/run/build-ca/ca.pem PIP_CERT=/run/build-ca/ca.pem; fi
 curl -fsSL "$MAVEN_REPO/org/apache/iceberg/iceberg-spark-runtime-4.1_2.13/1.12.0/iceberg-spark-runtime-4.1_2.13-1.12.0.jar" -o /opt/spark/jars/iceberg-spark-runtime-4.1_2.13-1.12.0.jar
 echo "9e395e373a9a99643bf413ca1f74fa0c034887b4  /opt/spark/jars/iceberg-spark-runtime-4.1_2.13-1.12.0.jar" | sha1sum -c -
 
@@ -131,6 +146,7 @@ CONF
 chown jovyan:users /opt/spark/conf/spark-defaults.conf
 EOF
 USER 1000:100
+ARG REVISION=unknown
 LABEL org.opencontainers.image.title="jupyter-4.1.1-iceberg"
 LABEL org.opencontainers.image.description="JupyterLab with Apache Spark 4.1.1 (iceberg)"
 LABEL org.opencontainers.image.version="4.1.1"
@@ -144,12 +160,15 @@ LABEL io.jupyter-spark.java.version="17"
 LABEL io.jupyter-spark.python.version="3.11"
 LABEL io.jupyter-spark.jupyterlab.version="4.4.10"
 LABEL io.jupyter-spark.iceberg.version="1.12.0"
+LABEL org.opencontainers.image.revision="${REVISION}"
 
 FROM gpu AS gpu-iceberg
 ARG MAVEN_REPO=https://repo1.maven.org/maven2
 USER root
-RUN <<'EOF'
+RUN --mount=type=secret,id=build-ca,target=/run/build-ca/ca.pem <<'EOF'
+#!/bin/bash
 set -euo pipefail
+if [ -s /run/build-ca/ca.pem ]; then export CURL_CA_BUNDLE=/run/build-ca/ca.pem PIP_CERT=/run/build-ca/ca.pem; fi
 curl -fsSL "$MAVEN_REPO/org/apache/iceberg/iceberg-spark-runtime-4.1_2.13/1.12.0/iceberg-spark-runtime-4.1_2.13-1.12.0.jar" -o /opt/spark/jars/iceberg-spark-runtime-4.1_2.13-1.12.0.jar
 echo "9e395e373a9a99643bf413ca1f74fa0c034887b4  /opt/spark/jars/iceberg-spark-runtime-4.1_2.13-1.12.0.jar" | sha1sum -c -
 
@@ -165,6 +184,7 @@ CONF
 chown jovyan:users /opt/spark/conf/spark-defaults.conf
 EOF
 USER 1000:100
+ARG REVISION=unknown
 LABEL org.opencontainers.image.title="jupyter-4.1.1-gpu-iceberg"
 LABEL org.opencontainers.image.description="JupyterLab with Apache Spark 4.1.1 (gpu-iceberg)"
 LABEL org.opencontainers.image.version="4.1.1"
@@ -179,3 +199,4 @@ LABEL io.jupyter-spark.python.version="3.11"
 LABEL io.jupyter-spark.jupyterlab.version="4.4.10"
 LABEL io.jupyter-spark.iceberg.version="1.12.0"
 LABEL io.jupyter-spark.rapids.version="26.08.1"
+LABEL org.opencontainers.image.revision="${REVISION}"
