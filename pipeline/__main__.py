@@ -17,6 +17,7 @@ import argparse
 import dataclasses
 import inspect
 import os
+import shutil
 import sys
 import typing
 from pathlib import Path
@@ -75,7 +76,40 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def _convert(value: object, annotation: object) -> object:
+def _secret(flag: str, value: str) -> str:
+    """A secret's plaintext from env:VAR or file:PATH, or one clear error."""
+    source, _, ref = value.partition(":")
+    if source == "env" and ref in os.environ:
+        return os.environ[ref]
+    if source == "file":
+        try:
+            return Path(ref).read_text().strip()
+        except OSError as err:
+            raise MatrixError(f"{flag} {value}: cannot read the file: {err.strerror}") from None
+    raise MatrixError(f"{flag} {value}: use env:VAR (a variable that is set) or file:PATH")
+
+
+def _inputs(args: argparse.Namespace) -> list[tuple[str, object, object]]:
+    """(name, value, annotation) of every object option and function argument on the command line."""
+    fn = FUNCTIONS[args.function]
+    obj_hints = typing.get_type_hints(JupyterSparkImages, include_extras=True)
+    fn_hints = typing.get_type_hints(fn, include_extras=True)
+    fields = [f.name for f in dataclasses.fields(JupyterSparkImages) if f.name != "source"]
+    params = [p for p in inspect.signature(fn).parameters if p != "self"]
+    return [(n, getattr(args, n), obj_hints[n]) for n in fields] + [(n, getattr(args, n), fn_hints[n]) for n in params]
+
+
+def preflight(args: argparse.Namespace) -> None:
+    """Files and secrets named on the command line exist and can be read: checked before any session."""
+    for name, value, annotation in _inputs(args):
+        flag, kind = "--" + name.replace("_", "-"), _kind(annotation)
+        if value is not None and kind is dagger.File and not os.access(value, os.R_OK):
+            raise MatrixError(f"{flag} {value}: no such readable file")
+        if value is not None and kind is dagger.Secret:
+            _secret(flag, str(value))
+
+
+def _convert(name: str, value: object, annotation: object) -> object:
     """Strings from the command line to Dagger types: files by path, secrets as env:VAR / file:PATH."""
     kind = _kind(annotation)
     if value is None or kind in (str, bool):
@@ -83,12 +117,7 @@ def _convert(value: object, annotation: object) -> object:
     if kind is dagger.File:
         return dag.host().file(str(value))
     if kind is dagger.Secret:
-        source, _, ref = str(value).partition(":")
-        if source == "env":
-            return dag.set_secret(ref, os.environ[ref])
-        if source == "file":
-            return dag.set_secret(Path(ref).name, Path(ref).read_text().strip())
-        raise MatrixError(f"secret {value!r}: use env:VAR or file:PATH")
+        return dag.set_secret(name, _secret(name, str(value)))
     return value
 
 
@@ -97,14 +126,10 @@ CONFIG = dagger.Config(log_output=None)
 
 def _bind(args: argparse.Namespace) -> tuple[JupyterSparkImages, dict[str, object]]:
     """The module object and the function's arguments, from the command line (needs a session)."""
-    fn = FUNCTIONS[args.function]
-    obj_hints = typing.get_type_hints(JupyterSparkImages, include_extras=True)
-    fn_hints = typing.get_type_hints(fn, include_extras=True)
-    fields = [f for f in dataclasses.fields(JupyterSparkImages) if f.name != "source"]
-    options = {f.name: _convert(getattr(args, f.name), obj_hints[f.name]) for f in fields}
-    obj = JupyterSparkImages(source=recipe.checkout(), **options)
-    params = [p for p in inspect.signature(fn).parameters if p != "self"]
-    return obj, {p: _convert(getattr(args, p), fn_hints[p]) for p in params}
+    fields = {f.name for f in dataclasses.fields(JupyterSparkImages)}
+    converted = {name: _convert(name, value, annotation) for name, value, annotation in _inputs(args)}
+    obj = JupyterSparkImages(source=recipe.checkout(), **{n: v for n, v in converted.items() if n in fields})
+    return obj, {n: v for n, v in converted.items() if n not in fields}
 
 
 async def call(args: argparse.Namespace) -> int:
@@ -123,6 +148,7 @@ async def build_all(args: argparse.Namespace) -> int:
     session ends: all 14 archives from one call (~16 GB) and their layers do not fit this
     machine's disk quota. One image at a time is also faster per image on 2 cores."""
     out = Path(args.output or "build")
+    shutil.rmtree(out / "reports", ignore_errors=True)  # the verdict (gate) must come from this run only
     results = []
     for image in matrix.images(args.spark_version or None, args.variant or None):  # bad input: before any work
         (out / "images" / f"{image.name}.tar").unlink(missing_ok=True)  # never leave an earlier run's archive
@@ -160,6 +186,7 @@ def main() -> int:
     args = parser().parse_args()
 
     try:
+        preflight(args)
         return anyio.run(build_all if args.function == "build-all" else call, args)
     except (MatrixError, Failed, dagger.SessionError) as err:
         cause = err if isinstance(err, MatrixError | Failed) else err.__cause__

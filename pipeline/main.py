@@ -9,7 +9,7 @@ from typing import Annotated
 import dagger
 from dagger import DefaultPath, Doc, Ignore, function, object_type
 
-from . import images, matrix, pipeline, recipe
+from . import images, matrix, pipeline, publish, recipe
 from . import spark_base as spark_base_layer
 from .dockerfiles import render_all
 from .report import Failed, verdict
@@ -17,6 +17,7 @@ from .report import Failed, verdict
 GPU_DOC = "the engine's host has an NVIDIA GPU: also run Spark on it (else the gpu check is skipped)"
 SPARK_VERSIONS = ", ".join(matrix.SPARK_VERSIONS)
 VARIANTS = ", ".join(matrix.VARIANTS)
+PEM_CERTIFICATE = "-----BEGIN CERTIFICATE-----"
 
 
 @object_type
@@ -44,8 +45,10 @@ class JupyterSparkImages:
         str, Doc("source revision for the images' revision label and the immutable tag, e.g. $GITHUB_SHA")
     ] = "unknown"
 
-    def options(self) -> recipe.BuildOptions:
-        """The object's settings as build options (not a Dagger function)."""
+    async def options(self) -> recipe.BuildOptions:
+        """The object's settings as build options, checked (not a Dagger function)."""
+        if self.ca_bundle is not None and PEM_CERTIFICATE not in await self.ca_bundle.contents():
+            raise matrix.MatrixError(f"--ca-bundle is not a PEM certificate bundle: it has no {PEM_CERTIFICATE} block")
         return recipe.BuildOptions(
             self.debian_mirror,
             self.pypi_files,
@@ -57,7 +60,7 @@ class JupyterSparkImages:
         )
 
     @function
-    def build(
+    async def build(
         self,
         spark_version: Annotated[str, Doc(f"Spark version: {SPARK_VERSIONS}")],
         variant: Annotated[str, Doc(f"image variant: {VARIANTS}")] = "baseline",
@@ -68,12 +71,15 @@ class JupyterSparkImages:
         """Build one image of the matrix, unchecked (`test` checks it)."""
         image = matrix.image(spark_version, variant)
         base = images.from_address(spark_image) if spark_image else None
-        return pipeline.container(image, self.options(), base)
+        return pipeline.container(image, await self.options(), base)
 
     @function
-    def spark_base(self, spark_version: Annotated[str, Doc(f"Spark version: {SPARK_VERSIONS}")]) -> dagger.Container:
+    async def spark_base(
+        self, spark_version: Annotated[str, Doc(f"Spark version: {SPARK_VERSIONS}")]
+    ) -> dagger.Container:
         """Build the Spark base image alone (spark-k8s-spark-<version>)."""
-        return spark_base_layer.build(matrix.release(spark_version), self.options())
+        release = matrix.release(spark_version)
+        return spark_base_layer.build(release, await self.options())
 
     @function
     async def test(
@@ -126,7 +132,7 @@ class JupyterSparkImages:
     async def build_and_check(self, spark_version: str, variant: str, gpu: bool) -> list[pipeline.Built]:
         """The shared core of test, build-all and publish (not a Dagger function: returns Python objects)."""
         selected = matrix.images(spark_version or None, variant or None)
-        built = await pipeline.build_and_check_all(selected, self.options(), gpu=gpu)
+        built = await pipeline.build_and_check_all(selected, await self.options(), gpu=gpu)
         pipeline.progress("\n" + pipeline.summary([b.result for b in built]))
         return built
 
@@ -145,7 +151,9 @@ class JupyterSparkImages:
         Each image goes to NAME:latest and NAME:<date>-<revision>; the references come back with
         their digests. Never cached: every call pushes. Fails, naming them, when any image failed
         its checks (after pushing those that passed)."""
-        target = matrix.registry_address(registry)
+        target = publish.registry_address(registry)
+        for image in matrix.images(spark_version or None, variant or None):
+            publish.references(target, image, self.revision)  # a revision that makes a bad tag: before any build
         built = await self.build_and_check(spark_version, variant, gpu)
         pushed = await pipeline.publish_passed(built, target, username or None, password, self.revision)
         refused = [b.image.name for b in built if not b.result.passed]

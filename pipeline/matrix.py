@@ -6,7 +6,6 @@ the Spark distribution). Adding a Spark line is one entry in LINES.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Final, Literal, get_args
 
@@ -198,20 +197,3 @@ def images(spark_version: str | None = None, variant: str | None = None) -> list
     if not selected:
         raise MatrixError(f"no image is built for Spark {spark_version} with variant {variant}")
     return selected
-
-
-_REGISTRY = re.compile(
-    r"^(?P<host>localhost|[a-z0-9-]+(\.[a-z0-9-]+)+)(:[0-9]{1,5})?"  # a host needs a dot, or is localhost
-    r"(/[a-z0-9]+([._-][a-z0-9]+)*)*$"  # lower-case path components, as OCI references require
-)
-
-
-def registry_address(address: str) -> str:
-    """Validate REGISTRY[/NAMESPACE] (e.g. localhost:5000/jupyter); returns it without a trailing slash."""
-    value = address.rstrip("/")
-    if not _REGISTRY.match(value):
-        raise MatrixError(
-            f"malformed registry address {address!r}; expected HOST[:PORT][/NAMESPACE], "
-            "e.g. localhost:5000/jupyter or registry.example.com/team"
-        )
-    return value

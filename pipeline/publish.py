@@ -4,12 +4,46 @@ immutable tag (date and source revision)."""
 from __future__ import annotations
 
 import datetime
+import re
 import subprocess
 
 import dagger
 
 from . import matrix
 from .checks.result import ImageResult
+from .matrix import MatrixError
+
+# The OCI distribution spec's reference grammar (as in distribution/reference): name[:tag][@digest]
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?"
+_TAG = r"[\w][\w.-]{0,127}"
+_DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
+REFERENCE = re.compile(
+    rf"(?P<name>(?:(?P<domain>{_DOMAIN})/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*)(?::{_TAG})?(?:@{_DIGEST})?"
+)
+NAME_MAX = 255  # the spec's limit on a repository name, domain included
+REGISTRY_HELP = "expected HOST[:PORT][/NAMESPACE], e.g. localhost:5000/jupyter or registry.example.com/team"
+
+
+def is_reference(text: str) -> bool:
+    """A valid image reference by the OCI distribution spec."""
+    match = REFERENCE.fullmatch(text)
+    return bool(match) and len(match["name"]) <= NAME_MAX
+
+
+def registry_address(address: str) -> str:
+    """Validate REGISTRY[/NAMESPACE] (what the images' names are appended to); returns it without a
+    trailing slash. The first component must be a registry host, as clients tell one: it has a dot
+    or a port, or is localhost (otherwise it would name a Docker Hub namespace)."""
+    value = address.rstrip("/")
+    host, _, _ = value.partition("/")
+    sample = f"{value}/{'x' * 30}:latest"  # the longest image name is shorter
+    if not (value and is_reference(sample) and REFERENCE.fullmatch(sample)["domain"] == host):
+        raise MatrixError(f"malformed registry address {address!r}; {REGISTRY_HELP}")
+    if not ("." in host or ":" in host or host == "localhost"):
+        raise MatrixError(f"registry address {address!r} does not start with a registry host; {REGISTRY_HELP}")
+    return value
 
 
 def revision() -> str:
@@ -27,7 +61,11 @@ def immutable_tag(rev: str, today: datetime.date | None = None) -> str:
 
 def references(registry: str, image: matrix.Image, rev: str) -> list[str]:
     """REGISTRY/NS/jupyter-4.1.1-gpu:latest and the immutable REGISTRY/NS/jupyter-4.1.1-gpu:20261125-<rev>."""
-    return [f"{registry}/{image.name}:latest", f"{registry}/{image.name}:{immutable_tag(rev)}"]
+    refs = [f"{registry}/{image.name}:latest", f"{registry}/{image.name}:{immutable_tag(rev)}"]
+    for ref in refs:
+        if not is_reference(ref):
+            raise MatrixError(f"{ref!r} is not a valid image reference (revision {rev!r}?)")
+    return refs
 
 
 def refuse_unchecked(result: ImageResult | None, name: str) -> None:

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 from xml.etree import ElementTree as ET
 
 from .checks.result import CheckResult, ImageResult
 
 MARK = {"passed": "pass", "failed": "FAIL", "skipped": "skip"}
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """Text that XML 1.0 can carry: other control characters (ESC in service logs, NUL) become \\xNN."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 class Failed(Exception):
@@ -68,12 +75,11 @@ def as_junit(results: list[ImageResult]) -> str:
         )
         for c in r.checks:
             case = ET.SubElement(suite, "testcase", classname=r.image, name=c.name, time=f"{c.seconds:.1f}")
+            detail = xml_text(c.detail)
             if c.status == "failed":
-                ET.SubElement(
-                    case, "failure", message=c.detail.splitlines()[-1] if c.detail else "failed"
-                ).text = c.detail
+                ET.SubElement(case, "failure", message=detail.splitlines()[-1] if detail else "failed").text = detail
             elif c.status == "skipped":
-                ET.SubElement(case, "skipped", message=c.detail)
+                ET.SubElement(case, "skipped", message=detail)
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 

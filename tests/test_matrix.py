@@ -51,19 +51,6 @@ def test_no_shim_for_a_whole_line_is_an_error():
         matrix.shim_override("3.4.1", ("3.5.0",))
 
 
-@pytest.mark.parametrize(
-    "good", ["localhost:5000/jupyter", "registry.example.com", "registry.example.com/team/sub", "10.0.0.1:5000/x"]
-)
-def test_registry_addresses_accepted(good):
-    assert matrix.registry_address(good + "/") == good
-
-
-@pytest.mark.parametrize("bad", ["", "bad registry!", "UPPER.example.com/x", "jupyter", "host.com/Team"])
-def test_malformed_registry_addresses_refused(bad):
-    with pytest.raises(matrix.MatrixError, match="malformed registry address"):
-        matrix.registry_address(bad)
-
-
 def test_labels_carry_versions_and_the_labelled_override():
     labels = images.labels(matrix.image("4.1.0", "gpu-iceberg"))
     assert labels["io.jupyter-spark.spark.version"] == "4.1.0"

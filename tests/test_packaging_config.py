@@ -7,10 +7,7 @@ import json
 import re
 import tomllib
 
-import pytest
-
 from pipeline.recipe import ROOT
-from pipeline.report import Failed, verdict
 
 
 def test_one_dagger_version_everywhere():
@@ -27,13 +24,3 @@ def test_dagger_io_comes_from_the_vendored_sdk_unpinned():
     assert "dagger-io" in pyproject["project"]["dependencies"]
     assert pyproject["tool"]["uv"]["sources"]["dagger-io"] == {"path": "sdk", "editable": True}
     assert pyproject["project"]["entry-points"]["dagger.mod"]["main_object"] == "pipeline:JupyterSparkImages"
-
-
-def test_verdict_counts_passes_and_names_failures():
-    report = [{"image": "jupyter-4.1.1", "verdict": "passed"}, {"image": "jupyter-3.5.7-gpu", "verdict": "passed"}]
-    assert verdict(report) == "2 of 2 images passed"
-    report[1]["verdict"] = "failed"
-    with pytest.raises(Failed, match="1 of 2 images failed their checks: jupyter-3.5.7-gpu"):
-        verdict(report)
-    with pytest.raises(Failed, match="no images"):
-        verdict([])

@@ -1,0 +1,49 @@
+"""The report's three forms and its verdict (pure logic)."""
+
+from __future__ import annotations
+
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from pipeline import report
+from pipeline.checks.result import CheckResult, ImageResult
+from pipeline.report import Failed, verdict
+
+LOG_WITH_CONTROL_CHARACTERS = "\x1b[31mERROR\x1b[0m Kernel died\x00\x07 tab\tok\nlast line \x1b[0m"
+
+
+def results() -> list[ImageResult]:
+    return [
+        ImageResult("jupyter-4.1.1", [CheckResult("jupyterlab", "passed", 3.0, "ok")], 1_460_000_000, 40.0),
+        ImageResult(
+            "jupyter-4.1.1-gpu",
+            [
+                CheckResult("jupyterlab", "failed", 5.0, LOG_WITH_CONTROL_CHARACTERS),
+                CheckResult("gpu", "skipped", 0.0, "no GPU \x1b here"),
+            ],
+        ),
+    ]
+
+
+def test_junit_is_well_formed_with_control_characters_in_details():
+    root = ET.fromstring(report.as_junit(results()))
+    failure = root.find(".//testcase[@name='jupyterlab'][@classname='jupyter-4.1.1-gpu']/failure")
+    assert failure is not None and "\\x1b[31mERROR" in failure.text and "\\x00\\x07 tab\tok" in failure.text
+    assert failure.get("message") == "last line \\x1b[0m"
+    assert root.find(".//skipped").get("message") == "no GPU \\x1b here"
+    assert [s.get("failures") for s in root.iter("testsuite")] == ["0", "1"]
+
+
+def test_json_round_trips():
+    assert report.from_json(report.as_json(results())) == results()
+
+
+def test_verdict_counts_passes_and_names_failures():
+    passed = [{"image": "jupyter-4.1.1", "verdict": "passed"}, {"image": "jupyter-3.5.7-gpu", "verdict": "passed"}]
+    assert verdict(passed) == "2 of 2 images passed"
+    failed = [passed[0], {"image": "jupyter-3.5.7-gpu", "verdict": "failed"}]
+    with pytest.raises(Failed, match="1 of 2 images failed their checks: jupyter-3.5.7-gpu"):
+        verdict(failed)
+    with pytest.raises(Failed, match="no images"):
+        verdict([])

@@ -1,0 +1,63 @@
+"""`python -m pipeline`: bad input is one clear error, exit 2, before any build. Unreadable files and
+secrets are refused before a session starts (those tests run without an engine); bad values are
+refused by the module's functions before they build anything (those need the engine's session)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from pipeline.recipe import ROOT
+
+
+def run(*args: str, engine: bool = False, **env: str) -> subprocess.CompletedProcess:
+    dagger_env = ("_EXPERIMENTAL_DAGGER", "DAGGER_")
+    clean = {k: v for k, v in os.environ.items() if engine or not k.startswith(dagger_env)}
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", *args], cwd=ROOT, env=clean | env, capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--ca-bundle", "/nonexistent/ca.pem", "build", "--spark-version", "4.1.1"], "--ca-bundle /nonexistent"),
+        (["publish", "--registry", "localhost:5000/ci", "--password", "env:UNSET_SECRET_VAR"], "env:VAR"),
+        (["publish", "--registry", "localhost:5000/ci", "--password", "file:/nonexistent/pw"], "cannot read the file"),
+        (["gate", "--report", "/nonexistent/report.json"], "--report /nonexistent/report.json: no such readable"),
+    ],
+)
+def test_unreadable_files_and_secrets_are_refused_before_a_session(args, message):
+    result = run(*args)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["build", "--spark-version", "4.1.9"], "unknown Spark version '4.1.9'; valid: 3.5.7, 3.5.8, 4.1.0, 4.1.1"),
+        (["build", "--spark-version", "3.5.7", "--variant", "gpu-iceberg"], "is not built for Spark 3.5"),
+        (["--ca-bundle", "README.md", "build", "--spark-version", "4.1.1"], "is not a PEM certificate bundle"),
+        (["publish", "--registry", "Registry/Team"], "malformed registry address 'Registry/Team'"),
+        (["publish", "--registry", "jupyter"], "does not start with a registry host"),
+        (["--revision", "a b", "publish", "--registry", "localhost:5000/ci"], "is not a valid image reference"),
+    ],
+)
+def test_bad_values_are_refused_by_the_functions_before_any_build(args, message):
+    result = run(*args, engine=True)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+@pytest.mark.engine
+def test_a_secret_is_never_printed():
+    secret = "s3cr3t-for-the-test"
+    args = ("publish", "--registry", "Bad/Registry", "--password", "env:SECRET_FOR_TEST")
+    result = run(*args, engine=True, SECRET_FOR_TEST=secret)
+    assert result.returncode == 2 and "malformed registry address" in result.stderr
+    assert secret not in result.stderr + result.stdout
