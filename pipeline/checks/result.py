@@ -40,6 +40,10 @@ class Skip(Exception):  # noqa: N818 - raised by a check that does not apply her
     pass
 
 
+class CheckFailed(Exception):
+    """Raised by a check that found the image wrong, with what was wrong (never `assert`: python -O drops it)."""
+
+
 async def run_check(name: str, check: Callable[[], Awaitable[str]], timeout: float) -> CheckResult:
     """Run one check under a deadline; a failure becomes a failed result with a readable reason."""
     start = time.monotonic()
@@ -53,7 +57,9 @@ async def run_check(name: str, check: Callable[[], Awaitable[str]], timeout: flo
         status, detail = "failed", f"timed out after {timeout:.0f}s"
     except dagger.ExecError as err:
         status, detail = "failed", _exec_failure(err)
-    except (dagger.DaggerError, AssertionError, ValueError) as err:
+    except CheckFailed as err:
+        status, detail = "failed", str(err)
+    except Exception as err:  # noqa: BLE001 - anything else still fails this check, never the run
         status, detail = "failed", f"{type(err).__name__}: {err}"
     return CheckResult(name, status, round(time.monotonic() - start, 1), detail.strip())
 
