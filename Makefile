@@ -15,8 +15,10 @@ build-all: engine
 	$(WITH_ENGINE) $(PY) -m pipeline build-all
 	$(WITH_ENGINE) $(PY) -m pipeline gate --report build/reports/report.json
 
+# The fault tests restart the engine, which ends every open session: a pytest run of their own, last.
 test: lint engine
-	$(WITH_ENGINE) REQUIRE_ENGINE=1 $(PY) -m pytest -v -rs $(PYTEST_ARGS)
+	$(WITH_ENGINE) REQUIRE_ENGINE=1 $(PY) -m pytest -v -rs --ignore=tests/faults $(PYTEST_ARGS)
+	$(WITH_ENGINE) REQUIRE_ENGINE=1 $(PY) -m pytest -v -rs tests/faults $(PYTEST_ARGS)
 
 unit: .venv
 	$(PY) -m pytest -v -m "not engine"

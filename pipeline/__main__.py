@@ -27,6 +27,7 @@ import dagger
 from dagger import dag
 
 from . import matrix, pipeline, publish, recipe, report
+from .limits import parse as parse_limits
 from .main import JupyterSparkImages
 from .matrix import MatrixError
 from .report import Failed
@@ -100,7 +101,9 @@ def _inputs(args: argparse.Namespace) -> list[tuple[str, object, object]]:
 
 
 def preflight(args: argparse.Namespace) -> None:
-    """Files and secrets named on the command line exist and can be read: checked before any session."""
+    """Files and secrets named on the command line exist and can be read, limits parse: checked
+    before any session."""
+    parse_limits(args.limits)
     for name, value, annotation in _inputs(args):
         flag, kind = "--" + name.replace("_", "-"), _kind(annotation)
         if value is not None and kind is dagger.File and not os.access(value, os.R_OK):
@@ -146,18 +149,28 @@ async def build_all(args: argparse.Namespace) -> int:
     """build-all as the module's build_all, called once per image, each in a session of its own,
     and the per-image reports merged into one. The engine keeps what a session exports until the
     session ends: all 14 archives from one call (~16 GB) and their layers do not fit this
-    machine's disk quota. One image at a time is also faster per image on 2 cores."""
-    out = Path(args.output or "build")
+    machine's disk quota. One image at a time is also faster per image on 2 cores. An archive is
+    written under a temporary name and renamed when complete: a killed run leaves no partial one."""
+    out, waits = Path(args.output or "build"), parse_limits(args.limits)
     shutil.rmtree(out / "reports", ignore_errors=True)  # the verdict (gate) must come from this run only
+    (out / "images").mkdir(parents=True, exist_ok=True)
+    for stale in (out / "images").glob(".*.partial"):
+        stale.unlink()
     results = []
     for image in matrix.images(args.spark_version or None, args.variant or None):  # bad input: before any work
-        (out / "images" / f"{image.name}.tar").unlink(missing_ok=True)  # never leave an earlier run's archive
+        archive = out / "images" / f"{image.name}.tar"
+        archive.unlink(missing_ok=True)  # never leave an earlier run's archive of an image that fails now
         async with dagger.connection(CONFIG):
             obj, kwargs = _bind(args)
             result = await obj.build_all(**kwargs | {"spark_version": image.spark.version, "variant": image.variant})
-            await result.directory("images").export(str(out / "images"))
             results += report.from_json(await result.file("reports/report.json").contents())
-    (out / "reports").mkdir(parents=True, exist_ok=True)
+            if archive.name in await result.directory("images").entries():
+                partial = archive.with_name(f".{archive.name}.partial")
+                with anyio.fail_after(waits["export"]):
+                    await result.file(f"images/{archive.name}").export(str(partial))
+                partial.chmod(0o644)
+                partial.replace(archive)
+    (out / "reports").mkdir(parents=True)
     for name, text in report.render_all(results).items():
         (out / "reports" / name).write_text(text)
     print(pipeline.summary(results), file=sys.stderr)

@@ -12,6 +12,7 @@ from dagger import DefaultPath, Doc, Ignore, function, object_type
 from . import images, matrix, pipeline, publish, recipe
 from . import spark_base as spark_base_layer
 from .dockerfiles import render_all
+from .limits import parse as parse_limits
 from .report import Failed, verdict
 
 GPU_DOC = "the engine's host has an NVIDIA GPU: also run Spark on it (else the gpu check is skipped)"
@@ -44,6 +45,9 @@ class JupyterSparkImages:
     revision: Annotated[
         str, Doc("source revision for the images' revision label and the immutable tag, e.g. $GITHUB_SHA")
     ] = "unknown"
+    limits: Annotated[
+        str, Doc("override waits, in seconds: NAME=SECONDS,... for build, push, export or a check's name")
+    ] = ""
 
     async def options(self) -> recipe.BuildOptions:
         """The object's settings as build options, checked (not a Dagger function)."""
@@ -131,8 +135,8 @@ class JupyterSparkImages:
 
     async def build_and_check(self, spark_version: str, variant: str, gpu: bool) -> list[pipeline.Built]:
         """The shared core of test, build-all and publish (not a Dagger function: returns Python objects)."""
-        selected = matrix.images(spark_version or None, variant or None)
-        built = await pipeline.build_and_check_all(selected, await self.options(), gpu=gpu)
+        selected, waits = matrix.images(spark_version or None, variant or None), parse_limits(self.limits)
+        built = await pipeline.build_and_check_all(selected, await self.options(), gpu=gpu, limits=waits)
         pipeline.progress("\n" + pipeline.summary([b.result for b in built]))
         return built
 
@@ -149,19 +153,19 @@ class JupyterSparkImages:
         """Build, check and push the images that passed; returns the pushed references.
 
         Each image goes to NAME:latest and NAME:<date>-<revision>; the references come back with
-        their digests. Never cached: every call pushes. Fails, naming them, when any image failed
-        its checks (after pushing those that passed)."""
-        target = publish.registry_address(registry)
+        their digests. Never cached: every call pushes. The immutable tag is never moved to other
+        content. Fails, naming them, when any image failed its checks or a push failed (after
+        pushing all it could)."""
+        target, waits = publish.registry_address(registry), parse_limits(self.limits)
         for image in matrix.images(spark_version or None, variant or None):
             publish.references(target, image, self.revision)  # a revision that makes a bad tag: before any build
         built = await self.build_and_check(spark_version, variant, gpu)
-        pushed = await pipeline.publish_passed(built, target, username or None, password, self.revision)
-        refused = [b.image.name for b in built if not b.result.passed]
-        if refused:
-            raise Failed(
-                f"not published, failed their checks: {', '.join(refused)}; pushed: {', '.join(pushed) or 'nothing'}"
-            )
-        return pushed
+        out = await pipeline.publish_passed(built, target, username or None, password, self.revision, waits)
+        problems = [f"not published, failed their checks: {', '.join(out.refused)}"] if out.refused else []
+        problems += [f"push failed: {failure}" for failure in out.failed]
+        if problems:
+            raise Failed("; ".join(problems) + f"; pushed: {', '.join(out.pushed) or 'nothing'}")
+        return out.pushed
 
     @function
     def dockerfiles(self) -> dagger.Directory:

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 from dataclasses import dataclass
 
 import dagger
 from dagger import dag
 
+import anyio
+
 from . import checks, images, matrix, publish, recipe, report
 from .checks.result import ImageResult
+from .limits import DEFAULTS
+from .log import progress
 
 PARALLEL_IMAGES = 2  # images built and checked at once: a 2-core engine host is busy with two
-
-
-def progress(message: str) -> None:
-    """One line per step on stderr: Dagger's own output shows it under the function's span."""
-    print(f"[jupyter-spark] {message}", file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -43,27 +41,43 @@ async def build_and_check(
     opts: recipe.BuildOptions,
     *,
     gpu: bool = False,
-    limit: asyncio.Semaphore,
+    limits: dict[str, float] = DEFAULTS,
+    parallel: asyncio.Semaphore,
 ) -> Built:
-    async with limit:
-        progress(f"{image.name}: building")
-        start = time.monotonic()
+    """One image built and checked. Whatever goes wrong, it gets a result: a failed build or an
+    unexpected error is a failed "build" or "pipeline" entry in its report, never a lost run."""
+    async with parallel:
         ctr = container(image, opts)
+        start = time.monotonic()
         try:
-            await ctr.sync()
-        except dagger.DaggerError as err:
-            progress(f"{image.name}: build FAILED")
-            failed = checks.CheckResult("build", "failed", round(time.monotonic() - start, 1), str(err)[-3000:])
+            return await _build_and_check(image, ctr, opts, gpu, limits)
+        except Exception as err:  # noqa: BLE001 - reported as this image's failure
+            progress(f"{image.name}: FAILED ({type(err).__name__})")
+            detail = f"{type(err).__name__}: {err}"[-3000:]
+            failed = checks.CheckResult("pipeline", "failed", round(time.monotonic() - start, 1), detail)
             return Built(image, ctr, ImageResult(image.name, [failed]))
-        built_in = round(time.monotonic() - start, 1)
-        progress(f"{image.name}: built in {built_in:.0f}s, checking")
-        result = await checks.check_image(image, ctr, opts.probes(), gpu=gpu)
-        result.build_seconds = built_in
-        progress(
-            f"{image.name}: {'passed' if result.passed else 'FAILED'} "
-            f"({sum(c.seconds for c in result.checks):.0f}s of checks)"
-        )
-        return Built(image, ctr, result)
+
+
+async def _build_and_check(
+    image: matrix.Image, ctr: dagger.Container, opts: recipe.BuildOptions, gpu: bool, limits: dict[str, float]
+) -> Built:
+    progress(f"{image.name}: building")
+    start = time.monotonic()
+    try:
+        with anyio.fail_after(limits["build"]):
+            await ctr.sync()
+    except (dagger.DaggerError, TimeoutError) as err:
+        progress(f"{image.name}: build FAILED")
+        why = f"timed out after {limits['build']:.0f}s" if isinstance(err, TimeoutError) else str(err)[-3000:]
+        failed = checks.CheckResult("build", "failed", round(time.monotonic() - start, 1), why)
+        return Built(image, ctr, ImageResult(image.name, [failed]))
+    built_in = round(time.monotonic() - start, 1)
+    progress(f"{image.name}: built in {built_in:.0f}s, checking")
+    result = await checks.check_image(image, ctr, opts.probes(), gpu=gpu, limits=limits)
+    result.build_seconds = built_in
+    verdict = "passed" if result.passed else "FAILED"
+    progress(f"{image.name}: {verdict} ({sum(c.seconds for c in result.checks):.0f}s of checks)")
+    return Built(image, ctr, result)
 
 
 async def build_and_check_all(
@@ -71,9 +85,12 @@ async def build_and_check_all(
     opts: recipe.BuildOptions,
     *,
     gpu: bool = False,
+    limits: dict[str, float] = DEFAULTS,
 ) -> list[Built]:
-    limit = asyncio.Semaphore(PARALLEL_IMAGES)
-    return list(await asyncio.gather(*(build_and_check(i, opts, gpu=gpu, limit=limit) for i in selected)))
+    parallel = asyncio.Semaphore(PARALLEL_IMAGES)
+    return list(
+        await asyncio.gather(*(build_and_check(i, opts, gpu=gpu, limits=limits, parallel=parallel) for i in selected))
+    )
 
 
 def reports(results: list[ImageResult]) -> dagger.Directory:
@@ -111,18 +128,35 @@ def summary(results: list[ImageResult]) -> str:
     return "\n".join(rows)
 
 
+@dataclass
+class Published:
+    pushed: list[str]  # each reference with its digest
+    refused: list[str]  # images that did not pass their checks
+    failed: list[str]  # pushes that did not happen, with the reason
+
+
 async def publish_passed(
-    built: list[Built], registry: str, username: str | None, password: dagger.Secret | None, rev: str
-) -> list[str]:
-    """Push the images that passed (each reference with its digest); refuse, and say so, the others."""
-    pushed = []
+    built: list[Built],
+    registry: str,
+    username: str | None,
+    password: dagger.Secret | None,
+    rev: str,
+    limits: dict[str, float] = DEFAULTS,
+) -> Published:
+    """Push the images that passed, each reference on its own: a failed push is reported and the
+    others go on. The immutable tag is never moved: if it holds other content, that push fails."""
+    out = Published([], [], [])
     for b in built:
-        try:
-            publish.refuse_unchecked(b.result, b.image.name)
-        except PermissionError as refusal:
-            progress(f"REFUSED {refusal}")
+        if not b.result.passed:
+            progress(f"REFUSED {b.image.name}: it failed its checks")
+            out.refused.append(b.image.name)
             continue
-        for ref in await publish.push(b.container, publish.references(registry, b.image, rev), username, password):
-            progress(f"pushed {ref}")
-            pushed.append(ref)
-    return pushed
+        ctr = publish.with_auth(b.container, registry, username, password)
+        try:
+            with anyio.fail_after(limits["push"]):
+                await publish.push(ctr, *publish.references(registry, b.image, rev), pushed=out.pushed)
+        except (dagger.DaggerError, TimeoutError, publish.TagMoved) as err:
+            why = f"timed out after {limits['push']:.0f}s" if isinstance(err, TimeoutError) else str(err)
+            progress(f"PUSH FAILED {b.image.name}: {why}")
+            out.failed.append(f"{b.image.name}: {why.strip().splitlines()[0] if why.strip() else type(err).__name__}")
+    return out

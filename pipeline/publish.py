@@ -10,7 +10,7 @@ import subprocess
 import dagger
 
 from . import matrix
-from .checks.result import ImageResult
+from .log import progress
 from .matrix import MatrixError
 
 # The OCI distribution spec's reference grammar (as in distribution/reference): name[:tag][@digest]
@@ -47,12 +47,14 @@ def registry_address(address: str) -> str:
 
 
 def revision() -> str:
-    """The source revision, for the immutable tag and the revision label ('unknown' outside git)."""
+    """The checkout's revision for the immutable tag and the revision label: the commit, plus
+    "-dirty" when files differ from it ('unknown' outside git)."""
     try:
-        out = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, check=True)
+        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, check=True)
+        status = subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, check=True)
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
-    return out.stdout.strip()
+    return commit.stdout.strip() + ("-dirty" if status.stdout.strip() else "")
 
 
 def immutable_tag(rev: str, today: datetime.date | None = None) -> str:
@@ -68,20 +70,34 @@ def references(registry: str, image: matrix.Image, rev: str) -> list[str]:
     return refs
 
 
-def refuse_unchecked(result: ImageResult | None, name: str) -> None:
-    if result is None or not result.passed:
-        why = "was not checked in this run" if result is None else "failed its checks"
-        raise PermissionError(f"refusing to publish {name}: it {why}")
+class TagMoved(Exception):
+    """An immutable tag already holds other content."""
 
 
-async def push(
-    ctr: dagger.Container,
-    refs: list[str],
-    username: str | None = None,
-    password: dagger.Secret | None = None,
-) -> list[str]:
-    """Push to every reference; returns each reference with its digest."""
-    if password is not None:
-        host = refs[0].split("/")[0]
-        ctr = ctr.with_registry_auth(host, username or "", password)
-    return [await ctr.publish(ref) for ref in refs]
+def with_auth(ctr: dagger.Container, registry: str, username: str | None, password: dagger.Secret | None):
+    """The container with the registry's credentials (a Dagger secret, never printed), if any."""
+    if password is None:
+        return ctr
+    return ctr.with_registry_auth(registry.split("/")[0], username or "", password)
+
+
+async def push(ctr: dagger.Container, latest: str, immutable: str, *, pushed: list[str]) -> None:
+    """Push NAME:latest, then the immutable tag unless it already holds the same digest; TagMoved if
+    it holds other content. Each reference is added to `pushed` (with its digest) once it is there."""
+    pushed.append(await ctr.publish(latest))
+    progress(f"pushed {pushed[-1]}")
+    digest = pushed[-1].split("@", 1)[1]
+    existing = await digest_of(immutable)
+    if existing is not None and existing != digest:
+        raise TagMoved(f"{immutable} already holds {existing}, not {digest}: an immutable tag never moves")
+    pushed.append(f"{immutable}@{digest}" if existing == digest else await ctr.publish(immutable))
+    progress(f"pushed {pushed[-1]}")
+
+
+async def digest_of(ref: str) -> str | None:
+    """The manifest digest a tag holds in its registry now, or None when the tag does not exist."""
+    try:
+        address = await dagger.dag.container().from_(ref).image_ref()
+    except dagger.QueryError:
+        return None
+    return address.split("@", 1)[1] if "@" in address else None

@@ -12,6 +12,7 @@ import dagger
 from dagger import dag
 
 from . import matrix, recipe
+from .limits import CURL
 from .recipe import Config, Copy, Env, Layer, Run
 
 BASE_IMAGE = "debian:bookworm-slim"
@@ -45,7 +46,7 @@ def apt_install(*packages: str) -> Run:
 
 def maven_jar(jar: matrix.MavenJar, dest: str) -> str:
     """Shell lines that download a jar from $MAVEN_REPO and verify Maven's SHA-1."""
-    return f'curl -fsSL "$MAVEN_REPO/{jar.path()}" -o {dest}\necho "{jar.sha1}  {dest}" | sha1sum -c -\n'
+    return f'{CURL} "$MAVEN_REPO/{jar.path()}" -o {dest}\necho "{jar.sha1}  {dest}" | sha1sum -c -\n'
 
 
 def install_spark(release: matrix.SparkRelease) -> Run:
@@ -53,7 +54,7 @@ def install_spark(release: matrix.SparkRelease) -> Run:
     connect = maven_jar(line.connect_jar, f"/opt/spark/jars/{line.connect_jar.filename}") if line.connect_jar else ""
     return Run(f"""
 cd /tmp
-curl -fsSL "$PYPI_FILES/{release.sdist_path}" -o pyspark.tar.gz
+{CURL} "$PYPI_FILES/{release.sdist_path}" -o pyspark.tar.gz
 echo "{release.sdist_sha256}  pyspark.tar.gz" | sha256sum -c -
 mkdir -p src /opt/spark/python /opt/spark/conf /opt/spark/work-dir
 tar -xzf pyspark.tar.gz -C src --strip-components=1

@@ -89,7 +89,7 @@ RUN --mount=type=secret,id=build-ca,target=/run/build-ca/ca.pem <<'EOF'
 set -euo pipefail
 if [ -s /run/build-ca/ca.pem ]; then export CURL_CA_BUNDLE=/run/build-ca/ca.pem PIP_CERT=/run/build-ca/ca.pem; fi
 mkdir -p /opt/rapids
-curl -fsSL "$MAVEN_REPO/com/nvidia/rapids-4-spark_2.12/25.04.0/rapids-4-spark_2.12-25.04.0.jar" -o /opt/rapids/rapids-4-spark.jar
+curl -fsSL --retry 5 --retry-all-errors --retry-delay 2 --connect-timeout 30 --max-time 1200 "$MAVEN_REPO/com/nvidia/rapids-4-spark_2.12/25.04.0/rapids-4-spark_2.12-25.04.0.jar" -o /opt/rapids/rapids-4-spark.jar
 echo "8441bfcb8211ca12b2ed0f0bb853b1c3986ea6e2  /opt/rapids/rapids-4-spark.jar" | sha1sum -c -
 
 # settings the "PySpark (RAPIDS)" kernel adds to spark-defaults.conf's
@@ -135,7 +135,7 @@ RUN --mount=type=secret,id=build-ca,target=/run/build-ca/ca.pem <<'EOF'
 #!/bin/bash
 set -euo pipefail
 if [ -s /run/build-ca/ca.pem ]; then export CURL_CA_BUNDLE=/run/build-ca/ca.pem PIP_CERT=/run/build-ca/ca.pem; fi
-curl -fsSL "$MAVEN_REPO/org/apache/iceberg/iceberg-spark-runtime-3.5_2.12/1.12.0/iceberg-spark-runtime-3.5_2.12-1.12.0.jar" -o /opt/spark/jars/iceberg-spark-runtime-3.5_2.12-1.12.0.jar
+curl -fsSL --retry 5 --retry-all-errors --retry-delay 2 --connect-timeout 30 --max-time 1200 "$MAVEN_REPO/org/apache/iceberg/iceberg-spark-runtime-3.5_2.12/1.12.0/iceberg-spark-runtime-3.5_2.12-1.12.0.jar" -o /opt/spark/jars/iceberg-spark-runtime-3.5_2.12-1.12.0.jar
 echo "9320e156d8ea8460e26e0604c0fed204c2579aa0  /opt/spark/jars/iceberg-spark-runtime-3.5_2.12-1.12.0.jar" | sha1sum -c -
 
 mkdir -p /home/jovyan/warehouse && chown jovyan:users /home/jovyan/warehouse

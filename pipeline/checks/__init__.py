@@ -6,6 +6,7 @@ import anyio
 import dagger
 
 from .. import matrix
+from ..limits import DEFAULTS
 from . import facts, iceberg, jupyter, rapids, spark_connect
 from .result import CheckResult, ImageResult, run_check
 from .services import Services
@@ -16,26 +17,21 @@ SERVICE_LOGS = {
     "spark-connect": [None, "start-connect-server.sh"],
     "iceberg": ["start-connect-server.sh"],
 }
-# (name, timeout in seconds); every wait inside a probe is bounded by less than this
-TIMEOUTS = {
-    "size": 240,
-    "jupyterlab": 240,
-    "spark-connect": 240,
-    "iceberg": 240,
-    "rapids": 300,
-    "gpu": 360,
-    "facts": 240,
-}
 
 
 async def check_image(
-    image: matrix.Image, ctr: dagger.Container, probes: dagger.Directory, *, gpu: bool = False
+    image: matrix.Image,
+    ctr: dagger.Container,
+    probes: dagger.Directory,
+    *,
+    gpu: bool = False,
+    limits: dict[str, float] = DEFAULTS,
 ) -> ImageResult:
     """Run every check on one built image with the probe scripts given. A failing check never stops the others."""
     services = Services.for_image(ctr, probes)
     result = ImageResult(image.name)
     try:  # one Connect server for the Connect and Iceberg checks; if it cannot start, they fail
-        with anyio.fail_after(TIMEOUTS["spark-connect"]):
+        with anyio.fail_after(limits["spark-connect"]):
             connect: dagger.Service | None = await services.connect.start()
     except (TimeoutError, dagger.DaggerError):
         connect = None
@@ -55,9 +51,9 @@ async def check_image(
             ("facts", lambda: facts.check(image, services)),
         ]
         for name, run in plan:
-            outcome = await run_check(name, run, TIMEOUTS[name])
+            outcome = await run_check(name, run, limits[name])
             if outcome.status == "failed" and name in SERVICE_LOGS:
-                outcome.detail += await _service_logs(services, SERVICE_LOGS[name])
+                outcome.detail += await _service_logs(services, SERVICE_LOGS[name], limits["service-log"])
             result.checks.append(outcome)
     finally:
         if connect is not None:
@@ -65,12 +61,12 @@ async def check_image(
     return result
 
 
-async def _service_logs(services: Services, commands: list[str | None]) -> str:
+async def _service_logs(services: Services, commands: list[str | None], limit: float) -> str:
     logs = []
     for command in commands:
         label = command or "default command (JupyterLab)"
         try:
-            with anyio.fail_after(60):
+            with anyio.fail_after(limit):
                 log = await services.replay_log(*([command] if command else []))
         except (TimeoutError, dagger.DaggerError) as err:
             log = f"(could not replay: {err})"

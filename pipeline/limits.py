@@ -1,0 +1,43 @@
+"""Every wait the pipeline makes, in seconds, in one place. The module's `--limits` option overrides
+any of them for one run (e.g. `--limits build=3600,push=1800` for a slow mirror or registry)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from .matrix import MatrixError
+
+DEFAULTS: Final[dict[str, float]] = {
+    "build": 2400,  # one image's build, its downloads included
+    "push": 900,  # one reference pushed to the registry
+    "export": 1800,  # one archive written to the host
+    # each check (every wait inside its probe is bounded by less)
+    "size": 240,
+    "jupyterlab": 240,
+    "spark-connect": 240,
+    "iceberg": 240,
+    "rapids": 300,
+    "gpu": 360,
+    "facts": 240,
+    "service-log": 60,  # replaying a failed service's output for the report
+}
+# curl in the build steps: retried, each try bounded. Fixed (not overridable): the flags are part of the
+# build steps, so of the images' cache keys and the rendered Dockerfiles.
+CURL = "curl -fsSL --retry 5 --retry-all-errors --retry-delay 2 --connect-timeout 30 --max-time 1200"
+
+
+def parse(overrides: str) -> dict[str, float]:
+    """The defaults with NAME=SECONDS,... applied; a clear error for an unknown name or a bad value."""
+    limits = dict(DEFAULTS)
+    for item in filter(None, (part.strip() for part in overrides.split(","))):
+        name, _, value = item.partition("=")
+        if name not in DEFAULTS:
+            raise MatrixError(f"unknown limit {name!r} in --limits; valid: {', '.join(DEFAULTS)}")
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = 0
+        if seconds <= 0:
+            raise MatrixError(f"--limits {item!r}: expected {name}=SECONDS, a positive number")
+        limits[name] = seconds
+    return limits

@@ -1,0 +1,63 @@
+"""Publishing on the real engine and the local registry: each push on its own, failures reported
+and never counted as pushed, the immutable tag never moved to other content."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from pipeline import matrix, pipeline, publish
+from pipeline.checks.result import CheckResult, ImageResult
+
+pytestmark = pytest.mark.engine
+
+REGISTRY = "localhost:5000"  # the engine's local registry
+DOWN = "localhost:5999"  # nothing listens there
+FAST = {"push": 120.0}
+
+
+def passed(image: matrix.Image, ctr) -> pipeline.Built:
+    """A built image with a passing result (publishing trusts the result; the checks are tested elsewhere)."""
+    return pipeline.Built(image, ctr, ImageResult(image.name, [CheckResult("facts", "passed", 1.0, "ok")]))
+
+
+async def test_a_registry_that_is_down_is_named_and_nothing_counts_as_pushed(build):
+    image, ctr = build("4.1.1", "baseline")
+    out = await pipeline.publish_passed([passed(image, ctr)], f"{DOWN}/ci", None, None, "down", FAST)
+    assert out.pushed == [] and out.refused == []
+    assert len(out.failed) == 1 and out.failed[0].startswith("jupyter-4.1.1: ") and DOWN in out.failed[0]
+
+
+async def test_the_immutable_tag_never_moves_and_other_pushes_go_on(build):
+    image, ctr = build("4.1.1", "baseline")
+    other = matrix.image("4.1.1", "iceberg")
+    namespace, rev = f"{REGISTRY}/immutable-{uuid.uuid4().hex[:8]}", "0123456789ab"
+    first = await pipeline.publish_passed([passed(image, ctr)], namespace, None, None, rev, FAST)
+    assert len(first.pushed) == 2 and not first.failed
+    _, immutable = publish.references(namespace, image, rev)
+    held = await publish.digest_of(immutable)
+    assert held and first.pushed[1] == f"{immutable}@{held}"
+
+    # the same content again: the tag already holds it, which is fine
+    again = await pipeline.publish_passed([passed(image, ctr)], namespace, None, None, rev, FAST)
+    assert again.pushed == first.pushed and not again.failed
+
+    # other content under the same revision: refused for that image, the next image still pushed
+    changed = ctr.with_label("io.jupyter-spark.test", uuid.uuid4().hex)
+    out = await pipeline.publish_passed([passed(image, changed), passed(other, ctr)], namespace, None, None, rev, FAST)
+    assert len(out.failed) == 1 and "an immutable tag never moves" in out.failed[0]
+    assert await publish.digest_of(immutable) == held
+    assert [ref.split("@")[0] for ref in out.pushed] == [
+        f"{namespace}/jupyter-4.1.1:latest",  # :latest moves, as it should
+        *publish.references(namespace, other, rev),
+    ]
+
+
+async def test_images_that_failed_are_refused_and_not_pushed(build):
+    image, ctr = build("4.1.1", "baseline")
+    failed = pipeline.Built(image, ctr, ImageResult(image.name, [CheckResult("facts", "failed", 1.0, "broken")]))
+    namespace = f"{REGISTRY}/refused-{uuid.uuid4().hex[:8]}"
+    out = await pipeline.publish_passed([failed], namespace, None, None, "refused", FAST)
+    assert out.refused == ["jupyter-4.1.1"] and out.pushed == [] and out.failed == []
+    assert await publish.digest_of(f"{namespace}/jupyter-4.1.1:latest") is None

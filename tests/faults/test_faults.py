@@ -1,0 +1,75 @@
+"""Faults on the real engine, through `python -m pipeline` as a user runs it: a run killed while it
+exports, a registry that is down, the engine restarted under a run. A separate pytest run in
+`make test`, after the others: restarting the engine ends every session open at that moment."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline.recipe import ROOT
+
+pytestmark = pytest.mark.engine
+
+ENGINE = "dagger-engine"
+ONE_IMAGE = ("--spark-version", "4.1.1", "--variant", "baseline")
+
+
+class Run:
+    """`python -m pipeline ARGS` in a process group of its own (so a kill takes its session too),
+    its output in files (a pipe nobody reads could stall it)."""
+
+    def __init__(self, logs: Path, *args: str):
+        self.stdout, self.stderr = logs / "stdout", logs / "stderr"
+        with self.stdout.open("w") as out, self.stderr.open("w") as err:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "pipeline", *args], cwd=ROOT, stdout=out, stderr=err, start_new_session=True
+            )
+
+    def finish(self, seconds: float) -> tuple[int, str, str]:
+        code = self.process.wait(timeout=seconds)
+        return code, self.stdout.read_text(), self.stderr.read_text()
+
+    def kill(self) -> None:
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+
+def wait_for(what: str, seconds: float, ready) -> None:
+    end = time.monotonic() + seconds
+    while not ready():
+        assert time.monotonic() < end, f"timed out after {seconds:.0f}s waiting for {what}"
+        time.sleep(0.5)
+
+
+def test_a_run_killed_while_exporting_leaves_no_partial_archive(tmp_path: Path):
+    out = tmp_path / "build"
+    archive, partial = out / "images" / "jupyter-4.1.1.tar", out / "images" / ".jupyter-4.1.1.tar.partial"
+    run = Run(tmp_path, "build-all", *ONE_IMAGE, "-o", str(out))
+    exporting = lambda: partial.exists() and partial.stat().st_size > 0  # noqa: E731
+    wait_for("the export to start", 900, lambda: exporting() or run.process.poll() is not None)
+    assert run.process.poll() is None, f"the run ended before exporting: {run.stderr.read_text()[-2000:]}"
+    run.kill()
+    assert not archive.exists(), "a killed export left a file under the archive's name"
+    size = partial.stat().st_size
+    time.sleep(10)
+    assert partial.stat().st_size == size, "the engine went on exporting after the run was killed"
+
+    code, _, stderr = Run(tmp_path, "build-all", *ONE_IMAGE, "-o", str(out)).finish(1800)
+    assert code == 0, stderr[-3000:]
+    assert archive.stat().st_size > 100_000_000 and not partial.exists()
+    assert oct(archive.stat().st_mode & 0o777) == "0o644"
+
+
+def test_publishing_to_a_registry_that_is_down_names_it_and_exits_non_zero(tmp_path: Path):
+    run = Run(tmp_path, "--limits", "push=120", "publish", "--registry", "localhost:5999/ci", *ONE_IMAGE)
+    code, stdout, stderr = run.finish(1800)
+    assert code == 1, stderr[-3000:]
+    assert "push failed: jupyter-4.1.1: " in stderr and "localhost:5999" in stderr
+    assert "pushed: nothing" in stderr and stdout.strip() == ""
