@@ -69,7 +69,11 @@ async def test_export_to_the_host_and_publish_then_pull_back_and_run(client, tmp
 
 async def test_http_downloads_a_maven_artifact_whose_checksum_matches(client, tmp_path: Path):
     sha1 = subprocess.run(
-        ["curl", "-fsS", MAVEN_JAR + ".sha1"], capture_output=True, text=True, check=True
+        ["curl", "-fsS", "--retry", "3", "--max-time", "60", MAVEN_JAR + ".sha1"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=240,
     ).stdout.split()[0]
     jar = tmp_path / "junit.jar"
     await dag.http(MAVEN_JAR).export(str(jar))
