@@ -14,12 +14,15 @@ The object's `source` is this checkout's files; `--revision` defaults to its git
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import fcntl
 import inspect
 import os
 import shutil
 import sys
 import typing
+from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
@@ -151,13 +154,31 @@ async def build_all(args: argparse.Namespace) -> int:
     session ends: all 14 archives from one call (~16 GB) and their layers do not fit this
     machine's disk quota. One image at a time is also faster per image on 2 cores. An archive is
     written under a temporary name and renamed when complete: a killed run leaves no partial one."""
+    selected = matrix.images(args.spark_version or None, args.variant or None)  # bad input: before any work
     out, waits = Path(args.output or "build"), parse_limits(args.limits)
+    out.mkdir(parents=True, exist_ok=True)
+    with _exclusive(out):
+        return await _build_all(args, selected, out, waits)
+
+
+@contextlib.contextmanager
+def _exclusive(out: Path) -> Iterator[None]:
+    """One build-all writing OUTPUT at a time: a second one stops at once instead of mixing files."""
+    with (out / ".lock").open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise MatrixError(f"another build-all is writing {out}/; wait for it or use -o DIR") from None
+        yield
+
+
+async def _build_all(args: argparse.Namespace, selected: list[matrix.Image], out: Path, waits: dict[str, float]) -> int:
     shutil.rmtree(out / "reports", ignore_errors=True)  # the verdict (gate) must come from this run only
     (out / "images").mkdir(parents=True, exist_ok=True)
     for stale in (out / "images").glob(".*.partial"):
         stale.unlink()
     results = []
-    for image in matrix.images(args.spark_version or None, args.variant or None):  # bad input: before any work
+    for image in selected:
         archive = out / "images" / f"{image.name}.tar"
         archive.unlink(missing_ok=True)  # never leave an earlier run's archive of an image that fails now
         async with dagger.connection(CONFIG):

@@ -4,6 +4,7 @@ refused by the module's functions before they build anything (those need the eng
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
@@ -61,3 +62,13 @@ def test_a_secret_is_never_printed():
     result = run(*args, engine=True, SECRET_FOR_TEST=secret)
     assert result.returncode == 2 and "malformed registry address" in result.stderr
     assert secret not in result.stderr + result.stdout
+
+
+def test_a_second_build_all_on_the_same_output_stops_at_once(tmp_path):
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / "jupyter-4.1.1.tar").write_text("an archive of the first run")
+    with (tmp_path / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the first run holds it
+        result = run("build-all", "--spark-version", "4.1.1", "--variant", "baseline", "-o", str(tmp_path))
+    assert result.returncode == 2 and "another build-all is writing" in result.stderr, result.stderr
+    assert (tmp_path / "images" / "jupyter-4.1.1.tar").read_text() == "an archive of the first run"
