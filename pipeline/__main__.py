@@ -218,10 +218,13 @@ async def _deliver(result: object, args: argparse.Namespace) -> None:
 
 def main() -> int:
     args = parser().parse_args()
-
     try:
         preflight(args)
         return anyio.run(build_all if args.function == "build-all" else call, args)
+    except (dagger.ClientConnectionError, dagger.TransportError) as err:
+        engine = os.environ.get("_EXPERIMENTAL_DAGGER_RUNNER_HOST", "the Dagger engine")
+        print(f"error: lost the connection to the engine ({engine}): {err}", file=sys.stderr)
+        return 1
     except (MatrixError, Failed, dagger.SessionError) as err:
         cause = err if isinstance(err, MatrixError | Failed) else err.__cause__
         if not isinstance(cause, MatrixError | Failed):

@@ -30,7 +30,7 @@ class JupyterSparkImages:
         dagger.Directory,
         Doc("the files builds and checks read (default: this module's own source)"),
         DefaultPath("/"),
-        Ignore(["*", *(f"!{path}" for path in recipe.SOURCE_FILES)]),
+        Ignore(["*", *(f"!{path}" for path in recipe.SOURCE_FILES), *recipe.SOURCE_EXCLUDE]),
     ]
     debian_mirror: Annotated[str, Doc("Debian archive mirror URL (default: deb.debian.org)")] = ""
     pypi_files: Annotated[str, Doc("base URL of PyPI's files, where the pyspark sdists are")] = matrix.PYPI_FILES
@@ -43,8 +43,12 @@ class JupyterSparkImages:
         Doc("CA bundle (PEM) trusted while building, never kept in an image: curl adds it, pip uses it alone"),
     ] = None
     revision: Annotated[
-        str, Doc("source revision for the images' revision label and the immutable tag, e.g. $GITHUB_SHA")
-    ] = "unknown"
+        str,
+        Doc(
+            "source revision for the images' revision label and immutable tag, e.g. $GITHUB_SHA "
+            "(default: src- and the digest of the module's build inputs)"
+        ),
+    ] = ""
     limits: Annotated[
         str, Doc("override waits, in seconds: NAME=SECONDS,... for build, push, export or a check's name")
     ] = ""
@@ -60,8 +64,12 @@ class JupyterSparkImages:
             self.maven_repo,
             self.ca_bundle,
             self.source,
-            self.revision,
+            await self.effective_revision(),
         )
+
+    async def effective_revision(self) -> str:
+        """--revision, else src-<digest of the build inputs>: a tag that never names two different builds."""
+        return self.revision or "src-" + (await self.source.digest()).split(":")[-1][:12]
 
     @function
     async def build(
@@ -156,11 +164,15 @@ class JupyterSparkImages:
         their digests. Never cached: every call pushes. The immutable tag is never moved to other
         content. Fails, naming them, when any image failed its checks or a push failed (after
         pushing all it could)."""
-        target, waits = publish.registry_address(registry), parse_limits(self.limits)
+        target, waits, rev = (
+            publish.registry_address(registry),
+            parse_limits(self.limits),
+            await self.effective_revision(),
+        )
         for image in matrix.images(spark_version or None, variant or None):
-            publish.references(target, image, self.revision)  # a revision that makes a bad tag: before any build
+            publish.references(target, image, rev)  # a revision that makes a bad tag: before any build
         built = await self.build_and_check(spark_version, variant, gpu)
-        out = await pipeline.publish_passed(built, target, username or None, password, self.revision, waits)
+        out = await pipeline.publish_passed(built, target, username or None, password, rev, waits)
         problems = [f"not published, failed their checks: {', '.join(out.refused)}"] if out.refused else []
         problems += [f"push failed: {failure}" for failure in out.failed]
         if problems:

@@ -27,6 +27,7 @@ class MavenJar:
     artifact: str
     version: str
     sha1: str
+    size: int  # bytes, Maven Central's Content-Length for the jar (what it adds to an image)
 
     @property
     def filename(self) -> str:
@@ -42,6 +43,9 @@ class Rapids:
 
     jar: MavenJar
     shims: tuple[str, ...]  # Spark versions with a shim in the jar (unzip -l | grep spark3xx/)
+    # The plugin starts the GPU even with spark.rapids.sql.mode=explainOnly and stops without one
+    # (25.04): only then may the check fall back to the jar's CPU-side ExplainPlan API.
+    explain_needs_gpu: bool
 
 
 @dataclass(frozen=True)
@@ -73,14 +77,21 @@ LINES: Final[dict[str, SparkLine]] = {
     "3.5": SparkLine(
         scala="2.12",
         connect_jar=MavenJar(
-            "org.apache.spark", "spark-connect_2.12", "3.5.7", "11469f1eeb53c250b9bada24fff2f76b25c407eb"
+            "org.apache.spark", "spark-connect_2.12", "3.5.7", "11469f1eeb53c250b9bada24fff2f76b25c407eb", 14_147_901
         ),
         iceberg=MavenJar(
-            "org.apache.iceberg", "iceberg-spark-runtime-3.5_2.12", "1.12.0", "9320e156d8ea8460e26e0604c0fed204c2579aa0"
+            "org.apache.iceberg",
+            "iceberg-spark-runtime-3.5_2.12",
+            "1.12.0",
+            "9320e156d8ea8460e26e0604c0fed204c2579aa0",
+            48_252_525,
         ),
         rapids=Rapids(
-            MavenJar("com.nvidia", "rapids-4-spark_2.12", "25.04.0", "8441bfcb8211ca12b2ed0f0bb853b1c3986ea6e2"),
+            MavenJar(
+                "com.nvidia", "rapids-4-spark_2.12", "25.04.0", "8441bfcb8211ca12b2ed0f0bb853b1c3986ea6e2", 600_900_817
+            ),
             shims=("3.5.0", "3.5.1", "3.5.2", "3.5.3", "3.5.4", "3.5.5"),
+            explain_needs_gpu=True,
         ),
         variants=("baseline", "gpu", "iceberg"),
     ),
@@ -88,11 +99,22 @@ LINES: Final[dict[str, SparkLine]] = {
         scala="2.13",
         connect_jar=None,  # jars/spark-connect_2.13 ships in the 4.x distribution
         iceberg=MavenJar(
-            "org.apache.iceberg", "iceberg-spark-runtime-4.1_2.13", "1.12.0", "9e395e373a9a99643bf413ca1f74fa0c034887b4"
+            "org.apache.iceberg",
+            "iceberg-spark-runtime-4.1_2.13",
+            "1.12.0",
+            "9e395e373a9a99643bf413ca1f74fa0c034887b4",
+            48_309_426,
         ),
         rapids=Rapids(
-            MavenJar("com.nvidia", "rapids-4-spark_2.13", "26.08.1", "81c1497234f0c6c047ad74dd4ec3cd4fe274944a"),
+            MavenJar(
+                "com.nvidia",
+                "rapids-4-spark_2.13",
+                "26.08.1",
+                "81c1497234f0c6c047ad74dd4ec3cd4fe274944a",
+                1_007_818_697,
+            ),
             shims=("4.1.1", "4.1.2", "4.1.3"),
+            explain_needs_gpu=False,
         ),
         variants=VARIANTS,
     ),
@@ -142,6 +164,31 @@ class Image:
     def rapids_shim_override(self) -> str | None:
         """The shim a GPU image must force, or None when the jar supports this Spark."""
         return shim_override(self.spark.version, self.line.rapids.shims) if self.gpu else None
+
+
+# Size budgets, in bytes of the image's uncompressed layers (what the size check measures).
+BASELINE_CEILING: Final = 3 * 10**9  # the work order's hard limit for a baseline image
+BASELINE_BUDGET: Final = min(1_500_000_000, BASELINE_CEILING)  # measured: 1.29 GB (Spark 3.5), 1.46 GB (4.1)
+COMPONENT_MARGIN: Final = 50_000_000  # per component a variant adds: its config, kernel, a chown'd file
+
+
+def added_jars(image: Image) -> tuple[MavenJar, ...]:
+    """The jars the image's variant adds to the baseline (RAPIDS for gpu, Iceberg runtime for iceberg)."""
+    return ((image.line.rapids.jar,) if image.gpu else ()) + ((image.line.iceberg,) if image.iceberg else ())
+
+
+def budget_parts(image: Image) -> list[tuple[str, int]]:
+    """What an image's size budget is made of: the baseline budget, each added jar, a margin per jar."""
+    jars = added_jars(image)
+    parts = [("baseline", BASELINE_BUDGET), *((jar.filename, jar.size) for jar in jars)]
+    return parts + (
+        [(f"margin ({len(jars)} x {COMPONENT_MARGIN // 10**6} MB)", len(jars) * COMPONENT_MARGIN)] if jars else []
+    )
+
+
+def budget(image: Image) -> int:
+    """The most bytes (uncompressed) the image may take: the baseline budget plus what its variant adds."""
+    return sum(size for _, size in budget_parts(image))
 
 
 def shim_override(spark_version: str, shims: tuple[str, ...]) -> str | None:

@@ -48,12 +48,13 @@ def registry_address(address: str) -> str:
 
 def revision() -> str:
     """The checkout's revision for the immutable tag and the revision label: the commit, plus
-    "-dirty" when files differ from it ('unknown' outside git)."""
+    "-dirty" when files differ from it ('' outside git: the module then names the build by the
+    digest of its inputs)."""
     try:
         commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, check=True)
         status = subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, check=True)
     except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+        return ""
     return commit.stdout.strip() + ("-dirty" if status.stdout.strip() else "")
 
 

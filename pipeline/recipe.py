@@ -21,16 +21,18 @@ from . import matrix
 
 ROOT = Path(__file__).resolve().parent.parent  # the checkout: the Docker build context of dockerfiles/
 PIP_CACHE = "/root/.cache/pip"
-# The files that builds (Copy steps) and checks (probes) read, relative to the module's source root.
-# They come from the module's source as Dagger hands it over: `dagger call` uploads them (the
-# object's DefaultPath `source`); `python -m pipeline` and the tests take them from the checkout.
-SOURCE_FILES = ("pipeline/files/**", "pipeline/checks/probes/*.py", "requirements/*.txt")
+# The build inputs: the recipe and the files that builds (Copy steps) and checks (probes) read,
+# relative to the module's source root. They come from the module's source as Dagger hands it over:
+# `dagger call` uploads them (the object's DefaultPath `source`); `python -m pipeline` and the tests
+# take them from the checkout. Their digest names a build where no revision is given.
+SOURCE_FILES = ("pipeline/**", "requirements/*.txt")
+SOURCE_EXCLUDE = ("**/__pycache__",)
 PROBES = "pipeline/checks/probes"
 
 
 def checkout() -> dagger.Directory:
     """SOURCE_FILES from this checkout, for runs without a module source (python -m pipeline, tests)."""
-    return dag.host().directory(str(ROOT), include=list(SOURCE_FILES))
+    return dag.host().directory(str(ROOT), include=list(SOURCE_FILES), exclude=list(SOURCE_EXCLUDE))
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,16 @@ failing for the right reason on broken images."""
 
 from __future__ import annotations
 
+import dataclasses
+import re
+import uuid
+
 import pytest
 
 from pipeline import checks, matrix, pipeline
+from pipeline.checks import facts, rapids
+from pipeline.checks.result import run_check
+from pipeline.checks.services import Services
 
 pytestmark = pytest.mark.engine
 
@@ -105,8 +112,10 @@ async def test_publish_pushes_what_passed_and_refuses_what_failed(results, build
         broken_ctr,
         checks.ImageResult("jupyter-4.1.1-gpu", [checks.CheckResult("jupyterlab", "failed", 1.0, "broken")]),
     )
-    refs = await pipeline.publish_passed([passed, failed], "localhost:5000/ci", None, None, "test")
+    out = await pipeline.publish_passed([passed, failed], "localhost:5000/ci", None, None, uuid.uuid4().hex[:12])
+    refs = out.pushed
     assert len(refs) == 2 and all(r.startswith("localhost:5000/ci/jupyter-4.1.1:") and "@sha256:" in r for r in refs)
+    assert out.refused == ["jupyter-4.1.1-gpu"] and out.failed == []
     from dagger import dag
 
     pulled = dag.container().from_(refs[0])
@@ -116,14 +125,74 @@ async def test_publish_pushes_what_passed_and_refuses_what_failed(results, build
     ).strip() == "4.1.1"
 
 
+ADD_CA = (
+    "keytool -genkeypair -alias leak -dname CN=leak -keyalg RSA -keystore /tmp/k.jks -storepass changeit "
+    "&& keytool -exportcert -alias leak -keystore /tmp/k.jks -storepass changeit -file /tmp/leak.crt "
+    "&& keytool -importcert -noprompt -cacerts -storepass changeit -alias leak -file /tmp/leak.crt"
+)
+
+
 async def test_a_ca_left_in_javas_keystore_fails_the_facts_check(build, opts):
     image, ctr = build("4.1.1", "baseline")
-    add_ca = (
-        "keytool -genkeypair -alias leak -dname CN=leak -keyalg RSA -keystore /tmp/k.jks -storepass changeit "
-        "&& keytool -exportcert -alias leak -keystore /tmp/k.jks -storepass changeit -file /tmp/leak.crt "
-        "&& keytool -importcert -noprompt -cacerts -storepass changeit -alias leak -file /tmp/leak.crt"
-    )
-    leaky = ctr.with_user("root").with_exec(["bash", "-c", add_ca]).with_user("1000:100")
+    leaky = ctr.with_user("root").with_exec(["bash", "-c", ADD_CA]).with_user("1000:100")
     result = await checks.check_image(image, leaky, opts.probes())
-    facts = next(c for c in result.checks if c.name == "facts")
-    assert facts.status == "failed" and "build-cas-left: label says 0, image has 1" in facts.detail
+    facts_result = next(c for c in result.checks if c.name == "facts")
+    assert facts_result.status == "failed", facts_result.detail
+    assert "build-cas-left: Java's keystore trusts CAs that are not in the image's CA bundle" in facts_result.detail
+    assert "(leak)" in facts_result.detail
+
+
+async def test_a_leaked_ca_in_place_of_a_bundle_certificate_fails_the_facts_check(build, opts):
+    """Equal counts (one bundle certificate out of the keystore, one foreign CA in): the sets differ."""
+    image, ctr = build("4.1.1", "baseline")
+    keystore = "keytool -list -cacerts -storepass changeit"
+    entries = f"{keystore} | grep -o 'contains [0-9]* entr'"
+    swap = (
+        f"{entries} && alias=$({keystore} | grep trustedCertEntry | head -1 | cut -d, -f1)"
+        ' && echo "deleted $alias" && keytool -delete -cacerts -storepass changeit -alias "$alias"'
+        f" && {ADD_CA} && {entries} && {keystore} -alias leak"
+    )
+    swapped = ctr.with_user("root").with_exec(["bash", "-c", swap])
+    out = await swapped.stdout()
+    before, after = re.findall(r"contains \d+ entr", out)
+    assert before == after, out  # a count comparison would see nothing wrong
+    deleted = re.search(r"deleted (.+)", out).group(1)
+    leak = re.search(r"Certificate fingerprint \(SHA-256\): ([0-9A-F:]+)", out).group(1)
+    services = Services.for_image(swapped.with_user("1000:100"), opts.probes())
+    outcome = await run_check("facts", lambda: facts.check(image, services), 300)
+    assert outcome.status == "failed", outcome.detail
+    assert outcome.detail.endswith(f"(expected none): {leak} (leak)")  # the foreign CA, and only it
+    assert deleted not in outcome.detail and "labels do not match" not in outcome.detail
+
+
+async def test_an_image_over_its_size_budget_fails_the_size_check(build):
+    image, ctr = build("4.1.1", "iceberg")  # 1.50 GB, budget 1.60 GB
+    heavy = (
+        ctr.with_user("root")
+        .with_exec(["bash", "-c", "head -c 200000000 /dev/urandom > /opt/ballast"])
+        .with_user("1000:100")
+    )
+
+    async def size() -> str:
+        return facts.check_size(image, await facts.image_size(heavy))
+
+    outcome = await run_check("size", size, 300)
+    assert outcome.status == "failed", outcome.detail
+    assert re.search(r"jupyter-4\.1\.1-iceberg is 1\.\d\d GB uncompressed .*over its budget 1\.60 GB", outcome.detail)
+    assert "iceberg-spark-runtime-4.1_2.13-1.12.0.jar 0.05 GB" in outcome.detail
+
+
+async def test_a_failed_explain_only_session_fails_the_rapids_check_where_the_release_is_not_marked(
+    build, opts, monkeypatch
+):
+    """RAPIDS 25.04's explainOnly session stops without a GPU; with the mark off, no CPU-side fallback."""
+    image, ctr = build("3.5.8", "gpu")
+    line = matrix.LINES["3.5"]
+    assert line.rapids.explain_needs_gpu  # as shipped: the check passes through the fallback
+    monkeypatch.setitem(
+        matrix.LINES, "3.5", dataclasses.replace(line, rapids=dataclasses.replace(line.rapids, explain_needs_gpu=False))
+    )
+    services = Services.for_image(ctr, opts.probes())
+    outcome = await run_check("rapids", lambda: rapids.check(image, services), 300)
+    assert outcome.status == "failed", outcome.detail
+    assert "explainOnly session failed (this RAPIDS release is not marked as needing a GPU for it)" in outcome.detail

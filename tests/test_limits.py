@@ -24,4 +24,3 @@ def test_overrides_apply_over_the_defaults():
 def test_bad_overrides_are_one_clear_error(text, message):
     with pytest.raises(MatrixError, match=message):
         limits.parse(text)
-

@@ -12,7 +12,8 @@ async def check(image: matrix.Image, services: Services) -> str:
     if not image.gpu:
         raise Skip("not a GPU image")
     shim = image.rapids_shim_override or image.spark.version
-    return await services.probe("rapids_probe.py", shim)
+    # the CPU-side fallback for a failed explainOnly session only where the matrix marks the release
+    return await services.probe("rapids_probe.py", shim, "yes" if image.line.rapids.explain_needs_gpu else "no")
 
 
 async def check_gpu(image: matrix.Image, services: Services, gpu: bool) -> str:

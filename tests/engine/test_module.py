@@ -5,6 +5,7 @@ runtime is the offline SDK (offline-sdk/), since this engine has no builtin Pyth
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import uuid
 from pathlib import Path
@@ -59,8 +60,10 @@ async def test_dockerfiles_equals_the_rendered_dockerfiles(api):
 async def test_build_returns_the_image_with_its_labels(api):
     got = await call(api, 'build(sparkVersion: "4.1.1") { labels { name value } }')
     labels = {label["name"]: label["value"] for label in got["build"]["labels"]}
-    expected = images.labels(matrix.image("4.1.1", "baseline")) | {"org.opencontainers.image.revision": "unknown"}
+    expected = images.labels(matrix.image("4.1.1", "baseline"))
     assert {name: labels.get(name) for name in expected} == expected
+    # no --revision: the build is named by the digest of its inputs
+    assert re.fullmatch(r"src-[0-9a-f]{12}", labels[images.REVISION_LABEL])
 
 
 async def test_a_bad_spark_version_gets_the_modules_own_error(api):

@@ -26,13 +26,16 @@ code = (
     "print('version', spark.version)\n"
 )
 out = jupyter.execute("pyspark-connect", code, seconds=120)
-assert "pyspark.sql.connect" in out, f"the Connect kernel did not make a Spark Connect session: {out!r}"
+if "pyspark.sql.connect" not in out:
+    sys.exit(f"the Connect kernel did not make a Spark Connect session: {out!r}")
 print(f"pyspark-connect kernel: created global_temp.{view} ({out.strip().splitlines()[-1]})")
 
 spark = SparkSession.builder.remote(remote).getOrCreate()
 value = spark.sql(f"SELECT s FROM global_temp.{view}").first()[0]
-assert value == 4950, f"global_temp.{view} read back {value}, expected 4950"
+if value != 4950:
+    sys.exit(f"global_temp.{view} read back {value}, expected 4950")
 print(f"direct client {spark.version} at {remote}: global_temp.{view}.s = {value}")
 status = httpx.get(ui, timeout=10, follow_redirects=True).status_code
-assert status == 200, f"Spark UI at {ui} answered HTTP {status}"
+if status != 200:
+    sys.exit(f"Spark UI at {ui} answered HTTP {status}")
 print(f"Spark UI at {ui}: HTTP 200 while the session runs")

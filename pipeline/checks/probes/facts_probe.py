@@ -1,9 +1,12 @@
 """What is inside the image, printed as JSON for the facts check to compare with the labels."""
 
+import base64
+import hashlib
 import json
 import os
 import re
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -27,14 +30,43 @@ def rapids_version() -> str | None:
     return re.search(r"^version=(\S+)", info, re.M).group(1)
 
 
-def build_cas_left() -> int:
-    """Java keystore entries beyond the image's CA bundle: CAs trusted only while building.
+def fingerprint(der: bytes) -> str:
+    """SHA-256 of a certificate's DER bytes as keytool prints it (AB:CD:...)."""
+    return ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
 
-    Both files are the image's own, mounted into /probe-inputs (a step's exec would see the
-    engine's injected build CAs again)."""
+
+def keystore_certificates(listing: str) -> dict[str, str]:
+    """SHA-256 fingerprint -> alias of each entry of a `keytool -list` listing; exits if any entry is unread."""
+    entries = int(re.search(r"contains (\d+) entr", listing).group(1))
+    found, alias, read = {}, None, 0
+    for line in listing.splitlines():
+        if m := re.match(r"Certificate fingerprint \(SHA-256\): ([0-9A-F:]+)$", line.strip()):
+            found[m.group(1)], read = alias, read + 1
+        elif line.strip():
+            alias = line.split(",")[0]
+    if read != entries or not entries:
+        sys.exit(f"read {read} SHA-256 fingerprints from a keystore of {entries} entries:\n{listing[:3000]}")
+    return found
+
+
+def bundle_certificates(pem: str) -> set[str]:
+    """SHA-256 fingerprints of the certificates in a PEM bundle."""
+    blocks = re.findall(r"-----BEGIN CERTIFICATE-----(.+?)-----END CERTIFICATE-----", pem, re.S)
+    if not blocks:
+        sys.exit("the CA bundle holds no certificate")
+    return {fingerprint(base64.b64decode("".join(b.split()))) for b in blocks}
+
+
+def build_cas_left() -> list[str]:
+    """Java keystore certificates that are not in the image's CA bundle: CAs trusted only while building.
+
+    Sets of SHA-256 fingerprints, not counts: a bundle certificate that ca-certificates-java left out
+    would otherwise hide a leaked CA. Both files are the image's own, mounted into /probe-inputs
+    (a step's exec would see the engine's injected build CAs again)."""
     jks = run("keytool", "-list", "-keystore", "/probe-inputs/cacerts", "-storepass", "changeit")
-    entries = int(re.search(r"contains (\d+) entr", jks).group(1))
-    return entries - Path("/probe-inputs/ca-certificates.crt").read_text().count("BEGIN CERTIFICATE")
+    keystore = keystore_certificates(jks)
+    bundle = bundle_certificates(Path("/probe-inputs/ca-certificates.crt").read_text())
+    return sorted(f"{fp} ({keystore[fp]})" for fp in keystore.keys() - bundle)
 
 
 spark_submit = run("spark-submit", "--version")

@@ -16,7 +16,9 @@ session = (
 confs = [arg for key, value in rapids_conf.load().items() for arg in ("--conf", f"{key}={value}")]
 env = os.environ | {"PYSPARK_SUBMIT_ARGS": " ".join(["--master", "local[1]", *confs, "pyspark-shell"])}
 run = subprocess.run([sys.executable, "-c", session], capture_output=True, text=True, env=env, timeout=300)
-assert run.returncode == 0 and "rows 10" in run.stdout, run.stderr[-3000:]
+if run.returncode != 0 or "rows 10" not in run.stdout:
+    sys.exit(run.stderr[-3000:])
 gpu_ops = sorted({w for w in run.stdout.split() if w.startswith("Gpu")})
-assert gpu_ops, f"no Gpu* operator in the plan:\n{run.stdout}"
+if not gpu_ops:
+    sys.exit(f"no Gpu* operator in the plan:\n{run.stdout}")
 print("gpu plan:", ", ".join(gpu_ops[:8]))

@@ -16,17 +16,19 @@ jupyter = Jupyter(url, token)
 jupyter.wait_ready(90)
 
 status = jupyter.http.get("/api/status")
-assert status.status_code == 200, f"/api/status with the token: HTTP {status.status_code}"
+if status.status_code != 200:
+    sys.exit(f"/api/status with the token: HTTP {status.status_code}")
 lab = jupyter.http.get("/lab")
-assert lab.status_code == 200 and "JupyterLab" in lab.text, f"/lab did not serve JupyterLab (HTTP {lab.status_code})"
+if lab.status_code != 200 or "JupyterLab" not in lab.text:
+    sys.exit(f"/lab did not serve JupyterLab (HTTP {lab.status_code})")
 anonymous = httpx.get(f"{url}/api/status", timeout=10)
-assert anonymous.status_code in (401, 403), (
-    f"/api/status without a token answered HTTP {anonymous.status_code}, not 403"
-)
+if anonymous.status_code not in (401, 403):
+    sys.exit(f"/api/status without a token answered HTTP {anonymous.status_code}, not 403")
 print("auth: token accepted, anonymous refused; /lab serves JupyterLab")
 
 specs = set(jupyter.http.get("/api/kernelspecs").json()["kernelspecs"])
-assert specs == expected, f"kernelspecs {sorted(specs)} != promised {sorted(expected)}"
+if specs != expected:
+    sys.exit(f"kernelspecs {sorted(specs)} != promised {sorted(expected)}")
 print(f"kernelspecs: {sorted(specs)}")
 
 code = (
@@ -37,6 +39,8 @@ code = (
     "spark.stop()\n"
 )
 out = jupyter.execute("pyspark-local", code, seconds=150)
-assert "result 4950" in out, f"PySpark (local) kernel printed {out!r}, expected 'result 4950'"
-assert "ui 200" in out, f"Spark UI did not answer while the session ran: {out!r}"
+if "result 4950" not in out:
+    sys.exit(f"PySpark (local) kernel printed {out!r}, expected 'result 4950'")
+if "ui 200" not in out:
+    sys.exit(f"Spark UI did not answer while the session ran: {out!r}")
 print("pyspark-local kernel: sum(range(100)) = 4950; its Spark UI answered while the session ran")

@@ -1,7 +1,11 @@
 """RAPIDS without a GPU: the jar has the shim this image uses, and the RAPIDS kernel's settings
 load the plugin, which in explainOnly mode reports the operators that would run on the GPU.
 
-usage: rapids_probe.py SHIM_VERSION (the image's Spark version, or its labelled override)
+usage: rapids_probe.py SHIM_VERSION EXPLAIN_NEEDS_GPU
+  SHIM_VERSION: the image's Spark version, or its labelled override
+  EXPLAIN_NEEDS_GPU: "yes" where the matrix marks the release as starting the GPU even in
+  explainOnly mode (25.04): only then may a failed explainOnly session fall back to the jar's
+  CPU-side ExplainPlan API; "no": a failed explainOnly session fails the probe
 """
 
 import json
@@ -9,18 +13,24 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import NoReturn
 
 import rapids_conf
 
 JAR = "/opt/rapids/rapids-4-spark.jar"
-shim = "spark" + sys.argv[1].replace(".", "")
-assert any(n.startswith(shim + "/") for n in zipfile.ZipFile(JAR).namelist()), f"{JAR} has no {shim}/ shim"
+if len(sys.argv) != 3 or sys.argv[2] not in ("yes", "no"):
+    sys.exit(f"usage: rapids_probe.py SHIM_VERSION EXPLAIN_NEEDS_GPU(yes|no), not {sys.argv[1:]}")
+shim, explain_needs_gpu = "spark" + sys.argv[1].replace(".", ""), sys.argv[2] == "yes"
+if not any(n.startswith(shim + "/") for n in zipfile.ZipFile(JAR).namelist()):
+    sys.exit(f"{JAR} has no {shim}/ shim")
 print(f"rapids: {JAR} ships the {shim} shim")
 
 spec = json.loads(Path("/opt/venv/share/jupyter/kernels/pyspark-rapids/kernel.json").read_text())
-assert spec["display_name"] == "PySpark (RAPIDS)" and "rapids" in spec["argv"], f"unexpected RAPIDS kernel spec {spec}"
+if spec["display_name"] != "PySpark (RAPIDS)" or "rapids" not in spec["argv"]:
+    sys.exit(f"unexpected RAPIDS kernel spec {spec}")
 conf = rapids_conf.load()
-assert conf.get("spark.plugins") == "com.nvidia.spark.SQLPlugin", f"rapids.conf does not load the plugin: {conf}"
+if conf.get("spark.plugins") != "com.nvidia.spark.SQLPlugin":
+    sys.exit(f"rapids.conf does not load the plugin: {conf}")
 # no GPU here: drop the GPU resource requests, ask for explanations instead of execution
 conf = {k: v for k, v in conf.items() if ".resource.gpu." not in k}
 conf |= {"spark.rapids.sql.mode": "explainOnly", "spark.rapids.sql.explain": "ALL"}
@@ -34,7 +44,14 @@ def session(settings: dict[str, str], body: str) -> subprocess.CompletedProcess:
         f"for k, v in {settings!r}.items(): b = b.config(k, v)\n"
         f"spark = b.getOrCreate()\ndf = {QUERY}\n{body}\n"
     )
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=240)
+    # at most two sessions run, within the rapids check's 300 s (pipeline/limits.py)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=130)
+
+
+def fail(message: str, log: str) -> NoReturn:
+    """Exit 1 with the session's log tail first and the message last (a report keeps the last lines)."""
+    print(log[-3000:], file=sys.stderr)
+    sys.exit(message)
 
 
 def gpu_operators(log: str) -> list[str]:
@@ -45,16 +62,19 @@ def gpu_operators(log: str) -> list[str]:
 
 run = session(conf, "print('rows', df.count())")
 log = run.stdout + run.stderr
-assert "RAPIDS Accelerator is in explain only mode" in log, (
-    f"the RAPIDS kernel's settings did not load the plugin:\n{log[-3000:]}"
-)
+if "RAPIDS Accelerator is in explain only mode" not in log:
+    fail("the RAPIDS kernel's settings did not load the plugin", log)
 if run.returncode == 0:
     how = "explainOnly mode"
-    assert "rows 10" in run.stdout, f"explainOnly session gave a wrong result:\n{log[-3000:]}"
+    if "rows 10" not in run.stdout:
+        fail("explainOnly session gave a wrong result", log)
+elif not explain_needs_gpu:
+    fail("explainOnly session failed (this RAPIDS release is not marked as needing a GPU for it)", log)
 else:
-    # Some releases (25.04) start the GPU in explainOnly mode too and stop without one: ask the
-    # same jar's CPU-side explain API instead, with the same settings minus the plugin itself.
-    assert "cudaError" in log or "nvidia-smi" in log, f"explainOnly session failed:\n{log[-3000:]}"
+    # Releases the matrix marks (25.04) start the GPU in explainOnly mode too and stop without one:
+    # ask the same jar's CPU-side explain API instead, with the same settings minus the plugin itself.
+    if "cudaError" not in log and "nvidia-smi" not in log:
+        fail("explainOnly session failed", log)
     how = "the plugin loaded, then needed a GPU to start (no GPU here); ExplainPlan API"
     cpu = {k: v for k, v in conf.items() if k not in ("spark.plugins", "spark.rapids.sql.mode")}
     run = session(
@@ -62,7 +82,9 @@ else:
         "print(spark.sparkContext._jvm.com.nvidia.spark.rapids.ExplainPlan.explainPotentialGpuPlan(df._jdf, 'ALL'))",
     )
     log = run.stdout + run.stderr
-    assert run.returncode == 0, f"ExplainPlan API failed:\n{log[-3000:]}"
+    if run.returncode != 0:
+        fail("ExplainPlan API failed", log)
 ops = gpu_operators(log)
-assert ops, f"no operator would run on the GPU:\n{log[-3000:]}"
+if not ops:
+    fail("no operator would run on the GPU", log)
 print(f"rapids ({how}): would run on GPU: {', '.join(ops)}")
