@@ -221,16 +221,21 @@ def main() -> int:
     try:
         preflight(args)
         return anyio.run(build_all if args.function == "build-all" else call, args)
-    except (dagger.ClientConnectionError, dagger.TransportError) as err:
-        engine = os.environ.get("_EXPERIMENTAL_DAGGER_RUNNER_HOST", "the Dagger engine")
-        print(f"error: lost the connection to the engine ({engine}): {err}", file=sys.stderr)
-        return 1
     except (MatrixError, Failed, dagger.SessionError) as err:
         cause = err if isinstance(err, MatrixError | Failed) else err.__cause__
         if not isinstance(cause, MatrixError | Failed):
-            raise
+            return _engine_failed(err)
         print(f"error: {cause}", file=sys.stderr)
         return 2 if isinstance(cause, MatrixError) else 1
+    except dagger.DaggerError as err:  # the functions' own errors are Python's; these are the engine's
+        return _engine_failed(err)
+
+
+def _engine_failed(err: Exception) -> int:
+    engine = os.environ.get("_EXPERIMENTAL_DAGGER_RUNNER_HOST", "the Dagger engine")
+    what = (str(err).strip().splitlines() or [type(err).__name__])[0]
+    print(f"error: the engine ({engine}) failed the run (was it restarted or stopped?): {what}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

@@ -73,3 +73,36 @@ def test_publishing_to_a_registry_that_is_down_names_it_and_exits_non_zero(tmp_p
     assert code == 1, stderr[-3000:]
     assert "push failed: jupyter-4.1.1: " in stderr and "localhost:5999" in stderr
     assert "pushed: nothing" in stderr and stdout.strip() == ""
+
+
+SMOKE = """
+import anyio, dagger
+
+async def main():
+    async with dagger.connection(dagger.Config(log_output=None)):
+        await dagger.dag.container().from_("debian:bookworm-slim").with_exec(["true"]).sync()
+
+anyio.run(main)
+"""
+
+
+def engine_serves() -> bool:
+    """A session runs a container on the engine (through the local registry mirror, which restarts with it)."""
+    code = SMOKE
+    try:
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60).returncode == 0
+    except subprocess.TimeoutExpired:
+        return False
+
+
+def test_an_engine_restarted_under_a_run_fails_it_clearly_and_in_bounded_time(tmp_path: Path):
+    run = Run(tmp_path, "test", *ONE_IMAGE, "-o", str(tmp_path / "reports"))
+    wait_for("the checks to start", 900, lambda: "checking" in run.stderr.read_text() or run.process.poll() is not None)
+    assert run.process.poll() is None, run.stderr.read_text()[-2000:]
+    subprocess.run(["docker", "restart", ENGINE], check=True, capture_output=True, timeout=120)
+    try:
+        code, _, stderr = run.finish(300)
+    finally:
+        wait_for("the engine to serve again", 300, engine_serves)
+    assert code == 1, stderr[-3000:]
+    assert f"error: the engine (docker-container://{ENGINE}) failed the run" in stderr, stderr[-3000:]
