@@ -33,6 +33,7 @@ from . import matrix, pipeline, publish, recipe, report
 from .limits import parse as parse_limits
 from .main import JupyterSparkImages
 from .matrix import MatrixError
+from .checks.result import CheckResult, ImageResult
 from .report import Failed
 
 FUNCTIONS = {
@@ -177,26 +178,38 @@ async def _build_all(args: argparse.Namespace, selected: list[matrix.Image], out
     (out / "images").mkdir(parents=True, exist_ok=True)
     for stale in (out / "images").glob(".*.partial"):
         stale.unlink()
-    results = []
-    for image in selected:
-        archive = out / "images" / f"{image.name}.tar"
-        archive.unlink(missing_ok=True)  # never leave an earlier run's archive of an image that fails now
-        async with dagger.connection(CONFIG):
-            obj, kwargs = _bind(args)
-            result = await obj.build_all(**kwargs | {"spark_version": image.spark.version, "variant": image.variant})
-            results += report.from_json(await result.file("reports/report.json").contents())
-            if archive.name in await result.directory("images").entries():
-                partial = archive.with_name(f".{archive.name}.partial")
-                with anyio.fail_after(waits["export"]):
-                    await result.file(f"images/{archive.name}").export(str(partial))
-                partial.chmod(0o644)
-                partial.replace(archive)
-    (out / "reports").mkdir(parents=True)
-    for name, text in report.render_all(results).items():
-        (out / "reports" / name).write_text(text)
+    results: list[ImageResult] = []
+    try:
+        for image in selected:
+            results.append(await _build_one(args, image, out, waits))
+    finally:  # the report is written whatever happened: images not done are failed, with the reason
+        why = f"not built: the run stopped ({sys.exc_info()[1]!r})"
+        results += [
+            ImageResult(i.name, [CheckResult("pipeline", "failed", 0.0, why)]) for i in selected[len(results) :]
+        ]
+        (out / "reports").mkdir(parents=True)
+        for name, text in report.render_all(results).items():
+            (out / "reports" / name).write_text(text)
     print(pipeline.summary(results), file=sys.stderr)
     print(f"exported to {out}/", file=sys.stderr)
     return 0
+
+
+async def _build_one(args: argparse.Namespace, image: matrix.Image, out: Path, waits: dict[str, float]) -> ImageResult:
+    """The module's build_all for one image, in a session of its own; its archive renamed into place when complete."""
+    archive = out / "images" / f"{image.name}.tar"
+    archive.unlink(missing_ok=True)  # never leave an earlier run's archive of an image that fails now
+    async with dagger.connection(CONFIG):
+        obj, kwargs = _bind(args)
+        result = await obj.build_all(**kwargs | {"spark_version": image.spark.version, "variant": image.variant})
+        [checked] = report.from_json(await result.file("reports/report.json").contents())
+        if archive.name in await result.directory("images").entries():
+            partial = archive.with_name(f".{archive.name}.partial")
+            with anyio.fail_after(waits["export"]):
+                await result.file(f"images/{archive.name}").export(str(partial))
+            partial.chmod(0o644)
+            partial.replace(archive)
+    return checked
 
 
 async def _deliver(result: object, args: argparse.Namespace) -> None:

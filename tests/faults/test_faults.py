@@ -4,6 +4,7 @@ exports, a registry that is down, the engine restarted under a run. A separate p
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -96,7 +97,8 @@ def engine_serves() -> bool:
 
 
 def test_an_engine_restarted_under_a_run_fails_it_clearly_and_in_bounded_time(tmp_path: Path):
-    run = Run(tmp_path, "test", *ONE_IMAGE, "-o", str(tmp_path / "reports"))
+    out = tmp_path / "build"
+    run = Run(tmp_path, "build-all", *ONE_IMAGE, "-o", str(out))
     wait_for("the checks to start", 900, lambda: "checking" in run.stderr.read_text() or run.process.poll() is not None)
     assert run.process.poll() is None, run.stderr.read_text()[-2000:]
     subprocess.run(["docker", "restart", ENGINE], check=True, capture_output=True, timeout=120)
@@ -106,3 +108,9 @@ def test_an_engine_restarted_under_a_run_fails_it_clearly_and_in_bounded_time(tm
         wait_for("the engine to serve again", 300, engine_serves)
     assert code == 1, stderr[-3000:]
     assert f"error: the engine (docker-container://{ENGINE}) failed the run" in stderr, stderr[-3000:]
+    # the report is still written, and says the image failed: the gate fails, nothing is shipped
+    report = json.loads((out / "reports" / "report.json").read_text())
+    assert [(r["image"], r["verdict"]) for r in report] == [("jupyter-4.1.1", "failed")]
+    assert not (out / "images" / "jupyter-4.1.1.tar").exists()
+    gate = Run(tmp_path, "gate", "--report", str(out / "reports" / "report.json"))
+    assert gate.finish(120)[0] == 1
