@@ -125,7 +125,7 @@ class JupyterSparkImages:
         built = await self.build_and_check(spark_version, variant, gpu)
         return (
             dagger.dag.directory()
-            .with_directory("images", pipeline.exported_images(built))
+            .with_directory("images", pipeline.exported_images(built, await self.options()))
             .with_directory("reports", pipeline.reports([b.result for b in built]))
         )
 

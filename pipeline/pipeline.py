@@ -103,15 +103,30 @@ def reports(results: list[ImageResult]) -> dagger.Directory:
 ARCHIVE_LAYERS = dagger.ImageLayerCompression.Gzip  # what every `docker load` reads
 
 
-def exported_images(built: list[Built]) -> dagger.Directory:
-    """OCI tarballs of the images that passed, one per image name."""
+def exported_images(built: list[Built], opts: recipe.BuildOptions) -> dagger.Directory:
+    """OCI archives of the images that passed, one per image, named for `docker load`."""
     directory = dag.directory()
     for b in built:
         if b.result.passed:
-            directory = directory.with_file(
-                f"{b.image.name}.tar", b.container.as_tarball(forced_compression=ARCHIVE_LAYERS)
-            )
+            directory = directory.with_file(f"{b.image.name}.tar", named_archive(b, opts))
     return directory
+
+
+NAME_ARCHIVE = "pipeline/tools/name_archive.py"
+
+
+def named_archive(b: Built, opts: recipe.BuildOptions) -> dagger.File:
+    """The checked container as an OCI archive that loads as NAME:latest and NAME:<revision>. The
+    image itself (manifest, config, layers) is the checked one, byte for byte; its own Python runs
+    the renaming, so no other image is needed."""
+    tags = [f"{b.image.name}:latest", f"{b.image.name}:{opts.revision}"]
+    return (
+        b.container.with_user("0")
+        .with_mounted_file("/archive/in.tar", b.container.as_tarball(forced_compression=ARCHIVE_LAYERS))
+        .with_mounted_file("/archive/name_archive.py", opts.files().file(NAME_ARCHIVE))
+        .with_exec(["python3", "/archive/name_archive.py", "/archive/in.tar", "/archive/out.tar", *tags])
+        .file("/archive/out.tar")
+    )
 
 
 def summary(results: list[ImageResult]) -> str:
