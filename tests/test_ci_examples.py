@@ -3,6 +3,7 @@ ci-examples/ parses with `python -m pipeline`'s parser, which mirrors the module
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 
@@ -43,3 +44,14 @@ def test_every_dagger_call_in_the_ci_examples_is_a_valid_call(example):
         plain = re.sub(r"\$\{\{[^}]*\}\}|\$[A-Z_]+", "X", args)  # CI expressions and variables
         parsed = parser().parse_args(shlex.split(plain))
         assert parsed.function in {"build-all", "gate", "test", "publish", "matrix"}, args
+
+
+def test_the_matrix_function_gives_the_fan_out_jobs_every_image_once():
+    from pipeline import matrix
+    from pipeline.main import JupyterSparkImages
+
+    jobs = json.loads(JupyterSparkImages.matrix(None, spark_version="", variant=""))
+    assert [(j["spark-version"], j["variant"]) for j in jobs] == [(i.spark.version, i.variant) for i in matrix.images()]
+    assert len({j["name"] for j in jobs}) == len(jobs)
+    gpu_iceberg = json.loads(JupyterSparkImages.matrix(None, spark_version="", variant="gpu-iceberg"))
+    assert [j["name"] for j in gpu_iceberg] == ["jupyter-4.1.0-gpu-iceberg", "jupyter-4.1.1-gpu-iceberg"]
