@@ -124,7 +124,7 @@ def _convert(name: str, value: object, annotation: object) -> object:
     if kind is dagger.File:
         return dag.host().file(str(value))
     if kind is dagger.Secret:
-        return dag.set_secret(name, _secret(name, str(value)))
+        return dag.set_secret(name, _secret("--" + name.replace("_", "-"), str(value)))
     return value
 
 

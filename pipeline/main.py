@@ -103,7 +103,7 @@ class JupyterSparkImages:
         """Build and check images; returns the report (report.json, report.md, junit.xml).
 
         Returns even when images failed, so that the report is kept: `gate` on it fails the job."""
-        built = await self.build_and_check(spark_version, variant, gpu)
+        built = await self.build_and_check(await self.options(), spark_version, variant, gpu)
         return pipeline.reports([b.result for b in built])
 
     @function
@@ -122,10 +122,11 @@ class JupyterSparkImages:
 
         images/ holds an OCI archive per image that passed (for `docker load`), reports/ the
         report. Returns even when images failed: `gate` on reports/report.json fails the job."""
-        built = await self.build_and_check(spark_version, variant, gpu)
+        opts = await self.options()
+        built = await self.build_and_check(opts, spark_version, variant, gpu)
         return (
             dagger.dag.directory()
-            .with_directory("images", pipeline.exported_images(built, await self.options()))
+            .with_directory("images", pipeline.exported_images(built, opts))
             .with_directory("reports", pipeline.reports([b.result for b in built]))
         )
 
@@ -141,10 +142,12 @@ class JupyterSparkImages:
         Run it after exporting test's or build-all's output, so the report and the passed images are kept."""
         return verdict(json.loads(await report.contents()))
 
-    async def build_and_check(self, spark_version: str, variant: str, gpu: bool) -> list[pipeline.Built]:
+    async def build_and_check(
+        self, opts: recipe.BuildOptions, spark_version: str, variant: str, gpu: bool
+    ) -> list[pipeline.Built]:
         """The shared core of test, build-all and publish (not a Dagger function: returns Python objects)."""
         selected, waits = matrix.images(spark_version or None, variant or None), parse_limits(self.limits)
-        built = await pipeline.build_and_check_all(selected, await self.options(), gpu=gpu, limits=waits)
+        built = await pipeline.build_and_check_all(selected, opts, gpu=gpu, limits=waits)
         pipeline.progress("\n" + pipeline.summary([b.result for b in built]))
         return built
 
@@ -164,15 +167,13 @@ class JupyterSparkImages:
         their digests. Never cached: every call pushes. The immutable tag is never moved to other
         content. Fails, naming them, when any image failed its checks or a push failed (after
         pushing all it could)."""
-        target, waits, rev = (
-            publish.registry_address(registry),
-            parse_limits(self.limits),
-            await self.effective_revision(),
-        )
+        target, opts = publish.registry_address(registry), await self.options()
         for image in matrix.images(spark_version or None, variant or None):
-            publish.references(target, image, rev)  # a revision that makes a bad tag: before any build
-        built = await self.build_and_check(spark_version, variant, gpu)
-        out = await pipeline.publish_passed(built, target, username or None, password, rev, waits)
+            publish.references(target, image, opts.revision)  # a revision that makes a bad tag: before any build
+        built = await self.build_and_check(opts, spark_version, variant, gpu)
+        out = await pipeline.publish_passed(
+            built, target, username or None, password, opts.revision, parse_limits(self.limits)
+        )
         problems = [f"not published, failed their checks: {', '.join(out.refused)}"] if out.refused else []
         problems += [f"push failed: {failure}" for failure in out.failed]
         if problems:
