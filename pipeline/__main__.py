@@ -21,6 +21,7 @@ import inspect
 import os
 import shutil
 import sys
+import time
 import typing
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +34,7 @@ from . import matrix, pipeline, publish, recipe, report
 from .limits import parse as parse_limits
 from .main import JupyterSparkImages
 from .matrix import MatrixError
+from .archives import Archives
 from .checks.result import CheckResult, ImageResult
 from .report import Failed
 
@@ -152,10 +154,16 @@ async def call(args: argparse.Namespace) -> int:
 async def build_all(args: argparse.Namespace) -> int:
     """build-all as the module's build_all, called once per image, each in a session of its own,
     and the per-image reports merged into one. The engine keeps what a session exports until the
-    session ends: all 14 archives from one call (~16 GB) and their layers do not fit this
-    machine's disk quota. One image at a time is also faster per image on 2 cores. An archive is
-    written under a temporary name and renamed when complete: a killed run leaves no partial one."""
+    session ends: all 14 archives from one call and their layers do not fit this machine's disk
+    quota. The combined archive is assembled here, image by image, from the per-image archives
+    (the same tool the module runs in the engine), so at most one image's archive is staged.
+
+    What is unchanged is not redone: without --recheck, the last report.json in OUTPUT is the
+    --previous one (checks reused where image and check code are unchanged), and an image whose
+    archive already holds its digest under its names is not exported again."""
     selected = matrix.images(args.spark_version or None, args.variant or None)  # bad input: before any work
+    if args.archives not in pipeline.ARCHIVES:
+        raise MatrixError(f"--archives {args.archives!r}: valid: {', '.join(pipeline.ARCHIVES)}")
     out, waits = Path(args.output or "build"), parse_limits(args.limits)
     out.mkdir(parents=True, exist_ok=True)
     with _exclusive(out):
@@ -173,16 +181,23 @@ def _exclusive(out: Path) -> Iterator[None]:
         yield
 
 
+def _previous(args: argparse.Namespace, out: Path) -> str | None:
+    """The report whose results may be reused: --previous, else OUTPUT's last one (none with --recheck)."""
+    path = Path(args.previous) if args.previous else out / "reports" / "report.json"
+    return None if args.recheck or not path.is_file() else path.read_text()
+
+
 async def _build_all(args: argparse.Namespace, selected: list[matrix.Image], out: Path, waits: dict[str, float]) -> int:
+    previous = _previous(args, out)
     shutil.rmtree(out / "reports", ignore_errors=True)  # the verdict (gate) must come from this run only
-    (out / "images").mkdir(parents=True, exist_ok=True)
-    for stale in (out / "images").glob(".*.partial"):
-        stale.unlink()
+    images = Archives(out / "images", args.archives)
     results: list[ImageResult] = []
     try:
         for image in selected:
-            results.append(await _build_one(args, image, out, waits))
+            results.append(await _build_one(args, image, images, waits, previous))
+        await anyio.to_thread.run_sync(images.finish)
     finally:  # the report is written whatever happened: images not done are failed, with the reason
+        images.discard()
         why = f"not built: the run stopped ({sys.exc_info()[1]!r})"
         results += [
             ImageResult(i.name, [CheckResult("pipeline", "failed", 0.0, why)]) for i in selected[len(results) :]
@@ -191,24 +206,35 @@ async def _build_all(args: argparse.Namespace, selected: list[matrix.Image], out
         for name, text in report.render_all(results).items():
             (out / "reports" / name).write_text(text)
     print(pipeline.summary(results), file=sys.stderr)
+    print(images.said, file=sys.stderr)
     print(f"exported to {out}/", file=sys.stderr)
     return 0
 
 
-async def _build_one(args: argparse.Namespace, image: matrix.Image, out: Path, waits: dict[str, float]) -> ImageResult:
-    """The module's build_all for one image, in a session of its own; its archive renamed into place when complete."""
-    archive = out / "images" / f"{image.name}.tar"
-    archive.unlink(missing_ok=True)  # never leave an earlier run's archive of an image that fails now
+async def _build_one(
+    args: argparse.Namespace, image: matrix.Image, images: Archives, waits: dict[str, float], previous: str | None
+) -> ImageResult:
+    """The module's build_all for one image, in a session of its own; its archive fetched only if needed."""
+    start = time.monotonic()
     async with dagger.connection(CONFIG):
         obj, kwargs = _bind(args)
-        result = await obj.build_all(**kwargs | {"spark_version": image.spark.version, "variant": image.variant})
+        connected = round(time.monotonic() - start, 1)
+        if previous is not None:
+            kwargs["previous"] = dag.directory().with_new_file("report.json", previous).file("report.json")
+        kwargs |= {"spark_version": image.spark.version, "variant": image.variant, "archives": "per-image"}
+        result = await obj.build_all(**kwargs)
         [checked] = report.from_json(await result.file("reports/report.json").contents())
-        if archive.name in await result.directory("images").entries():
-            partial = archive.with_name(f".{archive.name}.partial")
-            with anyio.fail_after(waits["export"]):
-                await result.file(f"images/{archive.name}").export(str(partial))
-            partial.chmod(0o644)
-            partial.replace(archive)
+        checked.phases = {"engine": connected, **checked.phases}
+        start = time.monotonic()
+        if not checked.passed:
+            images.failed(image.name)
+        else:
+            tags, digest = pipeline.image_tags(image.name, await obj.effective_revision()), str(checked.digest)
+            if images.needs(image.name, digest, tags):
+                with anyio.fail_after(waits["export"]):
+                    await images.fetch(image.name, result.file(f"images/{image.name}.tar"))
+            await anyio.to_thread.run_sync(images.take, image.name, digest, tags)
+        checked.phases["export"] = round(time.monotonic() - start, 1)
     return checked
 
 

@@ -13,9 +13,15 @@ from . import images, matrix, pipeline, publish, recipe
 from . import spark_base as spark_base_layer
 from .dockerfiles import render_all
 from .limits import parse as parse_limits
-from .report import Failed, verdict
+from .report import Failed, from_json, verdict
 
 GPU_DOC = "the engine's host has an NVIDIA GPU: also run Spark on it (else the gpu check is skipped)"
+PREVIOUS_DOC = (
+    "a report.json of an earlier run: an image whose digest and check code are unchanged since it passed "
+    "there is not checked again (its results are reused, and marked so)"
+)
+RECHECK_DOC = "check every image again, even where --previous has results to reuse"
+ARCHIVES_DOC = "which archives images/ gets: " + "; ".join(f"{k}: {v}" for k, v in pipeline.ARCHIVES.items())
 SPARK_VERSIONS = ", ".join(matrix.SPARK_VERSIONS)
 VARIANTS = ", ".join(matrix.VARIANTS)
 PEM_CERTIFICATE = "-----BEGIN CERTIFICATE-----"
@@ -99,11 +105,14 @@ class JupyterSparkImages:
         variant: Annotated[str, Doc(f"only this variant: {VARIANTS} (default: all)")] = "",
         spark_version: Annotated[str, Doc(f"only this Spark version: {SPARK_VERSIONS} (default: all)")] = "",
         gpu: Annotated[bool, Doc(GPU_DOC)] = False,
+        previous: Annotated[dagger.File | None, Doc(PREVIOUS_DOC)] = None,
+        recheck: Annotated[bool, Doc(RECHECK_DOC)] = False,
     ) -> dagger.Directory:
         """Build and check images; returns the report (report.json, report.md, junit.xml).
 
         Returns even when images failed, so that the report is kept: `gate` on it fails the job."""
-        built = await self.build_and_check(await self.options(), spark_version, variant, gpu)
+        run = await self.run(gpu, previous, recheck)
+        built = await self.build_and_check(run, spark_version, variant)
         return pipeline.reports([b.result for b in built])
 
     @function
@@ -117,16 +126,23 @@ class JupyterSparkImages:
         spark_version: Annotated[str, Doc(f"only this Spark version: {SPARK_VERSIONS} (default: all)")] = "",
         variant: Annotated[str, Doc(f"only this variant: {VARIANTS} (default: all)")] = "",
         gpu: Annotated[bool, Doc(GPU_DOC)] = False,
+        archives: Annotated[str, Doc(ARCHIVES_DOC)] = "combined",
+        previous: Annotated[dagger.File | None, Doc(PREVIOUS_DOC)] = None,
+        recheck: Annotated[bool, Doc(RECHECK_DOC)] = False,
     ) -> dagger.Directory:
         """The main job: build and check the matrix; returns the images that passed and the report.
 
-        images/ holds an OCI archive per image that passed (for `docker load`), reports/ the
-        report. Returns even when images failed: `gate` on reports/report.json fails the job."""
-        opts = await self.options()
-        built = await self.build_and_check(opts, spark_version, variant, gpu)
+        images/ holds the passed images as archives for `docker load`, `podman load` and skopeo,
+        each image named NAME:latest and NAME:<revision>; reports/ the report, with each image's
+        manifest digest as checked. Returns even when images failed: `gate` on
+        reports/report.json fails the job."""
+        if archives not in pipeline.ARCHIVES:
+            raise matrix.MatrixError(f"--archives {archives!r}: valid: {', '.join(pipeline.ARCHIVES)}")
+        run = await self.run(gpu, previous, recheck)
+        built = await self.build_and_check(run, spark_version, variant)
         return (
             dagger.dag.directory()
-            .with_directory("images", pipeline.exported_images(built, opts))
+            .with_directory("images", pipeline.exported_images(built, run.opts, archives))
             .with_directory("reports", pipeline.reports([b.result for b in built]))
         )
 
@@ -142,12 +158,20 @@ class JupyterSparkImages:
         Run it after exporting test's or build-all's output, so the report and the passed images are kept."""
         return verdict(json.loads(await report.contents()))
 
-    async def build_and_check(
-        self, opts: recipe.BuildOptions, spark_version: str, variant: str, gpu: bool
-    ) -> list[pipeline.Built]:
+    async def run(self, gpu: bool, previous: dagger.File | None = None, recheck: bool = False) -> pipeline.Run:
+        """What a build-and-check run shares: options, limits, the results it may reuse (not a Dagger function)."""
+        waits, reusable = parse_limits(self.limits), {}
+        if previous is not None and not recheck:
+            try:
+                reusable = {r.image: r for r in from_json(await previous.contents())}
+            except (ValueError, KeyError, TypeError) as err:
+                raise matrix.MatrixError(f"--previous is not a report.json of this pipeline: {err!r}") from None
+        return pipeline.Run(await self.options(), gpu, waits, reusable)
+
+    async def build_and_check(self, run: pipeline.Run, spark_version: str, variant: str) -> list[pipeline.Built]:
         """The shared core of test, build-all and publish (not a Dagger function: returns Python objects)."""
-        selected, waits = matrix.images(spark_version or None, variant or None), parse_limits(self.limits)
-        built = await pipeline.build_and_check_all(selected, opts, gpu=gpu, limits=waits)
+        selected = matrix.images(spark_version or None, variant or None)
+        built = await pipeline.build_and_check_all(selected, run)
         pipeline.progress("\n" + pipeline.summary([b.result for b in built]))
         return built
 
@@ -167,13 +191,11 @@ class JupyterSparkImages:
         their digests. Never cached: every call pushes. The immutable tag is never moved to other
         content. Fails, naming them, when any image failed its checks or a push failed (after
         pushing all it could)."""
-        target, opts = publish.registry_address(registry), await self.options()
+        target, run = publish.registry_address(registry), await self.run(gpu)
         for image in matrix.images(spark_version or None, variant or None):
-            publish.references(target, image, opts.revision)  # a revision that makes a bad tag: before any build
-        built = await self.build_and_check(opts, spark_version, variant, gpu)
-        out = await pipeline.publish_passed(
-            built, target, username or None, password, opts.revision, parse_limits(self.limits)
-        )
+            publish.references(target, image, run.opts.revision)  # a revision that makes a bad tag: before any build
+        built = await self.build_and_check(run, spark_version, variant)
+        out = await pipeline.publish_passed(built, target, username or None, password, run.opts.revision, run.limits)
         problems = [f"not published, failed their checks: {', '.join(out.refused)}"] if out.refused else []
         problems += [f"push failed: {failure}" for failure in out.failed]
         if problems:

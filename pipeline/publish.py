@@ -75,6 +75,10 @@ class TagMoved(Exception):
     """An immutable tag already holds other content."""
 
 
+class NotChecked(Exception):
+    """The registry got a manifest other than the one checked."""
+
+
 def with_auth(ctr: dagger.Container, registry: str, username: str | None, password: dagger.Secret | None):
     """The container with the registry's credentials (a Dagger secret, never printed), if any."""
     if password is None:
@@ -82,16 +86,24 @@ def with_auth(ctr: dagger.Container, registry: str, username: str | None, passwo
     return ctr.with_registry_auth(registry.split("/")[0], username or "", password)
 
 
-async def push(ctr: dagger.Container, latest: str, immutable: str, *, pushed: list[str]) -> None:
+LAYERS = dagger.ImageLayerCompression.Gzip  # as in the archives: the same manifest, so the same digest
+
+
+async def push(ctr: dagger.Container, latest: str, immutable: str, checked: str | None, *, pushed: list[str]) -> None:
     """Push NAME:latest, then the immutable tag unless it already holds the same digest; TagMoved if
-    it holds other content. Each reference is added to `pushed` (with its digest) once it is there."""
-    pushed.append(await ctr.publish(latest))
+    it holds other content, NotChecked if the registry got a manifest other than the checked one
+    (digest `checked`). Each reference is added to `pushed` (with its digest) once it is there."""
+    pushed.append(await ctr.publish(latest, forced_compression=LAYERS))
     progress(f"pushed {pushed[-1]}")
     digest = pushed[-1].split("@", 1)[1]
+    if digest != checked:
+        raise NotChecked(f"{latest} got manifest {digest}, not the checked {checked}")
     existing = await digest_of(immutable)
     if existing is not None and existing != digest:
         raise TagMoved(f"{immutable} already holds {existing}, not {digest}: an immutable tag never moves")
-    pushed.append(f"{immutable}@{digest}" if existing == digest else await ctr.publish(immutable))
+    pushed.append(
+        f"{immutable}@{digest}" if existing == digest else await ctr.publish(immutable, forced_compression=LAYERS)
+    )
     progress(f"pushed {pushed[-1]}")
 
 

@@ -39,22 +39,24 @@ def from_json(text: str) -> list[ImageResult]:
     """Results back from a report.json (as_json's output)."""
     results = []
     for r in json.loads(text):
-        checks = [CheckResult(**c) for c in r["checks"]]
-        results.append(ImageResult(r["image"], checks, r["size_bytes"], r["build_seconds"]))
+        fields = {k: v for k, v in r.items() if k in ImageResult.__dataclass_fields__}
+        results.append(ImageResult(**fields | {"checks": [CheckResult(**c) for c in r["checks"]]}))
     return results
 
 
 def as_markdown(results: list[ImageResult]) -> str:
     names = list(dict.fromkeys(c.name for r in results for c in r.checks))
     lines = [
-        "| image | uncompressed | " + " | ".join(names) + " | verdict |",
-        "|---|---:|" + "---|" * len(names) + "---|",
+        "| image | uncompressed | digest | " + " | ".join(names) + " | verdict |",
+        "|---|---:|---|" + "---|" * len(names) + "---|",
     ]
     for r in results:
         by_name = {c.name: c for c in r.checks}
         cells = [f"{MARK[by_name[n].status]} {by_name[n].seconds:.0f}s" if n in by_name else "-" for n in names]
         size = f"{r.size_bytes / 1e9:.2f} GB" if r.size_bytes else "?"
-        lines.append(f"| {r.image} | {size} | " + " | ".join(cells) + f" | {'passed' if r.passed else 'FAILED'} |")
+        digest = f"`{r.digest[:19]}`" if r.digest else "-"
+        said = ("passed" if r.passed else "FAILED") + (f" (reused: checked at {r.checked_at})" if r.reused else "")
+        lines.append(f"| {r.image} | {size} | {digest} | " + " | ".join(cells) + f" | {said} |")
     failures = [(r.image, c) for r in results for c in r.checks if c.status == "failed"]
     for image, c in failures:
         lines += ["", f"### {image}: {c.name} failed", "", "```", c.detail, "```"]

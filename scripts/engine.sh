@@ -37,6 +37,8 @@ install_packages() {
   local missing=()
   command -v dockerd >/dev/null || missing+=(docker.io)
   command -v debootstrap >/dev/null || missing+=(debootstrap)
+  command -v skopeo >/dev/null || missing+=(skopeo)  # the archive tests load with skopeo and podman too
+  command -v podman >/dev/null || missing+=(podman)
   go_usable || missing+=(golang-go)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"

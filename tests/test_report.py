@@ -15,7 +15,16 @@ LOG_WITH_CONTROL_CHARACTERS = "\x1b[31mERROR\x1b[0m Kernel died\x00\x07 tab\tok\
 
 def results() -> list[ImageResult]:
     return [
-        ImageResult("jupyter-4.1.1", [CheckResult("jupyterlab", "passed", 3.0, "ok")], 1_460_000_000, 40.0),
+        ImageResult(
+            "jupyter-4.1.1",
+            [CheckResult("jupyterlab", "passed", 3.0, "ok")],
+            size_bytes=1_460_000_000,
+            digest="sha256:" + "ab" * 32,
+            check_code="sha256:" + "cd" * 32,
+            checked_at="2026-11-26T12:00:00+00:00",
+            reused=True,
+            phases={"engine": 1.0, "build": 40.0, "checks": 0.0, "export": 2.0},
+        ),
         ImageResult(
             "jupyter-4.1.1-gpu",
             [
@@ -47,3 +56,9 @@ def test_verdict_counts_passes_and_names_failures():
         verdict(failed)
     with pytest.raises(Failed, match="no images"):
         verdict([])
+
+
+def test_markdown_shows_each_digest_and_when_reused_results_were_checked():
+    md = report.as_markdown(results())
+    assert "`sha256:abababababab`" in md
+    assert "passed (reused: checked at 2026-11-26T12:00:00+00:00)" in md

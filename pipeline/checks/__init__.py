@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import anyio
 import dagger
 
@@ -11,6 +13,7 @@ from . import facts, iceberg, jupyter, rapids, spark_connect
 from .result import CheckResult, ImageResult, run_check
 from .services import Services
 
+CHECKS = ("size", "jupyterlab", "spark-connect", "iceberg", "rapids", "gpu", "facts")  # in the report's order
 # which service's log explains a failure of each check (None: the default command, JupyterLab)
 SERVICE_LOGS = {
     "jupyterlab": [None],
@@ -27,37 +30,46 @@ async def check_image(
     gpu: bool = False,
     limits: dict[str, float] = DEFAULTS,
 ) -> ImageResult:
-    """Run every check on one built image with the probe scripts given. A failing check never stops the others."""
+    """Run every check on one built image with the probe scripts given. A failing check never stops the others.
+
+    The size check (engine I/O) and the Connect server's start run beside the JupyterLab check; the
+    checks that use the Connect server wait for it. One Connect server serves the Connect and Iceberg checks."""
     services = Services.for_image(ctr, probes)
-    result = ImageResult(image.name)
-    try:  # one Connect server for the Connect and Iceberg checks; if it cannot start, they fail
-        with anyio.fail_after(limits["spark-connect"]):
-            connect: dagger.Service | None = await services.connect.start()
-    except (TimeoutError, dagger.DaggerError):
-        connect = None
+    result, outcomes = ImageResult(image.name), {}
+    connect: dagger.Service | None = None
+
+    async def start_connect() -> None:
+        nonlocal connect
+        try:  # if it cannot start, the checks that use it fail
+            with anyio.fail_after(limits["spark-connect"]):
+                connect = await services.connect.start()
+        except (TimeoutError, dagger.DaggerError):
+            connect = None
 
     async def size() -> str:
         result.size_bytes = await facts.image_size(ctr)
         return facts.check_size(image, result.size_bytes)
 
+    async def check(name: str, run: Callable[[], Awaitable[str]]) -> None:
+        outcome = await run_check(name, run, limits[name])
+        if outcome.status == "failed" and name in SERVICE_LOGS:
+            outcome.detail += await _service_logs(services, SERVICE_LOGS[name], limits["service-log"])
+        outcomes[name] = outcome
+
     try:
-        plan = [
-            ("size", size),
-            ("jupyterlab", lambda: jupyter.check(image, services)),
-            ("spark-connect", lambda: spark_connect.check(image, services)),
-            ("iceberg", lambda: iceberg.check(image, services)),
-            ("rapids", lambda: rapids.check(image, services)),
-            ("gpu", lambda: rapids.check_gpu(image, services, gpu)),
-            ("facts", lambda: facts.check(image, services)),
-        ]
-        for name, run in plan:
-            outcome = await run_check(name, run, limits[name])
-            if outcome.status == "failed" and name in SERVICE_LOGS:
-                outcome.detail += await _service_logs(services, SERVICE_LOGS[name], limits["service-log"])
-            result.checks.append(outcome)
+        async with anyio.create_task_group() as beside:
+            beside.start_soon(start_connect)
+            beside.start_soon(check, "size", size)
+            await check("jupyterlab", lambda: jupyter.check(image, services))
+        await check("spark-connect", lambda: spark_connect.check(image, services))
+        await check("iceberg", lambda: iceberg.check(image, services))
+        await check("rapids", lambda: rapids.check(image, services))
+        await check("gpu", lambda: rapids.check_gpu(image, services, gpu))
+        await check("facts", lambda: facts.check(image, services))
     finally:
         if connect is not None:
             await connect.stop()
+    result.checks = [outcomes[name] for name in CHECKS]
     return result
 
 

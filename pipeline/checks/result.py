@@ -26,7 +26,11 @@ class ImageResult:
     image: str
     checks: list[CheckResult] = field(default_factory=list)
     size_bytes: int | None = None
-    build_seconds: float | None = None
+    digest: str | None = None  # the manifest digest of the image as checked: what its archive and pushes carry
+    check_code: str | None = None  # what the checks were: their code's digest (and "+gpu" where the GPU was used)
+    checked_at: str | None = None  # when the checks ran (UTC, ISO 8601)
+    reused: bool = False  # the checks' results were reused from an earlier run (at checked_at), not run again
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per phase: engine, build, checks, export
 
     @property
     def passed(self) -> bool:

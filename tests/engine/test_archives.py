@@ -1,8 +1,10 @@
-"""The archives build-all ships: the checked container, byte for byte, named for `docker load`."""
+"""The archives build-all ships: the checked containers, byte for byte, each layer stored once, each
+image named, loaded for real by Docker (20.10 here), podman and skopeo."""
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import subprocess
 import tarfile
@@ -11,32 +13,69 @@ import uuid
 import pytest
 
 from pipeline import pipeline
+from pipeline.archives import held
 from pipeline.checks.result import CheckResult, ImageResult
 
 pytestmark = pytest.mark.engine
 
 
-def read(archive, name: str) -> object:
-    with tarfile.open(archive) as tar:
-        return json.load(tar.extractfile(name))
+def sh(*cmd: str) -> str:
+    return subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=900).stdout
 
 
-async def test_an_archive_loads_with_its_names_and_holds_the_checked_image(build, opts, tmp_path):
-    image, ctr = build("4.1.1", "baseline")
-    checked = pipeline.Built(image, ctr, ImageResult(image.name, [CheckResult("facts", "passed", 1.0, "ok")]))
+async def checked(build, opts, spark_version: str, variant: str) -> pipeline.Built:
+    """A built image with a passing result carrying its digest, as build_and_check leaves it."""
+    image, ctr = build(spark_version, variant)
+    digest = await pipeline.manifest_digest(ctr, opts)
+    return pipeline.Built(
+        image, ctr, ImageResult(image.name, [CheckResult("facts", "passed", 1.0, "ok")], digest=digest)
+    )
+
+
+def distinct_blob_bytes(path) -> tuple[int, int]:
+    """(bytes of the distinct blobs, bytes of all blobs the images reference) of an archive."""
+    with tarfile.open(path) as tar:
+        sizes = {m.name: m.size for m in tar if m.name.startswith("blobs/")}
+        referenced = 0
+        for entry in json.load(tar.extractfile("manifest.json")):
+            referenced += sizes[entry["Config"]] + sum(sizes[layer] for layer in entry["Layers"])
+    return sum(sizes.values()), referenced
+
+
+async def test_the_combined_archive_holds_each_layer_once_and_loads_every_image_by_name(build, opts, tmp_path):
+    built = [await checked(build, opts, "4.1.1", v) for v in ("baseline", "iceberg")]
     rev = uuid.uuid4().hex[:12]
-    named, plain = tmp_path / "named.tar", tmp_path / "plain.tar"
-    await pipeline.named_archive(checked, dataclasses.replace(opts, revision=rev)).export(str(named))
-    await ctr.as_tarball(forced_compression=pipeline.ARCHIVE_LAYERS).export(str(plain))
+    path = tmp_path / pipeline.COMBINED
+    await pipeline.archive(built, dataclasses.replace(opts, revision=rev)).export(str(path))
 
-    # the same image manifest (so the same config and layers): only the names were added
-    assert read(named, "index.json")["manifests"][0]["digest"] == read(plain, "index.json")["manifests"][0]["digest"]
-    config = read(plain, "manifest.json")[0]["Config"].rsplit("/", 1)[1]
+    names = {b.image.name: b.result.digest for b in built}
+    tags = {tag: digest for name, digest in names.items() for tag in pipeline.image_tags(name, rev)}
+    assert held(path) == tags  # each image under its names, with the digest its checks saw
+    distinct, referenced = distinct_blob_bytes(path)
+    assert path.stat().st_size <= 1.02 * distinct < referenced  # shared layers once: the iceberg image adds jars only
 
-    loaded = subprocess.run(["docker", "load", "-i", named], capture_output=True, text=True, check=True, timeout=600)
     try:
-        assert f"Loaded image: jupyter-4.1.1:{rev}" in loaded.stdout and "jupyter-4.1.1:latest" in loaded.stdout
-        inspect = ["docker", "image", "inspect", "--format", "{{.Id}}", f"jupyter-4.1.1:{rev}"]
-        assert subprocess.run(inspect, capture_output=True, text=True, check=True).stdout.strip() == f"sha256:{config}"
+        loaded = sh("docker", "load", "-i", str(path))
+        for tag in tags:
+            assert f"Loaded image: {tag}" in loaded
+        for b in built:
+            config = json.loads(sh("docker", "image", "inspect", f"{b.image.name}:{rev}"))[0]
+            label = config["Config"]["Labels"]["org.opencontainers.image.title"]
+            assert label == b.image.name
+        for tag, digest in tags.items():  # skopeo picks each image out of the archive by its name
+            raw = subprocess.run(["skopeo", "inspect", "--raw", f"oci-archive:{path}:{tag}"], capture_output=True)
+            assert raw.returncode == 0, raw.stderr
+            assert "sha256:" + hashlib.sha256(raw.stdout).hexdigest() == digest
+        podman = sh("podman", "load", "-i", str(path))
+        for tag in tags:
+            assert tag in podman
     finally:
-        subprocess.run(["docker", "rmi", "-f", f"jupyter-4.1.1:{rev}", "jupyter-4.1.1:latest"], capture_output=True)
+        subprocess.run(["docker", "rmi", "-f", *tags], capture_output=True)
+        subprocess.run(["podman", "rmi", "-f", *(f"localhost/{t}" for t in tags)], capture_output=True)
+
+
+async def test_a_per_image_archive_names_its_image_and_keeps_the_checked_manifest(build, opts, tmp_path):
+    one = await checked(build, opts, "4.1.1", "baseline")
+    path = tmp_path / "jupyter-4.1.1.tar"
+    await pipeline.archive([one], dataclasses.replace(opts, revision="r1")).export(str(path))
+    assert held(path) == dict.fromkeys(pipeline.image_tags("jupyter-4.1.1", "r1"), one.result.digest)

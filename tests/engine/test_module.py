@@ -72,14 +72,22 @@ async def test_a_bad_spark_version_gets_the_modules_own_error(api):
     assert "unknown Spark version '4.1.9'; valid: 3.5.7, 3.5.8, 4.1.0, 4.1.1" in str(error.value)
 
 
-async def test_test_returns_the_report_and_gate_judges_it(api):
-    got = await call(
-        api, 'test(sparkVersion: "4.1.1", variant: "baseline") { file(path: "report.json") { id contents } }'
-    )
-    report = json.loads(got["test"]["file"]["contents"])
+ONE_IMAGE = 'sparkVersion: "4.1.1", variant: "baseline"'
+
+
+@pytest.fixture(scope="module")
+async def tested(api) -> tuple[list[dict], str]:
+    """`dagger call test --spark-version 4.1.1 --variant baseline`: its report.json and that file's ID."""
+    got = await call(api, f'test({ONE_IMAGE}) {{ file(path: "report.json") {{ id contents }} }}')
+    return json.loads(got["test"]["file"]["contents"]), got["test"]["file"]["id"]
+
+
+async def test_test_returns_the_report_and_gate_judges_it(api, tested):
+    report, report_id = tested
     assert [(r["image"], r["verdict"]) for r in report] == [("jupyter-4.1.1", "passed")], report
     assert {c["name"] for c in report[0]["checks"]} >= {"jupyterlab", "spark-connect", "facts"}
-    passed = await call(api, "gate(report: $report)", report=("ID!", got["test"]["file"]["id"]))
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", report[0]["digest"]) and not report[0]["reused"]
+    passed = await call(api, "gate(report: $report)", report=("ID!", report_id))
     assert passed["gate"] == "1 of 1 images passed"
 
     report[0]["verdict"] = "failed"
@@ -98,12 +106,28 @@ def registry_has(repository: str, tag: str) -> bool:
     return subprocess.run(["docker", "exec", ENGINE, "test", "-d", path], check=False).returncode == 0
 
 
-async def test_publish_is_never_cached_each_call_pushes(api):
+async def test_a_previous_report_is_reused_for_the_same_image_and_checks_unless_rechecked(api, tested):
+    report, report_id = tested
+    selection = (
+        f'test({ONE_IMAGE}, previous: $report, recheck: $recheck) {{ file(path: "report.json") {{ contents }} }}'
+    )
+    got = await call(api, selection, report=("ID!", report_id), recheck=("Boolean!", False))
+    [reused] = json.loads(got["test"]["file"]["contents"])
+    assert reused["reused"] and reused["checked_at"] == report[0]["checked_at"]
+    assert reused["digest"] == report[0]["digest"] and reused["checks"] == report[0]["checks"]
+
+    got = await call(api, selection, report=("ID!", report_id), recheck=("Boolean!", True))
+    [rechecked] = json.loads(got["test"]["file"]["contents"])
+    assert not rechecked["reused"] and rechecked["digest"] == report[0]["digest"]
+
+
+async def test_publish_is_never_cached_each_call_pushes_the_checked_manifest(api, tested):
     namespace = f"twice-{uuid.uuid4().hex[:8]}"
-    selection = 'publish(registry: $registry, sparkVersion: "4.1.1", variant: "baseline")'
+    selection = f"publish(registry: $registry, {ONE_IMAGE})"
     registry = ("String!", f"localhost:5000/{namespace}")
     first = (await call(api, selection, registry=registry))["publish"]
     assert len(first) == 2 and all(ref.startswith(f"localhost:5000/{namespace}/jupyter-4.1.1:") for ref in first)
+    assert {ref.split("@")[1] for ref in first} == {tested[0][0]["digest"]}  # what `test` checked is what ships
     assert registry_has(f"{namespace}/jupyter-4.1.1", "latest")
 
     # forget the push in the registry: only a second real push brings the tag back

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from pipeline import matrix, pipeline, publish
+from pipeline import matrix, pipeline, publish, recipe
 from pipeline.checks.result import CheckResult, ImageResult
 
 pytestmark = pytest.mark.engine
@@ -17,14 +17,17 @@ DOWN = "localhost:5999"  # nothing listens there
 FAST = {"push": 120.0}
 
 
-def passed(image: matrix.Image, ctr) -> pipeline.Built:
-    """A built image with a passing result (publishing trusts the result; the checks are tested elsewhere)."""
-    return pipeline.Built(image, ctr, ImageResult(image.name, [CheckResult("facts", "passed", 1.0, "ok")]))
+async def passed(image: matrix.Image, ctr, digest: str | None = None) -> pipeline.Built:
+    """A built image with a passing result and its digest as checked (publishing trusts the result; the
+    checks are tested elsewhere)."""
+    digest = digest or await pipeline.manifest_digest(ctr, recipe.BuildOptions())
+    result = ImageResult(image.name, [CheckResult("facts", "passed", 1.0, "ok")], digest=digest)
+    return pipeline.Built(image, ctr, result)
 
 
 async def test_a_registry_that_is_down_is_named_and_nothing_counts_as_pushed(build):
     image, ctr = build("4.1.1", "baseline")
-    out = await pipeline.publish_passed([passed(image, ctr)], f"{DOWN}/ci", None, None, "down", FAST)
+    out = await pipeline.publish_passed([await passed(image, ctr)], f"{DOWN}/ci", None, None, "down", FAST)
     assert out.pushed == [] and out.refused == []
     assert len(out.failed) == 1 and out.failed[0].startswith("jupyter-4.1.1: ") and DOWN in out.failed[0]
 
@@ -33,19 +36,23 @@ async def test_the_immutable_tag_never_moves_and_other_pushes_go_on(build):
     image, ctr = build("4.1.1", "baseline")
     other = matrix.image("4.1.1", "iceberg")
     namespace, rev = f"{REGISTRY}/immutable-{uuid.uuid4().hex[:8]}", "0123456789ab"
-    first = await pipeline.publish_passed([passed(image, ctr)], namespace, None, None, rev, FAST)
+    checked = await passed(image, ctr)
+    first = await pipeline.publish_passed([checked], namespace, None, None, rev, FAST)
     assert len(first.pushed) == 2 and not first.failed
+    assert {ref.split("@")[1] for ref in first.pushed} == {checked.result.digest}  # what was checked is what ships
     _, immutable = publish.references(namespace, image, rev)
     held = await publish.digest_of(immutable)
     assert held and first.pushed[1] == f"{immutable}@{held}"
 
     # the same content again: the tag already holds it, which is fine
-    again = await pipeline.publish_passed([passed(image, ctr)], namespace, None, None, rev, FAST)
+    again = await pipeline.publish_passed([await passed(image, ctr)], namespace, None, None, rev, FAST)
     assert again.pushed == first.pushed and not again.failed
 
     # other content under the same revision: refused for that image, the next image still pushed
     changed = ctr.with_label("io.jupyter-spark.test", uuid.uuid4().hex)
-    out = await pipeline.publish_passed([passed(image, changed), passed(other, ctr)], namespace, None, None, rev, FAST)
+    out = await pipeline.publish_passed(
+        [await passed(image, changed), await passed(other, ctr)], namespace, None, None, rev, FAST
+    )
     assert len(out.failed) == 1 and "an immutable tag never moves" in out.failed[0]
     assert await publish.digest_of(immutable) == held
     assert [ref.split("@")[0] for ref in out.pushed] == [
@@ -61,3 +68,13 @@ async def test_images_that_failed_are_refused_and_not_pushed(build):
     out = await pipeline.publish_passed([failed], namespace, None, None, "refused", FAST)
     assert out.refused == ["jupyter-4.1.1"] and out.pushed == [] and out.failed == []
     assert await publish.digest_of(f"{namespace}/jupyter-4.1.1:latest") is None
+
+
+async def test_a_push_whose_manifest_is_not_the_checked_one_fails(build):
+    image, ctr = build("4.1.1", "baseline")
+    namespace = f"{REGISTRY}/unchecked-{uuid.uuid4().hex[:8]}"
+    other = "sha256:" + "0" * 64  # as if the checks had seen other bytes
+    out = await pipeline.publish_passed([await passed(image, ctr, other)], namespace, None, None, "rev", FAST)
+    assert len(out.failed) == 1 and f"not the checked {other}" in out.failed[0]
+    immutable = publish.references(namespace, image, "rev")[1]
+    assert await publish.digest_of(immutable) is None, "the immutable tag was pushed after a mismatch"

@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.archives import held
+from pipeline.pipeline import COMBINED, image_tags
+from pipeline.publish import revision
 from pipeline.recipe import ROOT
 
 pytestmark = pytest.mark.engine
@@ -51,21 +54,50 @@ def wait_for(what: str, seconds: float, ready) -> None:
 
 def test_a_run_killed_while_exporting_leaves_no_partial_archive(tmp_path: Path):
     out = tmp_path / "build"
-    archive, partial = out / "images" / "jupyter-4.1.1.tar", out / "images" / ".jupyter-4.1.1.tar.partial"
+    fetched, partial = out / "images" / "jupyter-4.1.1.tar", out / "images" / ".jupyter-4.1.1.tar.partial"
+    archive = out / "images" / COMBINED
     run = Run(tmp_path, "build-all", *ONE_IMAGE, "-o", str(out))
     exporting = lambda: partial.exists() and partial.stat().st_size > 0  # noqa: E731
     wait_for("the export to start", 900, lambda: exporting() or run.process.poll() is not None)
     assert run.process.poll() is None, f"the run ended before exporting: {run.stderr.read_text()[-2000:]}"
     run.kill()
-    assert not archive.exists(), "a killed export left a file under the archive's name"
+    assert not archive.exists() and not fetched.exists(), "a killed export left a file under an archive's name"
     size = partial.stat().st_size
     time.sleep(10)
     assert partial.stat().st_size == size, "the engine went on exporting after the run was killed"
 
     code, _, stderr = Run(tmp_path, "build-all", *ONE_IMAGE, "-o", str(out)).finish(1800)
     assert code == 0, stderr[-3000:]
-    assert archive.stat().st_size > 100_000_000 and not partial.exists()
+    assert archive.stat().st_size > 100_000_000 and sorted(p.name for p in archive.parent.iterdir()) == [COMBINED]
     assert oct(archive.stat().st_mode & 0o777) == "0o644"
+
+
+def reported(out: Path) -> dict:
+    [image] = json.loads((out / "reports" / "report.json").read_text())
+    return image
+
+
+def test_build_all_with_nothing_changed_reuses_the_checks_and_rewrites_nothing(tmp_path: Path):
+    out = tmp_path / "build"
+    archive = out / "images" / COMBINED
+    code, _, stderr = Run(tmp_path, "build-all", *ONE_IMAGE, "-o", str(out)).finish(1800)
+    assert code == 0, stderr[-3000:]
+    first, written = reported(out), archive.stat().st_mtime_ns
+    assert first["verdict"] == "passed" and not first["reused"] and first["digest"].startswith("sha256:")
+    assert held(archive) == dict.fromkeys(image_tags("jupyter-4.1.1", revision()), first["digest"])
+
+    code, _, stderr = Run(tmp_path, "build-all", *ONE_IMAGE, "-o", str(out)).finish(1800)
+    assert code == 0, stderr[-3000:]
+    again = reported(out)
+    assert again["reused"] and again["checked_at"] == first["checked_at"] and again["digest"] == first["digest"]
+    assert again["checks"] == first["checks"] and "unchanged" in stderr
+    assert archive.stat().st_mtime_ns == written, "an unchanged archive was rewritten"
+
+    code, _, stderr = Run(tmp_path, "build-all", *ONE_IMAGE, "--recheck", "-o", str(out)).finish(1800)
+    assert code == 0, stderr[-3000:]
+    rechecked = reported(out)
+    assert not rechecked["reused"] and rechecked["checked_at"] >= first["checked_at"]
+    assert rechecked["digest"] == first["digest"] and archive.stat().st_mtime_ns == written
 
 
 def test_publishing_to_a_registry_that_is_down_names_it_and_exits_non_zero(tmp_path: Path):

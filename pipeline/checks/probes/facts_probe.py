@@ -69,12 +69,13 @@ def build_cas_left() -> list[str]:
     return sorted(f"{fp} ({keystore[fp]})" for fp in keystore.keys() - bundle)
 
 
-spark_submit = run("spark-submit", "--version")
+# Spark's own jar names its Scala and Spark versions; the other checks run Spark itself (no JVM here for this)
+scala_spark = jar_version(r"spark-core_(\d+\.\d+-\d+\.\d+\.\d+)\.jar") or "-"
 facts = {
     "uid": os.getuid(),
     "user": run("id", "-un").strip(),
-    "spark": re.search(r"version (\d+\.\d+\.\d+)", spark_submit).group(1),
-    "scala": re.search(r"Scala version (\d+\.\d+)", spark_submit).group(1),
+    "spark": scala_spark.partition("-")[2],
+    "scala": scala_spark.partition("-")[0],
     "java": re.search(r'version "(\d+)', run("java", "-version")).group(1),
     "python": re.search(r"Python (\d+\.\d+)", run("python", "--version")).group(1),
     "jupyterlab": run("jupyter", "lab", "--version").strip().splitlines()[-1],

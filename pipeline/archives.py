@@ -1,0 +1,120 @@
+"""The archives `python -m pipeline build-all` leaves in OUTPUT/images, as --archives asks:
+
+- combined: jupyter-spark-images.tar, every image that passed, each layer stored once, written
+  image by image as their archives come from the engine (at most one image's archive staged);
+- per-image: NAME.tar for each image that passed;
+- both.
+
+Every file is written under a temporary name (.NAME.partial) and renamed when complete, mode
+0644. An archive that already holds an image's checked digest under its names is not fetched or
+rewritten: with nothing changed, nothing is written. The images inside are the engine's archives
+of the checked containers, byte for byte (pipeline/tools/oci_archive.py adds only the names).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tarfile
+from pathlib import Path
+
+import dagger
+
+from .pipeline import COMBINED
+from .tools import oci_archive
+
+
+def held(path: Path) -> dict[str, str]:
+    """NAME:TAG -> manifest digest of the images an archive holds (none if it is missing or unreadable)."""
+    try:
+        return oci_archive.tags(str(path))
+    except (OSError, tarfile.TarError, KeyError, ValueError):
+        return {}
+
+
+class Archives:
+    def __init__(self, folder: Path, kind: str) -> None:
+        self.folder, self.kind = folder, kind
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob(".*.partial"):  # left by a run that was killed
+            stale.unlink()
+        self.combined = folder / COMBINED
+        self.old = held(self.combined) if kind != "per-image" else {}
+        self.taken: list[tuple[str, str, list[str]]] = []  # name, digest, tags of each image in the combined archive
+        self.stack = contextlib.ExitStack()
+        self.writer: oci_archive.Writer | None = None
+        self.said = ""
+
+    def per_image(self, name: str) -> Path:
+        return self.folder / f"{name}.tar"
+
+    def _holds(self, tags: list[str], digest: str) -> bool:
+        return all(self.old.get(tag) == digest for tag in tags)
+
+    def needs(self, name: str, digest: str, tags: list[str]) -> bool:
+        """Whether the image's archive must come from the engine: no archive here holds it under its names."""
+        per_image_ok = held(self.per_image(name)) == dict.fromkeys(tags, digest)
+        if self.kind != "combined" and not per_image_ok:
+            return True
+        return self.kind != "per-image" and not per_image_ok and not self._holds(tags, digest)
+
+    async def fetch(self, name: str, file: dagger.File) -> None:
+        """The engine's archive of the image, renamed into place when complete."""
+        partial = self.folder / f".{name}.tar.partial"
+        await file.export(str(partial))
+        partial.chmod(0o644)
+        partial.replace(self.per_image(name))
+
+    def failed(self, name: str) -> None:
+        """Never leave an earlier run's archive of an image that fails now."""
+        self.per_image(name).unlink(missing_ok=True)
+
+    def take(self, name: str, digest: str, tags: list[str]) -> None:
+        """A passed image into the combined archive: from its per-image archive, or the old combined one."""
+        if self.kind == "per-image":
+            return
+        fresh = held(self.per_image(name)) == dict.fromkeys(tags, digest)
+        if self.writer is not None or not self._holds(tags, digest):  # else written only if something else changes
+            self._start().add(self._open(self.per_image(name) if fresh else self.combined), digest, tags)
+        self.taken.append((name, digest, tags))
+        if self.kind == "combined":
+            self.per_image(name).unlink(missing_ok=True)  # staged only to be copied, or an earlier run's
+
+    def _open(self, path: Path) -> tarfile.TarFile:
+        return self.stack.enter_context(tarfile.open(path))
+
+    def _start(self) -> oci_archive.Writer:
+        """The new combined archive, with the images taken so far from the old one."""
+        if self.writer is None:
+            partial = self.folder / f".{COMBINED}.partial"
+            self.writer = oci_archive.Writer(self.stack.enter_context(tarfile.open(partial, "w")))  # noqa: SIM115
+            for _, digest, tags in self.taken:
+                self.writer.add(self._open(self.combined), digest, tags)
+        return self.writer
+
+    def finish(self) -> None:
+        """Complete the combined archive (or leave it as it is when it holds exactly these images)."""
+        if self.kind == "per-image":
+            self.combined.unlink(missing_ok=True)  # not this run's: it could hold images that fail now
+            self.said = "archives: one per passed image"
+            return
+        wanted = {tag: digest for _, digest, tags in self.taken for tag in tags}
+        if self.writer is None and wanted == self.old:
+            self.said = f"archives: {COMBINED} unchanged ({len(self.taken)} images)"
+            return
+        if not self.taken:
+            self.combined.unlink(missing_ok=True)
+            self.said = "archives: none (no image passed)"
+            return
+        self._start().finish()
+        self.stack.close()
+        partial = self.folder / f".{COMBINED}.partial"
+        partial.chmod(0o644)
+        partial.replace(self.combined)
+        size = self.combined.stat().st_size / 1e9
+        self.said = f"archives: {COMBINED} written ({len(self.taken)} images, {size:.2f} GB)"
+
+    def discard(self) -> None:
+        """Whatever is left half-written when the run stops."""
+        self.stack.close()
+        for partial in self.folder.glob(".*.partial"):
+            partial.unlink()

@@ -1,0 +1,166 @@
+"""Archives on the host (pure logic on small synthetic OCI archives): names, each blob once, byte-for-byte
+images, and build-all's rule of never rewriting an archive whose content is unchanged."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from pipeline.archives import Archives, held
+from pipeline.pipeline import COMBINED, image_tags
+from pipeline.tools import oci_archive
+
+
+def blob_of(data: bytes) -> tuple[str, bytes]:
+    return "sha256:" + hashlib.sha256(data).hexdigest(), data
+
+
+def image_archive(path: Path, layers: list[bytes]) -> str:
+    """An unnamed one-image OCI archive as the engine writes one; returns its manifest digest."""
+    blobs = dict(blob_of(layer) for layer in layers)
+    config = blob_of(json.dumps({"rootfs": {"diff_ids": list(blobs)}}).encode())
+    manifest = blob_of(
+        json.dumps(
+            {
+                "schemaVersion": 2,
+                "config": {"digest": config[0], "size": len(config[1])},
+                "layers": [{"digest": d, "size": len(b)} for d, b in blobs.items()],
+            }
+        ).encode()
+    )
+    index = {"schemaVersion": 2, "manifests": [{"digest": manifest[0], "size": len(manifest[1])}]}
+    with tarfile.open(path, "w") as tar:
+        for name, data in [
+            *((oci_archive.blob(d), b) for d, b in [*blobs.items(), config, manifest]),
+            ("index.json", json.dumps(index).encode()),
+            ("manifest.json", json.dumps([{"Config": oci_archive.blob(config[0]), "RepoTags": None}]).encode()),
+        ]:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return manifest[0]
+
+
+def members(path: Path) -> list[str]:
+    with tarfile.open(path) as tar:
+        return tar.getnames()
+
+
+def read(path: Path, name: str) -> bytes:
+    with tarfile.open(path) as tar:
+        return tar.extractfile(name).read()
+
+
+SHARED, OWN_A, OWN_B = b"spark and jupyter" * 1000, b"baseline", b"iceberg jars" * 100
+
+
+@pytest.fixture
+def two_images(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    a, b = tmp_path / "a.tar", tmp_path / "b.tar"
+    return {
+        "jupyter-4.1.1": (a, image_archive(a, [SHARED, OWN_A])),
+        "jupyter-4.1.1-iceberg": (b, image_archive(b, [SHARED, OWN_B])),
+    }
+
+
+def test_a_combined_archive_stores_each_blob_once_names_each_image_and_keeps_its_bytes(tmp_path, two_images):
+    out = tmp_path / "all.tar"
+    plan = [{"archive": str(p), "digest": d, "tags": image_tags(n, "r1")} for n, (p, d) in two_images.items()]
+    oci_archive.write(str(out), plan)
+
+    names = members(out)
+    assert len(names) == len(set(names)) == 3 + 3 + 2 + 2  # 3 layers, 2 configs, 2 manifests, 3 index files
+    assert held(out) == {t: d for n, (_, d) in two_images.items() for t in image_tags(n, "r1")}
+    docker = json.loads(read(out, "manifest.json"))
+    assert [m["RepoTags"] for m in docker] == [image_tags(n, "r1") for n in two_images]
+    for _, (source, digest) in two_images.items():  # each image's manifest, config and layers byte for byte
+        manifest = json.loads(read(source, oci_archive.blob(digest)))
+        for d in [digest, manifest["config"]["digest"], *(layer["digest"] for layer in manifest["layers"])]:
+            assert read(out, oci_archive.blob(d)) == read(source, oci_archive.blob(d))
+
+
+def test_a_digest_the_archive_does_not_hold_is_refused(tmp_path, two_images):
+    source, _ = two_images["jupyter-4.1.1"]
+    with pytest.raises(SystemExit, match="holds no image with manifest sha256:00"):
+        oci_archive.write(
+            str(tmp_path / "x.tar"), [{"archive": str(source), "digest": "sha256:" + "0" * 64, "tags": []}]
+        )
+
+
+def stage(folder: Path, name: str, source: Path, digest: str, rev: str) -> None:
+    """What the runner's fetch leaves: the engine's per-image archive, named."""
+    oci_archive.write(
+        str(folder / f"{name}.tar"), [{"archive": str(source), "digest": digest, "tags": image_tags(name, rev)}]
+    )
+
+
+def run(folder: Path, kind: str, images: dict[str, tuple[Path, str]], rev: str = "r1") -> tuple[Archives, list[str]]:
+    """One build-all's archive steps, as the runner takes them; returns which images had to be fetched."""
+    archives, fetched = Archives(folder, kind), []
+    for name, (source, digest) in images.items():
+        if archives.needs(name, digest, image_tags(name, rev)):
+            stage(folder, name, source, digest, rev)
+            fetched.append(name)
+        archives.take(name, digest, image_tags(name, rev))
+    archives.finish()
+    archives.discard()
+    return archives, fetched
+
+
+def test_build_all_writes_the_combined_archive_once_and_leaves_it_alone_when_nothing_changed(tmp_path, two_images):
+    folder = tmp_path / "images"
+    _, fetched = run(folder, "combined", two_images)
+    assert fetched == list(two_images) and sorted(p.name for p in folder.iterdir()) == [COMBINED]
+    assert oct((folder / COMBINED).stat().st_mode & 0o777) == "0o644"
+    before = (folder / COMBINED).stat()
+
+    archives, fetched = run(folder, "combined", two_images)
+    assert fetched == [] and "unchanged" in archives.said
+    assert (folder / COMBINED).stat().st_mtime_ns == before.st_mtime_ns
+
+
+def test_a_changed_image_is_fetched_alone_and_the_others_come_from_the_old_archive(tmp_path, two_images):
+    folder = tmp_path / "images"
+    run(folder, "combined", two_images)
+    changed = tmp_path / "changed.tar"
+    images = two_images | {"jupyter-4.1.1-iceberg": (changed, image_archive(changed, [SHARED, b"new"]))}
+    archives, fetched = run(folder, "combined", images)
+    assert fetched == ["jupyter-4.1.1-iceberg"] and "written" in archives.said
+    assert held(folder / COMBINED) == {t: d for n, (_, d) in images.items() for t in image_tags(n, "r1")}
+    assert not list(folder.glob(".*"))
+
+
+def test_an_image_that_fails_now_leaves_the_archives(tmp_path, two_images):
+    folder = tmp_path / "images"
+    run(folder, "both", two_images)
+    archives = Archives(folder, "both")
+    archives.failed("jupyter-4.1.1-iceberg")
+    name, (_, digest) = "jupyter-4.1.1", two_images["jupyter-4.1.1"]
+    assert not archives.needs(name, digest, image_tags(name, "r1"))
+    archives.take(name, digest, image_tags(name, "r1"))
+    archives.finish()
+    assert sorted(p.name for p in folder.iterdir()) == sorted([COMBINED, "jupyter-4.1.1.tar"])
+    assert set(held(folder / COMBINED)) == set(image_tags(name, "r1"))
+
+
+def test_per_image_archives_load_by_name_and_no_stale_combined_archive_stays(tmp_path, two_images):
+    folder = tmp_path / "images"
+    run(folder, "combined", two_images)
+    _, fetched = run(folder, "per-image", two_images, rev="r2")
+    assert fetched == list(two_images)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{n}.tar" for n in two_images)
+    for name, (_, digest) in two_images.items():
+        assert held(folder / f"{name}.tar") == dict.fromkeys(image_tags(name, "r2"), digest)
+
+
+def test_a_partial_file_left_by_a_killed_run_is_removed(tmp_path, two_images):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    (folder / f".{COMBINED}.partial").write_bytes(b"half")
+    run(folder, "combined", two_images)
+    assert sorted(p.name for p in folder.iterdir()) == [COMBINED]
