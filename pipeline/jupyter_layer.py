@@ -3,7 +3,14 @@
 jovyan (uid 1000, gid 100) in /home/jovyan/work, Debian's Python 3.11 in a venv at /opt/venv
 with JupyterLab and the Spark Connect client deps from a hash-locked requirements file,
 pyspark from /opt/spark/python (the same Spark as the JVM side, not a second copy of its jars),
-kernels "PySpark (local)" and "PySpark (Spark Connect)".
+kernels "PySpark (local)" and "PySpark (Spark Connect)". docker-stacks' start scripts (start.sh as
+the entrypoint, start-notebook.py, start-singleuser.py, hooks).
+
+Any uid can run it (docker --user 12345:0, OpenShift's restricted policy, --user 5000:100): the few
+places a user writes are writable by every uid with the sticky bit (like /tmp: anyone creates,
+only the owner removes), start.sh gives a uid without a passwd entry one (nss_wrapper). Locked
+packages stay root-owned: `pip install` as the user adds packages beside them and cannot replace or
+remove them, and PIP_CONSTRAINT keeps the locked versions.
 """
 
 from __future__ import annotations
@@ -13,7 +20,20 @@ from .recipe import PIP_CACHE, Config, Copy, Env, Layer, Run
 from .spark_base import apt_install
 
 REQUIREMENTS = "/opt/venv/requirements.txt"
+CONSTRAINTS = "/opt/venv/constraints.txt"  # the locked versions, without hashes: PIP_CONSTRAINT
 KERNELS = "/opt/venv/share/jupyter/kernels"
+HOME = "/home/jovyan"
+SPARK_DEFAULTS = "/opt/spark/conf/spark-defaults.conf"
+HOOKS = ("/usr/local/bin/start-notebook.d", "/usr/local/bin/before-notebook.d")
+# Spark's default plus `credential` (the Iceberg REST catalog's): values of matching keys are
+# shown as *********(redacted) in the UI, event logs and spark-submit's output
+REDACTION_REGEX = "(?i)secret|password|token|access[.]?key|credential"
+# where users write, writable by any uid (mode 1777): the home, the venv's package and script
+# directories (pip install), Spark's working directory
+SHARED_DIRS = (HOME, f"{HOME}/work", "/opt/spark/work-dir")
+
+
+START_SCRIPTS = ("start.sh", "start-notebook.py", "start-notebook.sh", "start-singleuser.py", "start-singleuser.sh")
 
 
 def lock_file(release: matrix.SparkRelease) -> str:
@@ -26,12 +46,16 @@ def layer(release: matrix.SparkRelease) -> Layer:
         args=("DEBIAN_MIRROR", "PIP_INDEX_URL"),
         steps=(
             Config(user="root"),
-            apt_install("python3", "python3-venv"),
-            Run("""
+            apt_install("python3", "python3-venv", "libnss-wrapper"),
+            Run(f"""
 useradd --create-home --uid 1000 --gid 100 --shell /bin/bash jovyan
-mkdir -p /home/jovyan/work && chown -R jovyan:users /home/jovyan
-# kernels and the Connect server run as jovyan; they write spark-defaults.conf at start
+mkdir -p {HOME}/work {" ".join(HOOKS)} && chown -R jovyan:users {HOME}
 chown -R jovyan:users /opt/spark/conf /opt/spark/work-dir
+chmod 1777 {" ".join(SHARED_DIRS)}
+# start.sh rewrites it in place from ICEBERG_* (as whatever uid starts the image)
+{{ echo '# redact credentials wherever Spark shows settings'; echo 'spark.redaction.regex {REDACTION_REGEX}'; }} \\
+  >{SPARK_DEFAULTS}
+chown jovyan:users {SPARK_DEFAULTS} && chmod 666 {SPARK_DEFAULTS}
 """),
             Copy(lock_file(release), REQUIREMENTS),
             Run(
@@ -41,6 +65,8 @@ python3 -m venv /opt/venv
 site=$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
 printf '%s\\n' /opt/spark/python /opt/spark/python/lib/py4j-*-src.zip > "$site/pyspark.pth"
 find /opt/venv -name '__pycache__' -prune -exec rm -rf {{}} +
+sed -n 's/^\\([A-Za-z0-9._-]*==[^ ]*\\).*/\\1/p' {REQUIREMENTS} > {CONSTRAINTS}
+chmod 1777 "$site" /opt/venv/bin
 """,
                 cache=PIP_CACHE,
             ),
@@ -48,18 +74,22 @@ find /opt/venv -name '__pycache__' -prune -exec rm -rf {{}} +
             Copy("pipeline/files/kernels/pyspark-connect/kernel.json", f"{KERNELS}/pyspark-connect/kernel.json"),
             Copy("pipeline/files/pyspark-kernel", "/usr/local/bin/pyspark-kernel", 0o755),
             Copy("pipeline/files/spark-conf-from-env", "/usr/local/bin/spark-conf-from-env", 0o755),
-            Copy("pipeline/files/start-notebook.sh", "/usr/local/bin/start-notebook.sh", 0o755),
+            *(Copy(f"pipeline/files/{name}", f"/usr/local/bin/{name}", 0o755) for name in START_SCRIPTS),
             Copy("pipeline/files/jupyter_server_config.py", "/etc/jupyter/jupyter_server_config.py"),
             Env("PATH", "/opt/venv/bin:${PATH}"),
             Env("PYSPARK_PYTHON", "/opt/venv/bin/python"),
             Env("SHELL", "/bin/bash"),
-            Env("HOME", "/home/jovyan"),
+            Env("HOME", HOME),
+            Env("NB_USER", "jovyan"),
+            Env("NB_UID", "1000"),
+            Env("NB_GID", "100"),
+            Env("PIP_CONSTRAINT", CONSTRAINTS),
             Config(
                 user="1000:100",
-                workdir="/home/jovyan/work",
+                workdir=f"{HOME}/work",
                 expose=(8888, 4040, 15002),
-                entrypoint=("tini", "-g", "--"),
-                cmd=("start-notebook.sh",),
+                entrypoint=("tini", "-g", "--", "start.sh"),
+                cmd=("start-notebook.py",),
                 healthcheck=("bash", "-c", "curl -fsS -o /dev/null http://localhost:${JUPYTER_PORT:-8888}/api"),
             ),
         ),

@@ -16,6 +16,7 @@ DEFAULTS: Final[dict[str, float]] = {
     "jupyterlab": 240,
     "spark-connect": 240,
     "iceberg": 240,
+    "platform": 300,
     "rapids": 300,
     "gpu": 360,
     "facts": 240,

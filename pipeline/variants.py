@@ -20,7 +20,7 @@ def iceberg(image: matrix.Image) -> Layer:
             Run(
                 maven_jar(jar, f"/opt/spark/jars/{jar.filename}")
                 + f"""
-mkdir -p {WAREHOUSE} && chown jovyan:users {WAREHOUSE}
+mkdir -p {WAREHOUSE} && chown jovyan:users {WAREHOUSE} && chmod 1777 {WAREHOUSE}
 cat >> {SPARK_CONF}/spark-defaults.conf <<'CONF'
 # Iceberg: catalog `local`, the default, in a file warehouse; ICEBERG_REST_URI switches it to REST
 spark.sql.extensions org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions

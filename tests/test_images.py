@@ -23,7 +23,7 @@ CASES = [("4.1.1", "baseline"), ("4.1.1", "gpu"), ("3.5.8", "gpu"), ("3.5.7", "i
 def expected(variant: str) -> dict[str, str]:
     """check -> status: every image passes the common checks; iceberg and rapids only apply to their variants."""
     applies = {"iceberg": "iceberg" in variant, "rapids": "gpu" in variant}
-    common = dict.fromkeys(("size", "jupyterlab", "spark-connect", "facts"), "passed")
+    common = dict.fromkeys(("size", "jupyterlab", "spark-connect", "platform", "facts"), "passed")
     return common | {name: "passed" if on else "skipped" for name, on in applies.items()}
 
 
@@ -82,7 +82,7 @@ async def test_iceberg_rest_catalog_is_switched_on_by_environment(results):
 async def test_a_broken_jupyterlab_fails_the_jupyterlab_check(build, opts):
     image, ctr = build("4.1.1", "baseline")
     broken = ctr.with_new_file(
-        "/usr/local/bin/start-notebook.sh", "#!/bin/sh\necho broken on purpose >&2\nexit 3\n", permissions=0o755
+        "/usr/local/bin/start-notebook.py", "#!/bin/sh\necho broken on purpose >&2\nexit 3\n", permissions=0o755
     )
     result = await checks.check_image(image, broken, opts.probes())
     by_name = {c.name: c for c in result.checks}

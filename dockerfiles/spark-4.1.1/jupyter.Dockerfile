@@ -18,7 +18,7 @@ if [ -n "${DEBIAN_MIRROR:-}" ]; then
   sed -i "s#http://deb.debian.org/debian#${DEBIAN_MIRROR}#" /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null || :
 fi
 apt-get update
-DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 python3-venv
+DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 python3-venv libnss-wrapper
 rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log
 
 command -v keytool >/dev/null || exit 0
@@ -32,9 +32,13 @@ RUN --mount=type=secret,id=build-ca,target=/run/build-ca/ca.pem <<'EOF'
 set -euo pipefail
 if [ -s /run/build-ca/ca.pem ]; then export CURL_CA_BUNDLE=/run/build-ca/ca.pem PIP_CERT=/run/build-ca/ca.pem; fi
 useradd --create-home --uid 1000 --gid 100 --shell /bin/bash jovyan
-mkdir -p /home/jovyan/work && chown -R jovyan:users /home/jovyan
-# kernels and the Connect server run as jovyan; they write spark-defaults.conf at start
+mkdir -p /home/jovyan/work /usr/local/bin/start-notebook.d /usr/local/bin/before-notebook.d && chown -R jovyan:users /home/jovyan
 chown -R jovyan:users /opt/spark/conf /opt/spark/work-dir
+chmod 1777 /home/jovyan /home/jovyan/work /opt/spark/work-dir
+# start.sh rewrites it in place from ICEBERG_* (as whatever uid starts the image)
+{ echo '# redact credentials wherever Spark shows settings'; echo 'spark.redaction.regex (?i)secret|password|token|access[.]?key|credential'; } \
+  >/opt/spark/conf/spark-defaults.conf
+chown jovyan:users /opt/spark/conf/spark-defaults.conf && chmod 666 /opt/spark/conf/spark-defaults.conf
 EOF
 COPY --chmod=644 requirements/jupyter-4.1.txt /opt/venv/requirements.txt
 RUN --mount=type=secret,id=build-ca,target=/run/build-ca/ca.pem --mount=type=cache,target=/root/.cache/pip <<'EOF'
@@ -46,22 +50,32 @@ python3 -m venv /opt/venv
 site=$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
 printf '%s\n' /opt/spark/python /opt/spark/python/lib/py4j-*-src.zip > "$site/pyspark.pth"
 find /opt/venv -name '__pycache__' -prune -exec rm -rf {} +
+sed -n 's/^\([A-Za-z0-9._-]*==[^ ]*\).*/\1/p' /opt/venv/requirements.txt > /opt/venv/constraints.txt
+chmod 1777 "$site" /opt/venv/bin
 EOF
 COPY --chmod=644 pipeline/files/kernels/pyspark-local/kernel.json /opt/venv/share/jupyter/kernels/pyspark-local/kernel.json
 COPY --chmod=644 pipeline/files/kernels/pyspark-connect/kernel.json /opt/venv/share/jupyter/kernels/pyspark-connect/kernel.json
 COPY --chmod=755 pipeline/files/pyspark-kernel /usr/local/bin/pyspark-kernel
 COPY --chmod=755 pipeline/files/spark-conf-from-env /usr/local/bin/spark-conf-from-env
+COPY --chmod=755 pipeline/files/start.sh /usr/local/bin/start.sh
+COPY --chmod=755 pipeline/files/start-notebook.py /usr/local/bin/start-notebook.py
 COPY --chmod=755 pipeline/files/start-notebook.sh /usr/local/bin/start-notebook.sh
+COPY --chmod=755 pipeline/files/start-singleuser.py /usr/local/bin/start-singleuser.py
+COPY --chmod=755 pipeline/files/start-singleuser.sh /usr/local/bin/start-singleuser.sh
 COPY --chmod=644 pipeline/files/jupyter_server_config.py /etc/jupyter/jupyter_server_config.py
 ENV PATH=/opt/venv/bin:${PATH}
 ENV PYSPARK_PYTHON=/opt/venv/bin/python
 ENV SHELL=/bin/bash
 ENV HOME=/home/jovyan
+ENV NB_USER=jovyan
+ENV NB_UID=1000
+ENV NB_GID=100
+ENV PIP_CONSTRAINT=/opt/venv/constraints.txt
 USER 1000:100
 WORKDIR /home/jovyan/work
 EXPOSE 8888 4040 15002
-ENTRYPOINT ["tini", "-g", "--"]
-CMD ["start-notebook.sh"]
+ENTRYPOINT ["tini", "-g", "--", "start.sh"]
+CMD ["start-notebook.py"]
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --start-interval=2s --retries=3 CMD ["bash", "-c", "curl -fsS -o /dev/null http://localhost:${JUPYTER_PORT:-8888}/api"]
 
 FROM jupyter AS baseline
@@ -134,7 +148,7 @@ if [ -s /run/build-ca/ca.pem ]; then export CURL_CA_BUNDLE=/run/build-ca/ca.pem 
 curl -fsSL --retry 5 --retry-all-errors --retry-delay 2 --connect-timeout 30 --max-time 1200 "$MAVEN_REPO/org/apache/iceberg/iceberg-spark-runtime-4.1_2.13/1.12.0/iceberg-spark-runtime-4.1_2.13-1.12.0.jar" -o /opt/spark/jars/iceberg-spark-runtime-4.1_2.13-1.12.0.jar
 echo "9e395e373a9a99643bf413ca1f74fa0c034887b4  /opt/spark/jars/iceberg-spark-runtime-4.1_2.13-1.12.0.jar" | sha1sum -c -
 
-mkdir -p /home/jovyan/warehouse && chown jovyan:users /home/jovyan/warehouse
+mkdir -p /home/jovyan/warehouse && chown jovyan:users /home/jovyan/warehouse && chmod 1777 /home/jovyan/warehouse
 cat >> /opt/spark/conf/spark-defaults.conf <<'CONF'
 # Iceberg: catalog `local`, the default, in a file warehouse; ICEBERG_REST_URI switches it to REST
 spark.sql.extensions org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions
@@ -172,7 +186,7 @@ if [ -s /run/build-ca/ca.pem ]; then export CURL_CA_BUNDLE=/run/build-ca/ca.pem 
 curl -fsSL --retry 5 --retry-all-errors --retry-delay 2 --connect-timeout 30 --max-time 1200 "$MAVEN_REPO/org/apache/iceberg/iceberg-spark-runtime-4.1_2.13/1.12.0/iceberg-spark-runtime-4.1_2.13-1.12.0.jar" -o /opt/spark/jars/iceberg-spark-runtime-4.1_2.13-1.12.0.jar
 echo "9e395e373a9a99643bf413ca1f74fa0c034887b4  /opt/spark/jars/iceberg-spark-runtime-4.1_2.13-1.12.0.jar" | sha1sum -c -
 
-mkdir -p /home/jovyan/warehouse && chown jovyan:users /home/jovyan/warehouse
+mkdir -p /home/jovyan/warehouse && chown jovyan:users /home/jovyan/warehouse && chmod 1777 /home/jovyan/warehouse
 cat >> /opt/spark/conf/spark-defaults.conf <<'CONF'
 # Iceberg: catalog `local`, the default, in a file warehouse; ICEBERG_REST_URI switches it to REST
 spark.sql.extensions org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions

@@ -9,11 +9,20 @@ import dagger
 
 from .. import matrix
 from ..limits import DEFAULTS
-from . import facts, iceberg, jupyter, rapids, spark_connect
+from . import facts, iceberg, jupyter, platform, rapids, spark_connect
 from .result import CheckResult, ImageResult, run_check
 from .services import Services
 
-CHECKS = ("size", "jupyterlab", "spark-connect", "iceberg", "rapids", "gpu", "facts")  # in the report's order
+CHECKS = (
+    "size",
+    "jupyterlab",
+    "spark-connect",
+    "iceberg",
+    "platform",
+    "rapids",
+    "gpu",
+    "facts",
+)  # in the report's order
 # which service's log explains a failure of each check (None: the default command, JupyterLab)
 SERVICE_LOGS = {
     "jupyterlab": [None],
@@ -63,6 +72,10 @@ async def check_image(
             await check("jupyterlab", lambda: jupyter.check(image, services))
         await check("spark-connect", lambda: spark_connect.check(image, services))
         await check("iceberg", lambda: iceberg.check(image, services))
+        if connect is not None:  # its JVM's CPU back before the platform check starts two more
+            await connect.stop()
+            connect = None
+        await check("platform", lambda: platform.check(image, services))
         await check("rapids", lambda: rapids.check(image, services))
         await check("gpu", lambda: rapids.check_gpu(image, services, gpu))
         await check("facts", lambda: facts.check(image, services))

@@ -1,7 +1,8 @@
 """The services a check binds: the image as JupyterLab and as a Spark Connect server.
 
-Both run the image unchanged: JupyterLab with its own default command, the Connect server with
-the one documented command. A runner container (the image itself, so pyspark matches the server)
+Both run the image unchanged, under arbitrary uids as OpenShift and `docker run --user` start it
+(JupyterLab as 12345:0, the Connect server as 5000:100): JupyterLab with its own default command, the
+Connect server with the one documented command. A runner container (the image itself, so pyspark matches the server)
 executes the probe scripts against them.
 """
 
@@ -16,6 +17,8 @@ from dagger import dag
 from ..recipe import HEALTHCHECK
 
 JUPYTER, CONNECT = "jupyter", "spark-connect"
+OPENSHIFT_USER = "12345:0"  # an arbitrary uid in the root group, as OpenShift's restricted policy runs pods
+OTHER_USER = "5000:100"  # an arbitrary uid in docker-stacks' `users` group
 JUPYTER_URL, CONNECT_URL, CONNECT_UI = f"http://{JUPYTER}:8888", f"sc://{CONNECT}:15002", f"http://{CONNECT}:4040"
 
 
@@ -37,6 +40,7 @@ class Services:
     def connect(self) -> dagger.Service:
         return (
             self.image.with_env_variable("CHECK_RUN", self.run_id)  # a fresh server each run
+            .with_user(OTHER_USER)  # any uid runs it: the spark-connect and Iceberg checks prove it for this one
             .with_exposed_port(15002)
             .with_exposed_port(4040)
             # the image's healthcheck is JupyterLab's; this service is ready when gRPC listens
@@ -48,6 +52,7 @@ class Services:
     def jupyter(self) -> dagger.Service:
         return (
             self.image.with_env_variable("CHECK_RUN", self.run_id)
+            .with_user(OPENSHIFT_USER)  # OpenShift's way: the jupyterlab and spark-connect checks prove it
             .with_secret_variable("JUPYTER_TOKEN", self.token)
             .with_service_binding(CONNECT, self.connect)
             .with_env_variable("SPARK_REMOTE", CONNECT_URL)

@@ -1,6 +1,46 @@
-# JupyterLab server settings shared by every image. Token auth stays on (JUPYTER_TOKEN sets it).
+# Jupyter server settings shared by every image (docker-stacks' conventions). Token auth stays on:
+# JUPYTER_TOKEN sets the token, else Jupyter generates one and prints the URL with it.
+import os
+import subprocess
+from pathlib import Path
+
+from jupyter_core.paths import jupyter_data_dir
+
 c = get_config()  # noqa: F821
 c.ServerApp.ip = "0.0.0.0"
+c.ServerApp.port = int(os.environ.get("JUPYTER_PORT", "8888"))
 c.ServerApp.open_browser = False
 c.ServerApp.allow_remote_access = True
 c.ServerApp.terminado_settings = {"shell_command": ["/bin/bash"]}
+# kernels talk to the server over Unix sockets in the user's runtime directory, not TCP on
+# localhost: nothing another process could listen to, and no "running over TCP without encryption"
+c.KernelManager.transport = "ipc"
+
+# GEN_CERT (any value): serve HTTPS with a self-signed certificate generated at start
+if "GEN_CERT" in os.environ:
+    pem = Path(jupyter_data_dir()) / "notebook.pem"
+    pem.parent.mkdir(parents=True, exist_ok=True)
+    if not pem.exists():
+        subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-new",
+                "-newkey",
+                "rsa:2048",
+                "-days",
+                "365",
+                "-nodes",
+                "-x509",
+                "-subj",
+                "/CN=generated",
+                "-keyout",
+                str(pem),
+                "-out",
+                str(pem),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        pem.chmod(0o600)
+    c.ServerApp.certfile = str(pem)

@@ -1,0 +1,81 @@
+"""Platform check: the image under arbitrary uids, as OpenShift's restricted policy (12345:0) and
+`docker run --user 5000:100` start it, through its own entrypoint (start.sh).
+
+For each of the two uids (side by side): a passwd entry with the image's home, Java's user.home, a
+writable home, pip install beside the locked packages (which it cannot remove), JupyterLab from
+start-notebook.py whose kernels start without warnings, `%pip install` in a notebook. Beside them, a
+Spark Connect server as 12345:0 started with an Iceberg REST catalog's credential and token (and a
+setting named `...credential` on every image): it answers, and its UI's environment page, read
+through the service binding, shows none of the values and lists the keys as redacted.
+
+The other checks' services run as these uids too (services.py): JupyterLab as 12345:0 (the jupyterlab
+check's local Spark session in a kernel, the spark-connect check's Connect kernel), the shared Connect
+server as 5000:100 (the spark-connect and Iceberg checks)."""
+
+from __future__ import annotations
+
+import uuid
+
+import anyio
+import dagger
+from dagger import dag
+
+from .. import jupyter_layer, matrix
+from .services import CONNECT, CONNECT_UI, CONNECT_URL, HEALTHCHECK, OPENSHIFT_USER, OTHER_USER, Services
+
+REST_URI = "http://iceberg-rest.invalid:8181"  # never contacted: the catalog loads on first use
+SECRETS = ("ICEBERG_REST_CREDENTIAL", "ICEBERG_REST_TOKEN", "PROBE_CONF_SECRET")
+
+
+def _redaction_server(services: Services, secrets: dict[str, dagger.Secret]) -> dagger.Service:
+    ctr = services.image.with_user(OPENSHIFT_USER).with_env_variable("CHECK_RUN", services.run_id)
+    ctr = ctr.with_env_variable("ICEBERG_REST_URI", REST_URI)
+    for name, secret in secrets.items():
+        ctr = ctr.with_secret_variable(name, secret)
+    conf = 'exec start-connect-server.sh --conf "spark.jupyter-spark.probe.credential=$PROBE_CONF_SECRET"'
+    return (
+        ctr.with_exposed_port(15002)
+        .with_exposed_port(4040)
+        .with_docker_healthcheck(["bash", "-c", "exec 3<>/dev/tcp/localhost/15002"], **HEALTHCHECK)
+        .as_service(args=["bash", "-c", conf], use_entrypoint=True)
+    )
+
+
+async def check(image: matrix.Image, services: Services) -> str:
+    values = {name: uuid.uuid4().hex for name in SECRETS}
+    secrets = {name: dag.set_secret(f"{name.lower()}-{services.run_id}", value) for name, value in values.items()}
+    listed = dag.set_secret(f"probe-secrets-{services.run_id}", ",".join(values.values()))
+
+    def probe(user: str, *args: str, server: dagger.Service | None = None) -> dagger.Container:
+        ctr = services.runner().with_user(user).with_secret_variable("PROBE_SECRETS", listed)
+        if server is not None:
+            ctr = ctr.with_service_binding(CONNECT, server)  # the name, not the shared server
+        return ctr.with_exec(["python", "/probes/platform_probe.py", jupyter_layer.HOME, *args], use_entrypoint=True)
+
+    runs = {
+        OPENSHIFT_USER: probe(OPENSHIFT_USER, "--local"),
+        OTHER_USER: probe(OTHER_USER, "--local"),
+        "redaction": probe(
+            OTHER_USER,
+            "--connect",
+            CONNECT_URL,
+            CONNECT_UI,
+            *(["--iceberg"] if image.iceberg else []),
+            server=_redaction_server(services, secrets),
+        ),
+    }
+    outs: dict[str, str | Exception] = {}
+
+    async def collect(key: str, ctr: dagger.Container) -> None:
+        try:
+            outs[key] = await ctr.stdout()
+        except Exception as err:  # noqa: BLE001 - raised below, as the check's own failure
+            outs[key] = err
+
+    async with anyio.create_task_group() as group:
+        for key, ctr in runs.items():
+            group.start_soon(collect, key, ctr)
+    for key in runs:
+        if isinstance(outs[key], Exception):
+            raise outs[key]
+    return "".join(str(outs[key]) for key in runs)

@@ -1,0 +1,172 @@
+"""The image as a platform runs it: an arbitrary uid (docker --user, OpenShift), run through the
+image's entrypoint (start.sh). --local proves, as that uid: a passwd entry with the image's home (so
+Java's user.home is real), a writable home, `pip install` beside the locked packages (which it cannot
+remove), JupyterLab started by start-notebook.py whose kernels start without warnings, and `%pip
+install` in a notebook. --connect: a Spark Connect server started with an Iceberg REST credential and
+token (and a setting named `...credential`) answers, and its UI's environment page shows none of them.
+
+usage: platform_probe.py HOME [--local] [--connect SC_URL UI_URL [--iceberg]]
+env:   PROBE_SECRETS: the secret values that must not appear in the Spark UI (comma-separated)
+"""
+
+import argparse
+import os
+import pwd
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import zipfile
+from pathlib import Path
+
+import httpx
+
+from kernel_client import Jupyter
+
+parser = argparse.ArgumentParser()
+parser.add_argument("home")
+parser.add_argument("--local", action="store_true")
+parser.add_argument("--iceberg", action="store_true")
+parser.add_argument("--connect", nargs=2, metavar=("SC_URL", "UI_URL"))
+args = parser.parse_args()
+uid, gid = os.getuid(), os.getgid()
+who = f"uid {uid}:{gid}"
+started = time.monotonic()
+_print = print
+
+
+def print(line: str) -> None:  # noqa: A001 - each line with the seconds since the probe started
+    _print(f"{line} [{time.monotonic() - started:.0f}s]", flush=True)
+
+
+def fail(message: str) -> None:
+    sys.exit(f"{who}: {message}")
+
+
+def run(*cmd: str) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+
+def wheel(name: str) -> Path:
+    """A tiny pure-Python wheel, so pip needs no index."""
+    path = Path(tempfile.mkdtemp()) / f"{name}-0.1-py3-none-any.whl"
+    dist = f"{name}-0.1.dist-info"
+    files = {
+        f"{name}.py": "VALUE = 42\n",
+        f"{dist}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n",
+        f"{dist}/WHEEL": "Wheel-Version: 1.0\nGenerator: probe\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    with zipfile.ZipFile(path, "w") as zf:
+        for arcname, text in files.items():
+            zf.writestr(arcname, text)
+        zf.writestr(f"{dist}/RECORD", "".join(f"{n},,\n" for n in files) + f"{dist}/RECORD,,\n")
+    return path
+
+
+def local() -> None:
+    # identity: a passwd entry (start.sh adds one for a uid without) whose home is the image's
+    try:
+        entry = pwd.getpwuid(uid)
+    except KeyError:
+        fail("no passwd entry: start.sh did not add one")
+    if entry.pw_dir != args.home:
+        fail(f"passwd home is {entry.pw_dir!r}, expected {args.home}")
+    java = run("java", "-XshowSettings:properties", "-version")
+    java_home = re.search(r"user\.home = (.*)", java.stderr)
+    if not java_home or java_home.group(1).strip() != args.home:
+        fail(f"Java's user.home is {java_home and java_home.group(1)!r}, expected {args.home}")
+    probe_file = Path(args.home) / f".probe-{uuid.uuid4().hex[:8]}"
+    try:
+        probe_file.write_text("x")
+        probe_file.unlink()
+    except OSError as err:
+        fail(f"home {args.home} is not writable: {err}")
+    print(f"{who}: passwd entry {entry.pw_name} home {entry.pw_dir}; Java user.home {args.home}; home writable")
+
+    # pip install as this uid, beside the locked packages; those stay (removing one is refused)
+    name = f"probe_pip_{uuid.uuid4().hex[:8]}"
+    installed = run(sys.executable, "-m", "pip", "install", "--no-index", "--no-deps", str(wheel(name)))
+    if installed.returncode != 0:
+        fail(f"pip install failed: {installed.stderr.strip()[-600:]}")
+    if run(sys.executable, "-c", f"import {name}; assert {name}.VALUE == 42").returncode != 0:
+        fail(f"{name} installed by pip does not import")
+    locked = run(sys.executable, "-m", "pip", "uninstall", "-y", "findspark")
+    if locked.returncode == 0 or run(sys.executable, "-c", "import findspark").returncode != 0:
+        fail("a locked package (findspark) could be uninstalled by the user")
+    print(f"{who}: pip install {name}: imports; pip uninstall of a locked package refused")
+
+    # JupyterLab through start-notebook.py, as this uid; kernels start without warnings; %pip install
+    port, token = "8899", uuid.uuid4().hex
+    log_path = Path(tempfile.mkdtemp()) / "jupyter.log"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            ["start-notebook.py", f"--port={port}"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "JUPYTER_TOKEN": token},
+        )
+    try:
+        jupyter = Jupyter(f"http://127.0.0.1:{port}", token)
+        try:
+            jupyter.wait_ready(60)
+        except SystemExit as err:
+            fail(f"{err}\n{log_path.read_text()[-1500:]}")
+        kname = f"probe_kernel_{uuid.uuid4().hex[:8]}"
+        out = jupyter.execute(
+            "python3",
+            f"%pip install -q --no-index --no-deps {wheel(kname)}\nimport {kname}\nprint('pip', {kname}.VALUE)\n",
+            seconds=90,
+        )
+        if "pip 42" not in out:
+            fail(f"%pip install in a notebook kernel printed {out!r}")
+        out = jupyter.execute("pyspark-local", "print('kernel', 1 + 1)", seconds=60)
+        if "kernel 2" not in out:
+            fail(f"the PySpark (local) kernel printed {out!r}")
+    finally:
+        server.terminate()
+        server.wait(20)
+    log_text = log_path.read_text()
+    warnings = [line for line in log_text.splitlines() if re.search(r"\[IPKernelApp\] WARNING|\[W .*IPKernelApp", line)]
+    if warnings:
+        fail("kernels warned at start:\n" + "\n".join(warnings))
+    print(
+        f"{who}: JupyterLab (start-notebook.py) served; %pip install in a notebook imports; "
+        "kernels started without warnings"
+    )
+
+
+if args.local:
+    local()
+
+if args.connect:
+    remote, ui = args.connect
+    from pyspark.sql import SparkSession
+
+    spark = SparkSession.builder.remote(remote).getOrCreate()
+    if spark.range(10).count() != 10:
+        fail("the Connect server counted wrong")
+    page = ""
+    for _ in range(20):
+        response = httpx.get(f"{ui}/environment/", timeout=10, follow_redirects=True)
+        if response.status_code == 200:
+            page = response.text
+            break
+        time.sleep(1)
+    if "spark.redaction.regex" not in page:
+        fail(f"the Spark UI's environment page at {ui} did not list the settings")
+    secrets = [s for s in os.environ.get("PROBE_SECRETS", "").split(",") if s]
+    shown = [i for i, s in enumerate(secrets) if s in page]
+    if shown:
+        fail(f"the Spark UI's environment page shows secret #{shown} in clear")
+    redacted = set(re.findall(r"(spark\.[\w.-]*)</td>\s*<td>\s*\*+\(redacted\)", page))
+    expected = {"spark.jupyter-spark.probe.credential"} | (
+        {"spark.sql.catalog.local.credential", "spark.sql.catalog.local.token"} if args.iceberg else set()
+    )
+    if not expected <= redacted:
+        fail(f"settings not shown as redacted: {sorted(expected - redacted)} (redacted: {sorted(redacted)})")
+    redacted = sorted(redacted)
+    print(
+        f"Connect server: answers; its UI's environment page shows {len(secrets)} secrets nowhere, redacts {redacted}"
+    )
