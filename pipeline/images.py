@@ -31,6 +31,7 @@ def labels(image: matrix.Image) -> dict[str, str]:
         f"{LABEL_PREFIX}.java.version": matrix.JAVA_MAJOR,
         f"{LABEL_PREFIX}.python.version": matrix.PYTHON_VERSION,
         f"{LABEL_PREFIX}.jupyterlab.version": matrix.JUPYTERLAB_VERSION,
+        f"{LABEL_PREFIX}.jupyterhub.version": matrix.JUPYTERHUB_VERSION,
     }
     if image.line.connect_jar:
         out[f"{LABEL_PREFIX}.spark-connect.version"] = image.line.connect_jar.version

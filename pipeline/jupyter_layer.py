@@ -65,6 +65,8 @@ python3 -m venv /opt/venv
 site=$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
 printf '%s\\n' /opt/spark/python /opt/spark/python/lib/py4j-*-src.zip > "$site/pyspark.pth"
 find /opt/venv -name '__pycache__' -prune -exec rm -rf {{}} +
+# the hub's web assets: only a hub serves them, never jupyterhub-singleuser (41 MB)
+rm -rf /opt/venv/share/jupyterhub/static
 sed -n 's/^\\([A-Za-z0-9._-]*==[^ ]*\\).*/\\1/p' {REQUIREMENTS} > {CONSTRAINTS}
 chmod 1777 "$site" /opt/venv/bin
 """,

@@ -17,6 +17,7 @@ MAVEN_CENTRAL: Final = "https://repo1.maven.org/maven2"
 JAVA_MAJOR: Final = "17"  # Debian bookworm's openjdk-17-jre-headless
 PYTHON_VERSION: Final = "3.11"  # Debian bookworm's python3
 JUPYTERLAB_VERSION: Final = "4.4.10"  # pinned in requirements/jupyter-*.in
+JUPYTERHUB_VERSION: Final = "5.4.3"  # jupyterhub-singleuser, pinned in requirements/jupyter-*.in
 
 
 @dataclass(frozen=True)

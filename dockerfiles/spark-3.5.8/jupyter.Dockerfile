@@ -50,6 +50,8 @@ python3 -m venv /opt/venv
 site=$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
 printf '%s\n' /opt/spark/python /opt/spark/python/lib/py4j-*-src.zip > "$site/pyspark.pth"
 find /opt/venv -name '__pycache__' -prune -exec rm -rf {} +
+# the hub's web assets: only a hub serves them, never jupyterhub-singleuser (41 MB)
+rm -rf /opt/venv/share/jupyterhub/static
 sed -n 's/^\([A-Za-z0-9._-]*==[^ ]*\).*/\1/p' /opt/venv/requirements.txt > /opt/venv/constraints.txt
 chmod 1777 "$site" /opt/venv/bin
 EOF
@@ -92,6 +94,7 @@ LABEL io.jupyter-spark.scala.version="2.12"
 LABEL io.jupyter-spark.java.version="17"
 LABEL io.jupyter-spark.python.version="3.11"
 LABEL io.jupyter-spark.jupyterlab.version="4.4.10"
+LABEL io.jupyter-spark.jupyterhub.version="5.4.3"
 LABEL io.jupyter-spark.spark-connect.version="3.5.7"
 LABEL org.opencontainers.image.revision="${REVISION}"
 
@@ -137,6 +140,7 @@ LABEL io.jupyter-spark.scala.version="2.12"
 LABEL io.jupyter-spark.java.version="17"
 LABEL io.jupyter-spark.python.version="3.11"
 LABEL io.jupyter-spark.jupyterlab.version="4.4.10"
+LABEL io.jupyter-spark.jupyterhub.version="5.4.3"
 LABEL io.jupyter-spark.spark-connect.version="3.5.7"
 LABEL io.jupyter-spark.rapids.version="25.04.0"
 LABEL io.jupyter-spark.rapids.shim-override="3.5.5 (untested upstream)"
@@ -177,6 +181,7 @@ LABEL io.jupyter-spark.scala.version="2.12"
 LABEL io.jupyter-spark.java.version="17"
 LABEL io.jupyter-spark.python.version="3.11"
 LABEL io.jupyter-spark.jupyterlab.version="4.4.10"
+LABEL io.jupyter-spark.jupyterhub.version="5.4.3"
 LABEL io.jupyter-spark.spark-connect.version="3.5.7"
 LABEL io.jupyter-spark.iceberg.version="1.12.0"
 LABEL org.opencontainers.image.revision="${REVISION}"

@@ -31,6 +31,7 @@ def expected_facts(image: matrix.Image, labels: dict[str, str]) -> dict[str, obj
         "java": labels[f"{P}.java.version"],
         "python": labels[f"{P}.python.version"],
         "jupyterlab": labels[f"{P}.jupyterlab.version"],
+        "jupyterhub": labels[f"{P}.jupyterhub.version"],
         "iceberg": labels.get(f"{P}.iceberg.version"),
         "spark-connect": labels.get(f"{P}.spark-connect.version", labels[f"{P}.spark.version"]),
         "rapids": labels.get(f"{P}.rapids.version"),

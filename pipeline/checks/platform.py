@@ -21,6 +21,7 @@ import dagger
 from dagger import dag
 
 from .. import jupyter_layer, matrix
+from .result import CheckFailed
 from .services import CONNECT, CONNECT_UI, CONNECT_URL, HEALTHCHECK, OPENSHIFT_USER, OTHER_USER, Services
 
 REST_URI = "http://iceberg-rest.invalid:8181"  # never contacted: the catalog loads on first use
@@ -75,7 +76,17 @@ async def check(image: matrix.Image, services: Services) -> str:
     async with anyio.create_task_group() as group:
         for key, ctr in runs.items():
             group.start_soon(collect, key, ctr)
-    for key in runs:
-        if isinstance(outs[key], Exception):
-            raise outs[key]
+    failed = [_reason(outs[key]) for key in runs if isinstance(outs[key], Exception)]
+    if failed:
+        raise CheckFailed("\n".join(failed))
     return "".join(str(outs[key]) for key in runs)
+
+
+def _reason(err: Exception) -> str:
+    """A probe's own words (its stderr's last lines), not the engine's wrapping."""
+    if isinstance(err, dagger.ExecError):
+        lines = [
+            line for line in err.stderr.strip().splitlines() if not line.startswith(("[WARN  tini", "Zombie", "To fix"))
+        ]
+        return "\n".join(lines[-12:])
+    return f"{type(err).__name__}: {err}"

@@ -79,6 +79,7 @@ facts = {
     "java": re.search(r'version "(\d+)', run("java", "-version")).group(1),
     "python": re.search(r"Python (\d+\.\d+)", run("python", "--version")).group(1),
     "jupyterlab": run("jupyter", "lab", "--version").strip().splitlines()[-1],
+    "jupyterhub": run("jupyterhub-singleuser", "--version").strip().splitlines()[-1],
     "pyspark": run("python", "-c", "import pyspark; print(pyspark.__version__)").strip().splitlines()[0],
     "iceberg": jar_version(r"iceberg-spark-runtime-[\d.]+_[\d.]+-([\d.]+)\.jar"),
     "spark-connect": jar_version(r"spark-connect_[\d.]+-([\d.]+)\.jar"),
