@@ -28,9 +28,26 @@ HOOKS = ("/usr/local/bin/start-notebook.d", "/usr/local/bin/before-notebook.d")
 # Spark's default plus `credential` (the Iceberg REST catalog's): values of matching keys are
 # shown as *********(redacted) in the UI, event logs and spark-submit's output
 REDACTION_REGEX = "(?i)secret|password|token|access[.]?key|credential"
-# where users write, writable by any uid (mode 1777): the home, the venv's package and script
-# directories (pip install), Spark's working directory
+# where users write, writable by any uid (mode 1777): the home, Spark's working directory, and the
+# venv's directories that pip install adds to (packages, scripts, data files: man pages, Jupyter
+# extensions and kernels, their config), not the locked packages' own
 SHARED_DIRS = (HOME, f"{HOME}/work", "/opt/spark/work-dir")
+VENV_SHARED = (
+    "bin",
+    "include",
+    "share",
+    "share/man",
+    "share/man/man1",
+    "share/jupyter",
+    "share/jupyter/kernels",
+    "share/jupyter/labextensions",
+    "share/jupyter/nbextensions",
+    "etc",
+    "etc/jupyter",
+    "etc/jupyter/jupyter_server_config.d",
+    "etc/jupyter/jupyter_notebook_config.d",
+    "etc/jupyter/nbconfig",
+)
 
 
 START_SCRIPTS = ("start.sh", "start-notebook.py", "start-notebook.sh", "start-singleuser.py", "start-singleuser.sh")
@@ -68,7 +85,7 @@ find /opt/venv -name '__pycache__' -prune -exec rm -rf {{}} +
 # the hub's web assets: only a hub serves them, never jupyterhub-singleuser (41 MB)
 rm -rf /opt/venv/share/jupyterhub/static
 sed -n 's/^\\([A-Za-z0-9._-]*==[^ ]*\\).*/\\1/p' {REQUIREMENTS} > {CONSTRAINTS}
-chmod 1777 "$site" /opt/venv/bin
+cd /opt/venv && mkdir -p {" ".join(VENV_SHARED)} && chmod 1777 "$site" {" ".join(VENV_SHARED)}
 """,
                 cache=PIP_CACHE,
             ),

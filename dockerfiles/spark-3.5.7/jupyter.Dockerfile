@@ -53,7 +53,7 @@ find /opt/venv -name '__pycache__' -prune -exec rm -rf {} +
 # the hub's web assets: only a hub serves them, never jupyterhub-singleuser (41 MB)
 rm -rf /opt/venv/share/jupyterhub/static
 sed -n 's/^\([A-Za-z0-9._-]*==[^ ]*\).*/\1/p' /opt/venv/requirements.txt > /opt/venv/constraints.txt
-chmod 1777 "$site" /opt/venv/bin
+cd /opt/venv && mkdir -p bin include share share/man share/man/man1 share/jupyter share/jupyter/kernels share/jupyter/labextensions share/jupyter/nbextensions etc etc/jupyter etc/jupyter/jupyter_server_config.d etc/jupyter/jupyter_notebook_config.d etc/jupyter/nbconfig && chmod 1777 "$site" bin include share share/man share/man/man1 share/jupyter share/jupyter/kernels share/jupyter/labextensions share/jupyter/nbextensions etc etc/jupyter etc/jupyter/jupyter_server_config.d etc/jupyter/jupyter_notebook_config.d etc/jupyter/nbconfig
 EOF
 COPY --chmod=644 pipeline/files/kernels/pyspark-local/kernel.json /opt/venv/share/jupyter/kernels/pyspark-local/kernel.json
 COPY --chmod=644 pipeline/files/kernels/pyspark-connect/kernel.json /opt/venv/share/jupyter/kernels/pyspark-connect/kernel.json

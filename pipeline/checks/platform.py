@@ -83,10 +83,8 @@ async def check(image: matrix.Image, services: Services) -> str:
 
 
 def _reason(err: Exception) -> str:
-    """A probe's own words (its stderr's last lines), not the engine's wrapping."""
+    """A probe's own words (its stderr after start.sh's last line), not the engine's wrapping."""
     if isinstance(err, dagger.ExecError):
-        lines = [
-            line for line in err.stderr.strip().splitlines() if not line.startswith(("[WARN  tini", "Zombie", "To fix"))
-        ]
-        return "\n".join(lines[-12:])
+        said = err.stderr.strip().rpartition("start.sh: running ")[2].partition("\n")[2]
+        return said[-4000:] or err.stderr.strip()[-2000:]
     return f"{type(err).__name__}: {err}"

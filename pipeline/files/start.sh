@@ -37,7 +37,8 @@ unset_requested() {
 is_yes() { [[ "${1:-}" == 1 || "${1:-}" == yes ]]; }
 
 if [[ $# -eq 0 ]]; then cmd=(bash); else cmd=("$@"); fi
-NB_USER=${NB_USER:-jovyan} NB_UID=${NB_UID:-1000} NB_GID=${NB_GID:-100} JUPYTER_ENV_VARS_TO_UNSET=${JUPYTER_ENV_VARS_TO_UNSET:-}
+NB_USER=${NB_USER:-jovyan} NB_UID=${NB_UID:-1000} NB_GID=${NB_GID:-100}
+JUPYTER_ENV_VARS_TO_UNSET=${JUPYTER_ENV_VARS_TO_UNSET:-} CHOWN_EXTRA=${CHOWN_EXTRA:-}
 
 run_hooks /usr/local/bin/start-notebook.d
 
@@ -53,7 +54,10 @@ if [[ "$(id -u)" == 0 ]]; then
   if [[ "$NB_UID" != "$(id -u "$NB_USER")" || "$NB_GID" != "$(id -g "$NB_USER")" ]]; then
     log "setting $NB_USER's uid:gid to $NB_UID:$NB_GID"
     getent group "$NB_GID" >/dev/null || groupadd --gid "$NB_GID" "${NB_GROUP:-$NB_USER}"
-    usermod --non-unique --uid "$NB_UID" --gid "$NB_GID" --append --groups users "$NB_USER"
+    # recreated rather than usermod'ed: usermod would chown the home, which CHOWN_HOME decides
+    userdel "$NB_USER"
+    useradd --no-log-init --non-unique --home-dir "/home/$NB_USER" --shell /bin/bash \
+      --uid "$NB_UID" --gid "$NB_GID" --groups users "$NB_USER"
   fi
   if is_yes "${CHOWN_HOME:-}"; then
     log "chown ${CHOWN_HOME_OPTS:-} $NB_UID:$NB_GID /home/$NB_USER"

@@ -115,3 +115,23 @@ async def test_gen_cert_serves_https_with_a_generated_certificate(build):
         await ctr.with_env_variable("GEN_CERT", "yes").with_exec(["bash", "-c", GEN_CERT], use_entrypoint=True).stdout()
     )
     assert "CN = generated" in out or "CN=generated" in out
+
+
+PLOT = """
+import matplotlib, numpy
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+plt.plot(numpy.arange(10))
+plt.savefig("/tmp/plot.png")
+print(numpy.__version__, open("/tmp/plot.png", "rb").read(4) == b"\\x89PNG")
+"""
+
+
+async def test_matplotlib_is_one_pip_install_away_for_an_arbitrary_uid(build):
+    # the documented step, as OpenShift runs the image; PIP_CONSTRAINT keeps the locked numpy (needs PyPI)
+    _, ctr = build("4.1.1", "baseline")
+    locked = (await ctr.with_exec(["python", "-c", "import numpy; print(numpy.__version__)"]).stdout()).strip()
+    user = ctr.with_user("12345:0")
+    user = user.with_exec(["python", "-m", "pip", "install", "-q", "matplotlib"], use_entrypoint=True)
+    out = await user.with_exec(["python", "-c", PLOT], use_entrypoint=True).stdout()
+    assert out.strip().splitlines()[-1] == f"{locked} True"

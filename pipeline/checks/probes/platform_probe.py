@@ -129,7 +129,8 @@ def local() -> None:
             except SystemExit:
                 pass
         if not _answers(jupyter):
-            fail(f"JupyterLab from start-notebook.py did not serve:\n{log_path.read_text()[-1200:]}")
+            log_tail = log_path.read_text().strip().splitlines()[-3:]
+            fail("JupyterLab from start-notebook.py did not serve: " + " | ".join(log_tail))
             return
         kname = f"probe_kernel_{uuid.uuid4().hex[:8]}"
         out = jupyter.execute(
