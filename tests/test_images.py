@@ -29,8 +29,8 @@ def expected(variant: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 async def results(client, opts):  # noqa: ARG001 - the session must be open
-    """Built and checked the way build-all does it (two at a time)."""
-    built = await pipeline.build_and_check_all([matrix.image(s, v) for s, v in CASES], opts)
+    """Built and checked the way build-all does it (two builds at a time, checks one image at a time)."""
+    built = await pipeline.build_and_check_all([matrix.image(s, v) for s, v in CASES], pipeline.Run(opts))
     return {(b.image.spark.version, b.image.variant): (b.image, b.container, b.result) for b in built}
 
 
