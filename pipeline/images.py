@@ -28,16 +28,14 @@ def labels(image: matrix.Image) -> dict[str, str]:
         f"{LABEL_PREFIX}.variant": image.variant,
         f"{LABEL_PREFIX}.spark.version": image.spark.version,
         f"{LABEL_PREFIX}.scala.version": image.line.scala,
-        f"{LABEL_PREFIX}.java.version": matrix.JAVA_MAJOR,
+        f"{LABEL_PREFIX}.java.version": image.line.java,
         f"{LABEL_PREFIX}.python.version": matrix.PYTHON_VERSION,
         f"{LABEL_PREFIX}.jupyterlab.version": matrix.JUPYTERLAB_VERSION,
     }
-    if image.line.connect_jar:
-        out[f"{LABEL_PREFIX}.spark-connect.version"] = image.line.connect_jar.version
-    if image.iceberg:
-        out[f"{LABEL_PREFIX}.iceberg.version"] = image.line.iceberg.version
-    if image.gpu:
-        out[f"{LABEL_PREFIX}.rapids.version"] = image.line.rapids.jar.version
+    if image.spark.connect_jar:
+        out[f"{LABEL_PREFIX}.spark-connect.version"] = image.spark.connect_jar.version
+    for feature in sorted(image.features):  # iceberg.version, rapids.version (by name)
+        out[f"{LABEL_PREFIX}.{feature}.version"] = matrix.feature_jar(image.line, feature).version
     if image.rapids_shim_override:
         out[f"{LABEL_PREFIX}.rapids.shim-override"] = f"{image.rapids_shim_override} (untested upstream)"
     return out

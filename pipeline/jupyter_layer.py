@@ -9,11 +9,8 @@ kernels "PySpark (local)" and "PySpark (Spark Connect)".
 from __future__ import annotations
 
 from . import matrix
-from .recipe import PIP_CACHE, Config, Copy, Env, Layer, Run
-from .spark_base import apt_install
-
-REQUIREMENTS = "/opt/venv/requirements.txt"
-KERNELS = "/opt/venv/share/jupyter/kernels"
+from .paths import KERNELS, REQUIREMENTS
+from .recipe import PIP_CACHE, Config, Copy, Env, Layer, Run, apt_install
 
 
 def lock_file(release: matrix.SparkRelease) -> str:

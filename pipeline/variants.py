@@ -1,14 +1,13 @@
-"""Variant layers, last in every image: Iceberg (jar + a catalog) and GPU (RAPIDS jar + kernel)."""
+"""Feature layers, last in every image: each feature a variant declares (matrix.VARIANT_FEATURES)
+adds its layer, in matrix.FEATURES' order: rapids (RAPIDS jar, settings, kernel), then iceberg
+(jar + a catalog)."""
 
 from __future__ import annotations
 
-from . import matrix
-from .recipe import Config, Copy, Layer, Run
-from .spark_base import maven_jar
+from collections.abc import Callable
 
-RAPIDS_JAR = "/opt/rapids/rapids-4-spark.jar"
-SPARK_CONF = "/opt/spark/conf"
-WAREHOUSE = "/home/jovyan/warehouse"
+from . import matrix, paths
+from .recipe import Config, Copy, Layer, Run, maven_jar
 
 
 def iceberg(image: matrix.Image) -> Layer:
@@ -18,18 +17,18 @@ def iceberg(image: matrix.Image) -> Layer:
         steps=(
             Config(user="root"),
             Run(
-                maven_jar(jar, f"/opt/spark/jars/{jar.filename}")
+                maven_jar(jar, f"{paths.SPARK_JARS}/{jar.filename}")
                 + f"""
-mkdir -p {WAREHOUSE} && chown jovyan:users {WAREHOUSE}
-cat >> {SPARK_CONF}/spark-defaults.conf <<'CONF'
+mkdir -p {paths.WAREHOUSE} && chown jovyan:users {paths.WAREHOUSE}
+cat >> {paths.SPARK_CONF}/spark-defaults.conf <<'CONF'
 # Iceberg: catalog `local`, the default, in a file warehouse; ICEBERG_REST_URI switches it to REST
 spark.sql.extensions org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions
 spark.sql.catalog.local org.apache.iceberg.spark.SparkCatalog
 spark.sql.catalog.local.type hadoop
-spark.sql.catalog.local.warehouse {WAREHOUSE}
+spark.sql.catalog.local.warehouse {paths.WAREHOUSE}
 spark.sql.defaultCatalog local
 CONF
-chown jovyan:users {SPARK_CONF}/spark-defaults.conf
+chown jovyan:users {paths.SPARK_CONF}/spark-defaults.conf
 """
             ),
             Config(user="1000:100"),
@@ -38,50 +37,54 @@ chown jovyan:users {SPARK_CONF}/spark-defaults.conf
 
 
 def rapids_conf(image: matrix.Image) -> str:
-    """Settings the "PySpark (RAPIDS)" kernel adds (conf/rapids.conf, as --conf flags)."""
+    """Settings the "PySpark (RAPIDS)" kernel adds (paths.RAPIDS_CONF, as --conf flags)."""
     lines = [
         "spark.plugins com.nvidia.spark.SQLPlugin",
-        f"spark.driver.extraClassPath {RAPIDS_JAR}",
-        f"spark.executor.extraClassPath {RAPIDS_JAR}",
+        f"spark.driver.extraClassPath {paths.RAPIDS_JAR}",
+        f"spark.executor.extraClassPath {paths.RAPIDS_JAR}",
         "spark.rapids.sql.concurrentGpuTasks 1",
         "spark.executor.resource.gpu.amount 1",
         "spark.task.resource.gpu.amount 1",
-        "spark.executor.resource.gpu.discoveryScript /opt/rapids/getGpusResources.sh",
+        f"spark.executor.resource.gpu.discoveryScript {paths.GPU_DISCOVERY}",
         "spark.driver.resource.gpu.amount 1",
-        "spark.driver.resource.gpu.discoveryScript /opt/rapids/getGpusResources.sh",
+        f"spark.driver.resource.gpu.discoveryScript {paths.GPU_DISCOVERY}",
     ]
     if image.rapids_shim_override:
         lines.append(f"spark.rapids.shims-provider-override {matrix.shim_provider_class(image.rapids_shim_override)}")
     return "\n".join(lines)
 
 
-def gpu(image: matrix.Image) -> Layer:
+def rapids(image: matrix.Image) -> Layer:
     jar = image.line.rapids.jar
     return Layer(
         args=("MAVEN_REPO",),
         steps=(
             Config(user="root"),
             Run(
-                "mkdir -p /opt/rapids\n"
-                + maven_jar(jar, RAPIDS_JAR)
+                f"mkdir -p {paths.RAPIDS_DIR}\n"
+                + maven_jar(jar, paths.RAPIDS_JAR)
                 + f"""
 # settings the "PySpark (RAPIDS)" kernel adds to spark-defaults.conf's
-cat > {SPARK_CONF}/rapids.conf <<'CONF'
+cat > {paths.RAPIDS_CONF} <<'CONF'
 {rapids_conf(image)}
 CONF
-chown jovyan:users {SPARK_CONF}/rapids.conf
+chown jovyan:users {paths.RAPIDS_CONF}
 """
             ),
-            Copy("pipeline/files/getGpusResources.sh", "/opt/rapids/getGpusResources.sh", 0o755),
-            Copy(
-                "pipeline/files/kernels/pyspark-rapids/kernel.json",
-                "/opt/venv/share/jupyter/kernels/pyspark-rapids/kernel.json",
-            ),
+            Copy("pipeline/files/getGpusResources.sh", paths.GPU_DISCOVERY, 0o755),
+            Copy("pipeline/files/kernels/pyspark-rapids/kernel.json", f"{paths.KERNELS}/pyspark-rapids/kernel.json"),
             Config(user="1000:100"),
         ),
     )
 
 
-def layers(image: matrix.Image) -> list[Layer]:
-    """The variant's layers in build order (GPU before Iceberg, as gpu-iceberg = gpu + iceberg)."""
-    return ([gpu(image)] if image.gpu else []) + ([iceberg(image)] if image.iceberg else [])
+FEATURE_LAYERS: dict[matrix.Feature, Callable[[matrix.Image], Layer]] = {"rapids": rapids, "iceberg": iceberg}
+# the kernels a feature adds to the Jupyter layer's (what the jupyterlab check expects)
+FEATURE_KERNELS: dict[matrix.Feature, tuple[str, ...]] = {"rapids": ("pyspark-rapids",), "iceberg": ()}
+
+
+def layers(image: matrix.Image, features: list[matrix.Feature] | None = None) -> list[Layer]:
+    """The layers of the image's features (or of the features given), in build order."""
+    return [
+        FEATURE_LAYERS[f](image) for f in (matrix.ordered_features(image.features) if features is None else features)
+    ]

@@ -22,7 +22,7 @@ CASES = [("4.1.1", "baseline"), ("4.1.1", "gpu"), ("3.5.8", "gpu"), ("3.5.7", "i
 
 def expected(variant: str) -> dict[str, str]:
     """check -> status: every image passes the common checks; iceberg and rapids only apply to their variants."""
-    applies = {"iceberg": "iceberg" in variant, "rapids": "gpu" in variant}
+    applies = {feature: feature in matrix.VARIANT_FEATURES[variant] for feature in matrix.FEATURES}
     common = dict.fromkeys(("size", "jupyterlab", "spark-connect", "facts"), "passed")
     return common | {name: "passed" if on else "skipped" for name, on in applies.items()}
 
@@ -42,7 +42,7 @@ async def test_image_passes_its_checks(results, spark, variant):
     assert {k: statuses[k] for k in expected(variant)} == expected(variant), details
     assert result.passed, details
     gpu = next(c for c in result.checks if c.name == "gpu")
-    assert gpu.status == "skipped" and ("no GPU" in gpu.detail or "not a GPU image" in gpu.detail)
+    assert gpu.status == "skipped" and ("no GPU" in gpu.detail or "no RAPIDS" in gpu.detail)
 
 
 async def test_images_contain_what_their_variant_promises(results):

@@ -6,7 +6,7 @@ import json
 
 import dagger
 
-from .. import images, matrix
+from .. import images, matrix, paths
 from .result import CheckFailed
 from .services import Services
 
@@ -64,7 +64,8 @@ async def check(image: matrix.Image, services: Services) -> str:
         .with_file("cacerts", services.image.file("/etc/ssl/certs/java/cacerts"))
         .with_file("ca-certificates.crt", services.image.file("/etc/ssl/certs/ca-certificates.crt"))
     )
-    found = json.loads(await services.probe("facts_probe.py", inputs=inputs))
+    where = ("--jars", paths.SPARK_JARS, "--rapids-jar", paths.RAPIDS_JAR)
+    found = json.loads(await services.probe("facts_probe.py", *where, inputs=inputs))
     expected = expected_facts(image, labels)
     wrong = [
         f"{k}: label says {v!r}, image has {found.get(k)!r}"
