@@ -8,7 +8,7 @@ WITH_ENGINE := set -a && . $(ENGINE_ENV) && set +a &&
 UV_COMPILE := .venv/bin/uv pip compile -q --no-sources --generate-hashes --python-version 3.11 \
   --python-platform x86_64-manylinux_2_28
 
-.PHONY: build-all test unit lint engine dockerfiles lock bench clean offline-module
+.PHONY: build-all test unit lint engine dockerfiles update-versions lock bench clean offline-module
 
 # What CI runs with `dagger call`: build-all exports the passed images and the report, gate fails on any failure.
 build-all: engine
@@ -38,6 +38,11 @@ engine: .venv
 
 dockerfiles: .venv
 	$(PY) -W ignore -m pipeline.dockerfiles
+
+# Newest patch release of each Spark line from PyPI, jar checksums from Maven, into pipeline/versions.json;
+# re-renders dockerfiles/ and prints the diff (needs network). UPDATE_ARGS: --dry-run, --check, --keep-releases.
+update-versions: .venv
+	$(PY) scripts/update_versions.py $(UPDATE_ARGS)
 
 # Dagger's Python client library vendored into sdk/ as Dagger's Python SDK runtime does (git-ignored).
 sdk: engine/go.mod scripts/vendor-sdk.sh
