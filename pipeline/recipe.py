@@ -136,8 +136,8 @@ def apt_install(*packages: str) -> Run:
 
 
 def maven_jar(jar: matrix.MavenJar, dest: str) -> str:
-    """Shell lines that download a jar from $MAVEN_REPO and verify its recorded checksum."""
-    return f'{CURL} "$MAVEN_REPO/{jar.path()}" -o {dest}\necho "{jar.sha1}  {dest}" | sha1sum -c -\n'
+    """Shell lines that download a jar from $MAVEN_REPO and verify the SHA-256 the updater recorded."""
+    return f'{CURL} "$MAVEN_REPO/{jar.path()}" -o {dest}\necho "{jar.sha256}  {dest}" | sha256sum -c -\n'
 
 
 BUILD_CA = "/run/build-ca/ca.pem"
