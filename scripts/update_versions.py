@@ -198,6 +198,7 @@ class Updater:
             return dict(self.seen[(group, artifact, version)])
         same = recorded and recorded.get("version") == version and recorded.get("sha1") == sha1
         if same and recorded.get("sha256") and recorded.get("size") and not self.verify_jars:
+            self.seen.setdefault((group, artifact, version), dict(recorded))
             return dict(recorded)
         self.log(f"downloading {artifact}-{version}.jar to verify it and compute its SHA-256 ...")
         got = self.fetch.download(base, list_entries=bool(line))

@@ -216,6 +216,12 @@ def test_update_adds_the_newest_patch_fills_checksums_and_records_a_connect_stan
     # a second run with nothing changed upstream downloads nothing and changes nothing
     again = uv.Updater(FakeFetcher(files), log=lambda _: None)
     assert again.update(new, PYPI) == new and again.fetch.downloads == []
+    # a new release reuses the record of a stand-in jar refreshed earlier in the run: no download
+    pypi = {"releases": PYPI["releases"] | {"3.5.11": [sdist_file("3.5.11")]}}
+    third = uv.Updater(FakeFetcher(files), log=lambda _: None)
+    added = third.update(new, pypi)["releases"][-1]
+    assert added["version"] == "3.5.11" and added["connect"]["sha256"] == r359["connect"]["sha256"]
+    assert third.fetch.downloads == []
 
 
 def test_keep_releases_adds_nothing_but_says_what_is_newer():
