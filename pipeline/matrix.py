@@ -135,6 +135,11 @@ def parse_versions(data: dict[str, Any]) -> tuple[dict[str, SparkLine], tuple[Sp
             rapids=Rapids(_jar(d["rapids"]), tuple(d["rapids"]["shims"]), d["rapids"]["explain_needs_gpu"]),
             variants=tuple(d["variants"]),
         )
+    for name, line in lines.items():
+        if unknown := [v for v in line.variants if v not in VARIANT_FEATURES]:
+            raise ValueError(
+                f"{VERSIONS_FILE.name}: Spark {name}: unknown variants {unknown}; declared: {list(VARIANTS)}"
+            )
     releases = []
     for d in data["releases"]:
         release = SparkRelease(d["version"], d["sdist_path"], d["sdist_sha256"])

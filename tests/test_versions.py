@@ -246,3 +246,10 @@ def test_a_download_that_does_not_match_mavens_checksums_is_refused():
 
 def test_the_data_file_round_trips_through_json():
     assert json.loads(matrix.dump_versions(DATA)) == DATA
+
+
+def test_a_line_may_only_name_declared_variants():
+    data = json.loads(json.dumps(DATA))
+    data["lines"]["4.1"]["variants"].append("cuda")
+    with pytest.raises(ValueError, match=r"Spark 4.1: unknown variants \['cuda'\]"):
+        matrix.parse_versions(data)
