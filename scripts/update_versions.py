@@ -311,6 +311,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"note: {note}")
     print("\n".join(diff) if diff else f"{rel}: no change")
     if args.dry_run or args.check:
+        print(f"({'check' if args.check else 'dry run'}: nothing written)")
         return 1 if args.check and diff else 0
     matrix.VERSIONS_FILE.write_text(new_text)
     before = render_dockerfiles()
