@@ -30,7 +30,7 @@ import anyio
 import dagger
 from dagger import dag
 
-from . import matrix, pipeline, publish, recipe, report
+from . import matrix, orchestrate, publish, recipe, report
 from .limits import parse as parse_limits
 from .main import JupyterSparkImages
 from .matrix import MatrixError
@@ -162,8 +162,8 @@ async def build_all(args: argparse.Namespace) -> int:
     --previous one (checks reused where image and check code are unchanged), and an image whose
     archive already holds its digest under its names is not exported again."""
     selected = matrix.images(args.spark_version or None, args.variant or None)  # bad input: before any work
-    if args.archives not in pipeline.ARCHIVES:
-        raise MatrixError(f"--archives {args.archives!r}: valid: {', '.join(pipeline.ARCHIVES)}")
+    if args.archives not in orchestrate.ARCHIVES:
+        raise MatrixError(f"--archives {args.archives!r}: valid: {', '.join(orchestrate.ARCHIVES)}")
     out, waits = Path(args.output or "build"), parse_limits(args.limits)
     out.mkdir(parents=True, exist_ok=True)
     with _exclusive(out):
@@ -205,7 +205,7 @@ async def _build_all(args: argparse.Namespace, selected: list[matrix.Image], out
         (out / "reports").mkdir(parents=True)
         for name, text in report.render_all(results).items():
             (out / "reports" / name).write_text(text)
-    print(pipeline.summary(results), file=sys.stderr)
+    print(orchestrate.summary(results), file=sys.stderr)
     print(images.said, file=sys.stderr)
     print(f"exported to {out}/", file=sys.stderr)
     return 0
@@ -229,7 +229,7 @@ async def _build_one(
         if not checked.passed:
             images.failed(image.name)
         else:
-            tags, digest = pipeline.image_tags(image.name, await obj.effective_revision()), str(checked.digest)
+            tags, digest = orchestrate.image_tags(image.name, await obj.effective_revision()), str(checked.digest)
             if images.needs(image.name, digest, tags):
                 with anyio.fail_after(waits["export"]):
                     await images.fetch(image.name, result.file(f"images/{image.name}.tar"))

@@ -3,7 +3,7 @@ what the pipeline builds. `make dockerfiles` writes them; a test fails when they
 
 from __future__ import annotations
 
-from . import images, jupyter_layer, matrix, spark_base, variants
+from . import assembly, feature_layers, jupyter_layer, matrix, spark_base
 from .recipe import ROOT, Layer, render
 
 OUT = ROOT / "dockerfiles"
@@ -38,7 +38,7 @@ def jupyter_dockerfile(release: matrix.SparkRelease) -> str:
     for variant in line_variants:
         image = matrix.Image(release, variant)
         base, own = base_stage(image, line_variants)
-        label_layer = Layer((), ("REVISION",), images.labels(image) | {images.REVISION_LABEL: "${REVISION}"})
+        label_layer = Layer((), ("REVISION",), assembly.labels(image) | {assembly.REVISION_LABEL: "${REVISION}"})
         parts.append(_stage(base, variant, [*own, label_layer]))
     return "\n".join(parts)
 
@@ -50,8 +50,8 @@ def base_stage(image: matrix.Image, line_variants: tuple[str, ...]) -> tuple[str
     for n in range(len(features) - 1, 0, -1):
         base = matrix.variant_of(frozenset(features[:n]))
         if base in line_variants:
-            return base, variants.layers(image, features[n:])
-    return "jupyter", variants.layers(image, features)
+            return base, feature_layers.layers(image, features[n:])
+    return "jupyter", feature_layers.layers(image, features)
 
 
 def render_all() -> dict[str, str]:

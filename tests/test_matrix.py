@@ -6,7 +6,7 @@ release or a line changes no test here; the product's 14 images are pinned in on
 
 import pytest
 
-from pipeline import images, matrix, paths, spark_base
+from pipeline import assembly, matrix, paths, spark_base
 
 DATA = matrix.load_versions()
 
@@ -56,7 +56,7 @@ def test_the_connect_jar_is_per_release_and_a_stand_in_says_so():
         assert (jar.group, jar.artifact) == line.connect_artifact
         # the release's own jar, or an older one of the same line that says why it stands in
         assert jar.version == release.version or (jar.stand_in and jar.version.startswith(release.line + "."))
-        label = images.labels(matrix.image(release.version, "baseline"))["io.jupyter-spark.spark-connect.version"]
+        label = assembly.labels(matrix.image(release.version, "baseline"))["io.jupyter-spark.spark-connect.version"]
         assert label == jar.version
 
 
@@ -67,13 +67,13 @@ def test_java_home_and_the_jre_come_from_the_lines_java_major():
         assert f"Env(name='JAVA_HOME', value='{paths.java_home(line.java)}')" in text
         assert f'ln -s "java-{line.java}-openjdk-$(dpkg --print-architecture)" {line.java_home}' in text
         assert paths.debian_jre_package(line.java) in text
-        labels = images.labels(matrix.image(release.version, "baseline"))
+        labels = assembly.labels(matrix.image(release.version, "baseline"))
         assert labels["io.jupyter-spark.java.version"] == line.java
 
 
 def test_labels_derive_from_features():
     for image in matrix.images():
-        labels = images.labels(image)
+        labels = assembly.labels(image)
         for feature in matrix.FEATURES:
             assert (f"io.jupyter-spark.{feature}.version" in labels) == (feature in image.features)
 
@@ -119,12 +119,12 @@ def test_no_shim_for_a_whole_line_is_an_error():
 
 
 def test_labels_carry_versions_and_the_labelled_override():
-    labels = images.labels(matrix.image("4.1.0", "gpu-iceberg"))
+    labels = assembly.labels(matrix.image("4.1.0", "gpu-iceberg"))
     assert labels["io.jupyter-spark.spark.version"] == "4.1.0"
     assert labels["io.jupyter-spark.iceberg.version"] == "1.12.0"
     assert labels["io.jupyter-spark.rapids.version"] == "26.08.1"
     assert labels["io.jupyter-spark.rapids.shim-override"] == "4.1.1 (untested upstream)"
-    assert "io.jupyter-spark.rapids.version" not in images.labels(matrix.image("4.1.1", "iceberg"))
+    assert "io.jupyter-spark.rapids.version" not in assembly.labels(matrix.image("4.1.1", "iceberg"))
 
 
 # Uncompressed sizes measured by the size check (GB): every image must stay within its budget.

@@ -6,12 +6,12 @@ import json
 
 import dagger
 
-from .. import images, matrix, paths
+from .. import assembly, matrix, paths
 from .result import CheckFailed
 from .services import Services
 
 CAS_LEFT = "build-cas-left"
-P = images.LABEL_PREFIX
+P = assembly.LABEL_PREFIX
 
 
 async def image_size(ctr: dagger.Container) -> int:
@@ -58,7 +58,7 @@ def check_size(image: matrix.Image, size: int) -> str:
 
 async def check(image: matrix.Image, services: Services) -> str:
     # the labels as the built image carries them, read back from its config
-    labels = {name: await services.image.label(name) for name in images.labels(image)}
+    labels = {name: await services.image.label(name) for name in assembly.labels(image)}
     inputs = (
         dagger.dag.directory()
         .with_file("cacerts", services.image.file("/etc/ssl/certs/java/cacerts"))

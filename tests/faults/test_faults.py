@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.archives import held
-from pipeline.pipeline import COMBINED, image_tags
+from pipeline.orchestrate import COMBINED, image_tags
 from pipeline.publish import revision
 from pipeline.recipe import ROOT
 

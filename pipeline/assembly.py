@@ -9,7 +9,7 @@ from __future__ import annotations
 import dagger
 from dagger import dag
 
-from . import jupyter_layer, matrix, recipe, spark_base, variants
+from . import feature_layers, jupyter_layer, matrix, recipe, spark_base
 
 SOURCE = "https://github.com/jupyter-spark-images/jupyter-spark-images"
 LABEL_PREFIX = "io.jupyter-spark"
@@ -43,7 +43,7 @@ def labels(image: matrix.Image) -> dict[str, str]:
 
 def stages(image: matrix.Image) -> list[recipe.Layer]:
     """Everything after the Spark base, in order; the last layer carries the image's labels."""
-    layers = [jupyter_layer.layer(image.spark), *variants.layers(image)]
+    layers = [jupyter_layer.layer(image.spark), *feature_layers.layers(image)]
     last = layers[-1]
     layers[-1] = recipe.Layer(last.steps, last.args, {**last.labels, **labels(image)})
     return layers
