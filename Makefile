@@ -12,7 +12,7 @@ UV_COMPILE := .venv/bin/uv pip compile -q --no-sources --generate-hashes --pytho
 # their locks (and so out of the images' size budget); pip check names them.
 HUB_ONLY := $(foreach p,pydantic pydantic-core annotated-types typing-inspection cryptography certipy oauthlib pamela,--no-emit-package $(p))
 
-.PHONY: build-all test unit lint engine dockerfiles lock bench clean offline-module
+.PHONY: build-all test unit lint engine dockerfiles update-versions lock bench clean offline-module
 
 # What CI runs with `dagger call`: build-all exports the passed images and the report, gate fails on any failure.
 build-all: engine
@@ -42,6 +42,11 @@ engine: .venv
 
 dockerfiles: .venv
 	$(PY) -W ignore -m pipeline.dockerfiles
+
+# Newest patch release of each Spark line from PyPI, jar checksums from Maven, into pipeline/versions.json;
+# re-renders dockerfiles/ and prints the diff (needs network). UPDATE_ARGS: --dry-run, --check, --keep-releases.
+update-versions: .venv
+	$(PY) scripts/update_versions.py $(UPDATE_ARGS)
 
 # Dagger's Python client library vendored into sdk/ as Dagger's Python SDK runtime does (git-ignored).
 sdk: engine/go.mod scripts/vendor-sdk.sh

@@ -20,6 +20,7 @@ import fcntl
 import inspect
 import os
 import shutil
+import signal
 import sys
 import time
 import typing
@@ -30,7 +31,7 @@ import anyio
 import dagger
 from dagger import dag
 
-from . import matrix, pipeline, publish, recipe, report
+from . import matrix, orchestrate, publish, recipe, report
 from .limits import parse as parse_limits
 from .main import JupyterSparkImages
 from .matrix import MatrixError
@@ -162,8 +163,8 @@ async def build_all(args: argparse.Namespace) -> int:
     --previous one (checks reused where image and check code are unchanged), and an image whose
     archive already holds its digest under its names is not exported again."""
     selected = matrix.images(args.spark_version or None, args.variant or None)  # bad input: before any work
-    if args.archives not in pipeline.ARCHIVES:
-        raise MatrixError(f"--archives {args.archives!r}: valid: {', '.join(pipeline.ARCHIVES)}")
+    if args.archives not in orchestrate.ARCHIVES:
+        raise MatrixError(f"--archives {args.archives!r}: valid: {', '.join(orchestrate.ARCHIVES)}")
     out, waits = Path(args.output or "build"), parse_limits(args.limits)
     out.mkdir(parents=True, exist_ok=True)
     with _exclusive(out):
@@ -198,14 +199,16 @@ async def _build_all(args: argparse.Namespace, selected: list[matrix.Image], out
         await anyio.to_thread.run_sync(images.finish)
     finally:  # the report is written whatever happened: images not done are failed, with the reason
         images.discard()
-        why = f"not built: the run stopped ({sys.exc_info()[1]!r})"
+        stopped = sys.exc_info()[1]
+        interrupted = stopped is None or isinstance(stopped, anyio.get_cancelled_exc_class() | KeyboardInterrupt)
+        why = "not built: the run was stopped" + ("" if interrupted else f" ({stopped!r})")
         results += [
             ImageResult(i.name, [CheckResult("pipeline", "failed", 0.0, why)]) for i in selected[len(results) :]
         ]
         (out / "reports").mkdir(parents=True)
         for name, text in report.render_all(results).items():
             (out / "reports" / name).write_text(text)
-    print(pipeline.summary(results), file=sys.stderr)
+    print(orchestrate.summary(results), file=sys.stderr)
     print(images.said, file=sys.stderr)
     print(f"exported to {out}/", file=sys.stderr)
     return 0
@@ -229,7 +232,7 @@ async def _build_one(
         if not checked.passed:
             images.failed(image.name)
         else:
-            tags, digest = pipeline.image_tags(image.name, await obj.effective_revision()), str(checked.digest)
+            tags, digest = orchestrate.image_tags(image.name, await obj.effective_revision()), str(checked.digest)
             if images.needs(image.name, digest, tags):
                 with anyio.fail_after(waits["export"]):
                     await images.fetch(image.name, result.file(f"images/{image.name}.tar"))
@@ -257,9 +260,15 @@ async def _deliver(result: object, args: argparse.Namespace) -> None:
 
 def main() -> int:
     args = parser().parse_args()
+    # SIGTERM (a cancelled CI job, `kill`) stops the run as Ctrl-C does: build-all still writes its
+    # report (the images not done marked failed) and removes what it left half-written.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         preflight(args)
         return anyio.run(build_all if args.function == "build-all" else call, args)
+    except KeyboardInterrupt:
+        print("error: stopped by a signal; nothing half-written was kept", file=sys.stderr)
+        return 130
     except (MatrixError, Failed, dagger.SessionError) as err:
         cause = err if isinstance(err, MatrixError | Failed) else err.__cause__
         if not isinstance(cause, MatrixError | Failed):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import dagger
 
-from .pipeline import COMBINED
+from .orchestrate import COMBINED
 from .tools import oci_archive
 
 

@@ -3,8 +3,7 @@ what the pipeline builds. `make dockerfiles` writes them; a test fails when they
 
 from __future__ import annotations
 
-
-from . import images, jupyter_layer, matrix, spark_base, variants
+from . import assembly, feature_layers, jupyter_layer, matrix, spark_base
 from .recipe import ROOT, Layer, render
 
 OUT = ROOT / "dockerfiles"
@@ -35,13 +34,24 @@ def jupyter_dockerfile(release: matrix.SparkRelease) -> str:
     )
     parts = [HEADER + usage, f"ARG SPARK_IMAGE=spark-k8s-spark-{release.version}\n"]
     parts.append(_stage("${SPARK_IMAGE}", "jupyter", [jupyter_layer.layer(release)]))
-    for variant in matrix.LINES[release.line].variants:
+    line_variants = matrix.LINES[release.line].variants
+    for variant in line_variants:
         image = matrix.Image(release, variant)
-        base = "gpu" if variant == "gpu-iceberg" else "jupyter"
-        own = variants.layers(image)[1:] if variant == "gpu-iceberg" else variants.layers(image)
-        label_layer = Layer((), ("REVISION",), images.labels(image) | {images.REVISION_LABEL: "${REVISION}"})
+        base, own = base_stage(image, line_variants)
+        label_layer = Layer((), ("REVISION",), assembly.labels(image) | {assembly.REVISION_LABEL: "${REVISION}"})
         parts.append(_stage(base, variant, [*own, label_layer]))
     return "\n".join(parts)
+
+
+def base_stage(image: matrix.Image, line_variants: tuple[str, ...]) -> tuple[str, list[Layer]]:
+    """The stage a variant's target builds FROM and its own layers: the line's variant with the longest
+    leading run of this variant's features (gpu-iceberg: FROM gpu, + iceberg), else the jupyter stage."""
+    features = matrix.ordered_features(image.features)
+    for n in range(len(features) - 1, 0, -1):
+        base = matrix.variant_of(frozenset(features[:n]))
+        if base in line_variants:
+            return base, feature_layers.layers(image, features[n:])
+    return "jupyter", feature_layers.layers(image, features)
 
 
 def render_all() -> dict[str, str]:
@@ -54,10 +64,17 @@ def render_all() -> dict[str, str]:
 
 
 def write() -> None:
-    for path, text in render_all().items():
+    """Write dockerfiles/ and remove what is no longer rendered (a release dropped from the data file)."""
+    rendered = render_all()
+    for path, text in rendered.items():
         target = OUT / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
+    for stale in OUT.rglob("*Dockerfile"):
+        if str(stale.relative_to(OUT)) not in rendered:
+            stale.unlink()
+            if not any(stale.parent.iterdir()):
+                stale.parent.rmdir()
 
 
 if __name__ == "__main__":

@@ -15,23 +15,18 @@ remove them, and PIP_CONSTRAINT keeps the locked versions.
 
 from __future__ import annotations
 
-from . import matrix
-from .recipe import PIP_CACHE, Config, Copy, Env, Layer, Run
-from .spark_base import apt_install
+from . import matrix, paths
+from .paths import CONSTRAINTS, HOOKS, JOVYAN_HOME, KERNELS, REQUIREMENTS, SPARK_DEFAULTS
+from .recipe import PIP_CACHE, Config, Copy, Env, Layer, Run, apt_install
 
-REQUIREMENTS = "/opt/venv/requirements.txt"
-CONSTRAINTS = "/opt/venv/constraints.txt"  # the locked versions, without hashes: PIP_CONSTRAINT
-KERNELS = "/opt/venv/share/jupyter/kernels"
-HOME = "/home/jovyan"
-SPARK_DEFAULTS = "/opt/spark/conf/spark-defaults.conf"
-HOOKS = ("/usr/local/bin/start-notebook.d", "/usr/local/bin/before-notebook.d")
+HOME = JOVYAN_HOME
 # Spark's default plus `credential` (the Iceberg REST catalog's): values of matching keys are
 # shown as *********(redacted) in the UI, event logs and spark-submit's output
 REDACTION_REGEX = "(?i)secret|password|token|access[.]?key|credential"
 # where users write, writable by any uid (mode 1777): the home, Spark's working directory, and the
 # venv's directories that pip install adds to (packages, scripts, data files: man pages, Jupyter
 # extensions and kernels, their config), not the locked packages' own
-SHARED_DIRS = (HOME, f"{HOME}/work", "/opt/spark/work-dir")
+SHARED_DIRS = (HOME, f"{HOME}/work", paths.SPARK_WORKDIR)
 VENV_SHARED = (
     "bin",
     "include",

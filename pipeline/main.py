@@ -1,4 +1,4 @@
-"""The Dagger module: thin functions over pipeline.py. `dagger call <function>` and
+"""The Dagger module: thin functions over orchestrate.py. `dagger call <function>` and
 `python -m pipeline <function>` run the same functions."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Annotated
 import dagger
 from dagger import DefaultPath, Doc, Ignore, function, object_type
 
-from . import images, matrix, pipeline, publish, recipe
+from . import assembly, matrix, orchestrate, publish, recipe
 from . import spark_base as spark_base_layer
 from .dockerfiles import render_all
 from .limits import parse as parse_limits
@@ -21,7 +21,7 @@ PREVIOUS_DOC = (
     "there is not checked again (its results are reused, and marked so)"
 )
 RECHECK_DOC = "check every image again, even where --previous has results to reuse"
-ARCHIVES_DOC = "which archives images/ gets: " + "; ".join(f"{k}: {v}" for k, v in pipeline.ARCHIVES.items())
+ARCHIVES_DOC = "which archives images/ gets: " + "; ".join(f"{k}: {v}" for k, v in orchestrate.ARCHIVES.items())
 SPARK_VERSIONS = ", ".join(matrix.SPARK_VERSIONS)
 VARIANTS = ", ".join(matrix.VARIANTS)
 PEM_CERTIFICATE = "-----BEGIN CERTIFICATE-----"
@@ -88,8 +88,8 @@ class JupyterSparkImages:
     ) -> dagger.Container:
         """Build one image of the matrix, unchecked (`test` checks it)."""
         image = matrix.image(spark_version, variant)
-        base = images.from_address(spark_image) if spark_image else None
-        return pipeline.container(image, await self.options(), base)
+        base = assembly.from_address(spark_image) if spark_image else None
+        return orchestrate.container(image, await self.options(), base)
 
     @function
     async def spark_base(
@@ -113,7 +113,7 @@ class JupyterSparkImages:
         Returns even when images failed, so that the report is kept: `gate` on it fails the job."""
         run = await self.run(gpu, previous, recheck)
         built = await self.build_and_check(run, spark_version, variant)
-        return pipeline.reports([b.result for b in built])
+        return orchestrate.reports([b.result for b in built])
 
     @function
     async def test_all(self, gpu: Annotated[bool, Doc(GPU_DOC)] = False) -> dagger.Directory:
@@ -136,14 +136,14 @@ class JupyterSparkImages:
         each image named NAME:latest and NAME:<revision>; reports/ the report, with each image's
         manifest digest as checked. Returns even when images failed: `gate` on
         reports/report.json fails the job."""
-        if archives not in pipeline.ARCHIVES:
-            raise matrix.MatrixError(f"--archives {archives!r}: valid: {', '.join(pipeline.ARCHIVES)}")
+        if archives not in orchestrate.ARCHIVES:
+            raise matrix.MatrixError(f"--archives {archives!r}: valid: {', '.join(orchestrate.ARCHIVES)}")
         run = await self.run(gpu, previous, recheck)
         built = await self.build_and_check(run, spark_version, variant)
         return (
             dagger.dag.directory()
-            .with_directory("images", pipeline.exported_images(built, run.opts, archives))
-            .with_directory("reports", pipeline.reports([b.result for b in built]))
+            .with_directory("images", orchestrate.exported_images(built, run.opts, archives))
+            .with_directory("reports", orchestrate.reports([b.result for b in built]))
         )
 
     @function
@@ -158,7 +158,7 @@ class JupyterSparkImages:
         Run it after exporting test's or build-all's output, so the report and the passed images are kept."""
         return verdict(json.loads(await report.contents()))
 
-    async def run(self, gpu: bool, previous: dagger.File | None = None, recheck: bool = False) -> pipeline.Run:
+    async def run(self, gpu: bool, previous: dagger.File | None = None, recheck: bool = False) -> orchestrate.Run:
         """What a build-and-check run shares: options, limits, the results it may reuse (not a Dagger function)."""
         waits, reusable = parse_limits(self.limits), {}
         if previous is not None and not recheck:
@@ -166,13 +166,13 @@ class JupyterSparkImages:
                 reusable = {r.image: r for r in from_json(await previous.contents())}
             except (ValueError, KeyError, TypeError) as err:
                 raise matrix.MatrixError(f"--previous is not a report.json of this pipeline: {err!r}") from None
-        return pipeline.Run(await self.options(), gpu, waits, reusable)
+        return orchestrate.Run(await self.options(), gpu, waits, reusable)
 
-    async def build_and_check(self, run: pipeline.Run, spark_version: str, variant: str) -> list[pipeline.Built]:
+    async def build_and_check(self, run: orchestrate.Run, spark_version: str, variant: str) -> list[orchestrate.Built]:
         """The shared core of test, build-all and publish (not a Dagger function: returns Python objects)."""
         selected = matrix.images(spark_version or None, variant or None)
-        built = await pipeline.build_and_check_all(selected, run)
-        pipeline.progress("\n" + pipeline.summary([b.result for b in built]))
+        built = await orchestrate.build_and_check_all(selected, run)
+        orchestrate.progress("\n" + orchestrate.summary([b.result for b in built]))
         return built
 
     @function(cache="never")
@@ -195,7 +195,7 @@ class JupyterSparkImages:
         for image in matrix.images(spark_version or None, variant or None):
             publish.references(target, image, run.opts.revision)  # a revision that makes a bad tag: before any build
         built = await self.build_and_check(run, spark_version, variant)
-        out = await pipeline.publish_passed(built, target, username or None, password, run.opts.revision, run.limits)
+        out = await orchestrate.publish_passed(built, target, username or None, password, run.opts.revision, run.limits)
         problems = [f"not published, failed their checks: {', '.join(out.refused)}"] if out.refused else []
         problems += [f"push failed: {failure}" for failure in out.failed]
         if problems:

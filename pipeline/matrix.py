@@ -1,34 +1,55 @@
 """The image matrix: every fact the pipeline builds from, and pure functions over it.
 
-Adding a Spark patch release is one line in SPARK_RELEASES (its pyspark sdist on PyPI carries
-the Spark distribution). Adding a Spark line is one entry in LINES.
+Release facts (Spark releases, their pyspark sdists, jars and checksums) live in one data file,
+pipeline/versions.json, written by `make update-versions` (scripts/update_versions.py) and read
+here. Product structure (variants as sets of features, size budgets) is declared below.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from typing import Final, Literal, get_args
+from pathlib import Path
+from typing import Any, Final, Literal, get_args
 
+from . import paths
+
+VERSIONS_FILE: Final = Path(__file__).resolve().parent / "versions.json"
+
+# A feature is what a variant adds to the baseline image; a variant is a named set of features.
+# "gpu" is the user-facing name of the rapids feature set; whether the engine's host has a GPU is
+# a run option (--gpu), never a property of an image.
+Feature = Literal["rapids", "iceberg"]
+FEATURES: Final[tuple[Feature, ...]] = get_args(Feature)  # also the order of their layers
 Variant = Literal["baseline", "gpu", "iceberg", "gpu-iceberg"]
-VARIANTS: Final[tuple[Variant, ...]] = get_args(Variant)
+VARIANT_FEATURES: Final[dict[Variant, frozenset[Feature]]] = {
+    "baseline": frozenset(),
+    "gpu": frozenset({"rapids"}),
+    "iceberg": frozenset({"iceberg"}),
+    "gpu-iceberg": frozenset({"rapids", "iceberg"}),
+}
+VARIANTS: Final[tuple[Variant, ...]] = tuple(VARIANT_FEATURES)
 
 PYPI_FILES: Final = "https://files.pythonhosted.org/packages"
 MAVEN_CENTRAL: Final = "https://repo1.maven.org/maven2"
-JAVA_MAJOR: Final = "17"  # Debian bookworm's openjdk-17-jre-headless
 PYTHON_VERSION: Final = "3.11"  # Debian bookworm's python3
-JUPYTERLAB_VERSION: Final = "4.4.10"  # pinned in requirements/jupyter-*.in
+JUPYTERLAB_VERSION: Final = "4.4.10"  # pinned in requirements/jupyter-*.in (a test checks they agree)
 JUPYTERHUB_VERSION: Final = "5.4.3"  # jupyterhub-singleuser, pinned in requirements/jupyter-*.in
 
 
 @dataclass(frozen=True)
 class MavenJar:
-    """A jar on a Maven repository, verified by the SHA-1 that Maven Central publishes."""
+    """A jar on a Maven repository: Maven's SHA-1 (what the updater verified the download with),
+    the SHA-256 the updater computed from it (what builds verify) and its size."""
 
     group: str
     artifact: str
     version: str
     sha1: str
-    size: int  # bytes, Maven Central's Content-Length for the jar (what it adds to an image)
+    sha256: str
+    size: int  # bytes (what it adds to an image)
+    # set where this jar stands in for a version Maven does not serve: why, in words
+    stand_in: str = ""
 
     @property
     def filename(self) -> str:
@@ -43,7 +64,7 @@ class Rapids:
     """The RAPIDS Accelerator jar of a Spark line and the Spark shims it ships."""
 
     jar: MavenJar
-    shims: tuple[str, ...]  # Spark versions with a shim in the jar (unzip -l | grep spark3xx/)
+    shims: tuple[str, ...]  # Spark versions of this line with a shim in the jar (spark3xx/ folders)
     # The plugin starts the GPU even with spark.rapids.sql.mode=explainOnly and stops without one
     # (25.04): only then may the check fall back to the jar's CPU-side ExplainPlan API.
     explain_needs_gpu: bool
@@ -53,12 +74,18 @@ class Rapids:
 class SparkLine:
     """What all patch releases of one Spark minor line share."""
 
+    version: str  # "4.1"
     scala: str
-    # Spark 3.5's distribution lacks the Connect server; Maven here serves it for 3.5.7 only.
-    connect_jar: MavenJar | None
+    java: str  # the Java major of the image's JRE (Debian's openjdk-N-jre-headless)
+    # Maven artifact of the Connect server, for lines whose distribution lacks it (3.5); None: shipped
+    connect_artifact: tuple[str, str] | None  # (group, artifact)
     iceberg: MavenJar
     rapids: Rapids
     variants: tuple[Variant, ...]
+
+    @property
+    def java_home(self) -> str:
+        return paths.java_home(self.java)
 
 
 @dataclass(frozen=True)
@@ -68,68 +95,69 @@ class SparkRelease:
     version: str
     sdist_path: str  # under PYPI_FILES
     sdist_sha256: str
+    connect_jar: MavenJar | None = None  # the Connect server jar added to this release (3.5.x)
 
     @property
     def line(self) -> str:
         return ".".join(self.version.split(".")[:2])
 
 
-LINES: Final[dict[str, SparkLine]] = {
-    "3.5": SparkLine(
-        scala="2.12",
-        connect_jar=MavenJar(
-            "org.apache.spark", "spark-connect_2.12", "3.5.7", "11469f1eeb53c250b9bada24fff2f76b25c407eb", 14_147_901
-        ),
-        iceberg=MavenJar(
-            "org.apache.iceberg",
-            "iceberg-spark-runtime-3.5_2.12",
-            "1.12.0",
-            "9320e156d8ea8460e26e0604c0fed204c2579aa0",
-            48_252_525,
-        ),
-        rapids=Rapids(
-            MavenJar(
-                "com.nvidia", "rapids-4-spark_2.12", "25.04.0", "8441bfcb8211ca12b2ed0f0bb853b1c3986ea6e2", 600_900_817
-            ),
-            shims=("3.5.0", "3.5.1", "3.5.2", "3.5.3", "3.5.4", "3.5.5"),
-            explain_needs_gpu=True,
-        ),
-        variants=("baseline", "gpu", "iceberg"),
-    ),
-    "4.1": SparkLine(
-        scala="2.13",
-        connect_jar=None,  # jars/spark-connect_2.13 ships in the 4.x distribution
-        iceberg=MavenJar(
-            "org.apache.iceberg",
-            "iceberg-spark-runtime-4.1_2.13",
-            "1.12.0",
-            "9e395e373a9a99643bf413ca1f74fa0c034887b4",
-            48_309_426,
-        ),
-        rapids=Rapids(
-            MavenJar(
-                "com.nvidia",
-                "rapids-4-spark_2.13",
-                "26.08.1",
-                "81c1497234f0c6c047ad74dd4ec3cd4fe274944a",
-                1_007_818_697,
-            ),
-            shims=("4.1.1", "4.1.2", "4.1.3"),
-            explain_needs_gpu=False,
-        ),
-        variants=VARIANTS,
-    ),
-}
+def _jar(d: dict[str, Any], group: str = "", artifact: str = "") -> MavenJar:
+    return MavenJar(
+        d.get("group", group),
+        d.get("artifact", artifact),
+        d["version"],
+        d["sha1"],
+        d["sha256"],
+        d["size"],
+        d.get("stand_in", ""),
+    )
 
-# One release a line: adding a Spark version is one line.
-# fmt: off
-SPARK_RELEASES: Final[tuple[SparkRelease, ...]] = (
-    SparkRelease("3.5.7", "cb/65/2764b1840aa6ea5f7e668a36702c3128ac54d0b861d3d57669b2453469a6/pyspark-3.5.7.tar.gz", "80e36514e0c5c126d35a26adf4f405cd4a69de96a8ea8a3c1e9a65fce2fb4eaa"),
-    SparkRelease("3.5.8", "80/5a/3806f44eb47387e8af803508cdd6bbc0df784febf4dc010700be04a1ff89/pyspark-3.5.8.tar.gz", "54cca0767b21b40e3953ad1d30f8601c53abf9cbda763653289cdcfcac52313c"),
-    SparkRelease("4.1.0", "88/0d/f280cbd070e424008f370c068c6a371e0cbb902e33d9709b01e97d479b01/pyspark-4.1.0.tar.gz", "09c714ada88dfac3e1213c066617c6f473c1e22fbe279855028f77e12434147d"),
-    SparkRelease("4.1.1", "19/bf/58ee13add151469c25825b7125bbf62c3bdcec05eec4d458fcb5c5516066/pyspark-4.1.1.tar.gz", "77f78984aa84fbe865c717dd37b49913b4e5c97d76ef6824f932f1aefa6621ec"),
-)
-# fmt: on
+
+def load_versions(path: Path = VERSIONS_FILE) -> dict[str, Any]:
+    return json.loads(path.read_text())
+
+
+def dump_versions(data: dict[str, Any]) -> str:
+    """The data file's one format (the updater writes it; a test fails on any other)."""
+    return json.dumps(data, indent=2) + "\n"
+
+
+def parse_versions(data: dict[str, Any]) -> tuple[dict[str, SparkLine], tuple[SparkRelease, ...]]:
+    lines = {}
+    for name, d in data["lines"].items():
+        connect = d["connect"]
+        lines[name] = SparkLine(
+            version=name,
+            scala=d["scala"],
+            java=d["java"],
+            connect_artifact=(connect["group"], connect["artifact"]) if connect else None,
+            iceberg=_jar(d["iceberg"]),
+            rapids=Rapids(_jar(d["rapids"]), tuple(d["rapids"]["shims"]), d["rapids"]["explain_needs_gpu"]),
+            variants=tuple(d["variants"]),
+        )
+    for name, line in lines.items():
+        if unknown := [v for v in line.variants if v not in VARIANT_FEATURES]:
+            raise ValueError(
+                f"{VERSIONS_FILE.name}: Spark {name}: unknown variants {unknown}; declared: {list(VARIANTS)}"
+            )
+    releases = []
+    for d in data["releases"]:
+        release = SparkRelease(d["version"], d["sdist_path"], d["sdist_sha256"])
+        connect = lines[release.line].connect_artifact
+        if (connect is None) != (d.get("connect") is None):
+            raise ValueError(
+                f"{VERSIONS_FILE.name}: Spark {release.version}: a connect jar exactly where its line has one"
+            )
+        if connect is not None:
+            release = SparkRelease(
+                release.version, release.sdist_path, release.sdist_sha256, _jar(d["connect"], *connect)
+            )
+        releases.append(release)
+    return lines, tuple(releases)
+
+
+LINES, SPARK_RELEASES = parse_versions(load_versions())
 SPARK_VERSIONS: Final = tuple(r.version for r in SPARK_RELEASES)
 
 
@@ -154,17 +182,31 @@ class Image:
         return f"jupyter-{self.spark.version}{suffix}"
 
     @property
-    def gpu(self) -> bool:
-        return "gpu" in self.variant
+    def features(self) -> frozenset[Feature]:
+        return VARIANT_FEATURES[self.variant]
+
+    @property
+    def rapids(self) -> bool:
+        return "rapids" in self.features
 
     @property
     def iceberg(self) -> bool:
-        return "iceberg" in self.variant
+        return "iceberg" in self.features
 
     @property
     def rapids_shim_override(self) -> str | None:
-        """The shim a GPU image must force, or None when the jar supports this Spark."""
-        return shim_override(self.spark.version, self.line.rapids.shims) if self.gpu else None
+        """The shim a RAPIDS image must force, or None when the jar supports this Spark."""
+        return shim_override(self.spark.version, self.line.rapids.shims) if self.rapids else None
+
+
+def ordered_features(features: frozenset[Feature]) -> list[Feature]:
+    """Features in the order their layers are built (FEATURES' order)."""
+    return [f for f in FEATURES if f in features]
+
+
+def variant_of(features: frozenset[Feature]) -> Variant | None:
+    """The variant with exactly these features, if one is declared."""
+    return next((v for v, f in VARIANT_FEATURES.items() if f == features), None)
 
 
 # Size budgets, in bytes of the image's uncompressed layers (what the size check measures).
@@ -173,9 +215,14 @@ BASELINE_BUDGET: Final = min(1_500_000_000, BASELINE_CEILING)  # measured: 1.29 
 COMPONENT_MARGIN: Final = 50_000_000  # per component a variant adds: its config, kernel, a chown'd file
 
 
+def feature_jar(line: SparkLine, feature: Feature) -> MavenJar:
+    """The jar a feature adds to an image of a line."""
+    return {"rapids": line.rapids.jar, "iceberg": line.iceberg}[feature]
+
+
 def added_jars(image: Image) -> tuple[MavenJar, ...]:
-    """The jars the image's variant adds to the baseline (RAPIDS for gpu, Iceberg runtime for iceberg)."""
-    return ((image.line.rapids.jar,) if image.gpu else ()) + ((image.line.iceberg,) if image.iceberg else ())
+    """The jars the image's features add to the baseline, in layer order."""
+    return tuple(feature_jar(image.line, f) for f in ordered_features(image.features))
 
 
 def budget_parts(image: Image) -> list[tuple[str, int]]:

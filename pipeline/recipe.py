@@ -18,6 +18,7 @@ import dagger
 from dagger import dag
 
 from . import matrix
+from .limits import CURL
 
 ROOT = Path(__file__).resolve().parent.parent  # the checkout: the Docker build context of dockerfiles/
 PIP_CACHE = "/root/.cache/pip"
@@ -105,6 +106,38 @@ class BuildOptions:
             "MAVEN_REPO": self.maven_repo,
             "REVISION": self.revision,
         }
+
+
+APT_INSTALL = """
+if [ -n "${DEBIAN_MIRROR:-}" ]; then
+  sed -i "s#http://deb.debian.org/debian#${DEBIAN_MIRROR}#" /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null || :
+fi
+apt-get update
+DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends {packages}
+rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log
+"""
+
+
+# The engine trusts the build host's CAs in every step (they appear in
+# /usr/local/share/ca-certificates during the step only), and ca-certificates-java copies
+# whatever is trusted into Java's keystore: take those back out so no build CA stays.
+DROP_BUILD_CAS_FROM_JAVA = """
+command -v keytool >/dev/null || exit 0
+for crt in /usr/local/share/ca-certificates/*.crt; do
+  [ -e "$crt" ] || continue
+  keytool -delete -cacerts -storepass changeit -alias "debian:$(basename "${crt%.crt}").pem" >/dev/null || :
+done
+"""
+
+
+def apt_install(*packages: str) -> Run:
+    """A step that installs Debian packages (from $DEBIAN_MIRROR if set), leaving no apt lists or build CAs."""
+    return Run(APT_INSTALL.replace("{packages}", " ".join(packages)) + DROP_BUILD_CAS_FROM_JAVA)
+
+
+def maven_jar(jar: matrix.MavenJar, dest: str) -> str:
+    """Shell lines that download a jar from $MAVEN_REPO and verify the SHA-256 the updater recorded."""
+    return f'{CURL} "$MAVEN_REPO/{jar.path()}" -o {dest}\necho "{jar.sha256}  {dest}" | sha256sum -c -\n'
 
 
 BUILD_CA = "/run/build-ca/ca.pem"

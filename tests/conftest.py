@@ -8,7 +8,7 @@ import shutil
 import dagger
 import pytest
 
-from pipeline import images, matrix, recipe
+from pipeline import assembly, matrix, recipe
 
 
 def engine_configured() -> bool:
@@ -44,6 +44,6 @@ def build(client, opts):  # noqa: ARG001 - the session must be open
 
     def _build(spark_version: str, variant: str) -> tuple[matrix.Image, dagger.Container]:
         image = matrix.image(spark_version, variant)
-        return image, images.build(image, opts)
+        return image, assembly.build(image, opts)
 
     return _build

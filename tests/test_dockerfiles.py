@@ -16,3 +16,16 @@ def test_jupyter_dockerfile_takes_the_spark_image_and_targets_every_variant():
     assert "ARG SPARK_IMAGE=spark-k8s-spark-4.1.1" in text and "FROM ${SPARK_IMAGE} AS jupyter" in text
     for stage in ("AS baseline", "AS gpu", "AS iceberg", "FROM gpu AS gpu-iceberg"):
         assert stage in text
+
+
+def test_every_variant_is_a_target_built_from_its_largest_declared_feature_prefix():
+    """Targets derive from the variants' features: gpu-iceberg builds FROM gpu and adds only iceberg."""
+    image = dockerfiles.matrix.image("4.1.1", "gpu-iceberg")
+    base, own = dockerfiles.base_stage(image, dockerfiles.matrix.LINES["4.1"].variants)
+    assert base == "gpu" and len(own) == 1 and "iceberg" in own[0].steps[1].script
+    for release in dockerfiles.matrix.SPARK_RELEASES:
+        text = dockerfiles.jupyter_dockerfile(release)
+        line = dockerfiles.matrix.LINES[release.line]
+        for variant in line.variants:
+            base, _ = dockerfiles.base_stage(dockerfiles.matrix.Image(release, variant), line.variants)
+            assert f"FROM {base} AS {variant}\n" in text

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from pipeline import checks, matrix, pipeline
+from pipeline import checks, matrix, orchestrate
 from pipeline.checks import facts, rapids
 from pipeline.checks.result import run_check
 from pipeline.checks.services import Services
@@ -22,15 +22,15 @@ CASES = [("4.1.1", "baseline"), ("4.1.1", "gpu"), ("3.5.8", "gpu"), ("3.5.7", "i
 
 def expected(variant: str) -> dict[str, str]:
     """check -> status: every image passes the common checks; iceberg and rapids only apply to their variants."""
-    applies = {"iceberg": "iceberg" in variant, "rapids": "gpu" in variant}
+    applies = {feature: feature in matrix.VARIANT_FEATURES[variant] for feature in matrix.FEATURES}
     common = dict.fromkeys(("size", "jupyterlab", "spark-connect", "platform", "facts"), "passed")
     return common | {name: "passed" if on else "skipped" for name, on in applies.items()}
 
 
 @pytest.fixture(scope="module")
 async def results(client, opts):  # noqa: ARG001 - the session must be open
-    """Built and checked the way build-all does it (two at a time)."""
-    built = await pipeline.build_and_check_all([matrix.image(s, v) for s, v in CASES], opts)
+    """Built and checked the way build-all does it (two builds at a time, checks one image at a time)."""
+    built = await orchestrate.build_and_check_all([matrix.image(s, v) for s, v in CASES], orchestrate.Run(opts))
     return {(b.image.spark.version, b.image.variant): (b.image, b.container, b.result) for b in built}
 
 
@@ -42,7 +42,7 @@ async def test_image_passes_its_checks(results, spark, variant):
     assert {k: statuses[k] for k in expected(variant)} == expected(variant), details
     assert result.passed, details
     gpu = next(c for c in result.checks if c.name == "gpu")
-    assert gpu.status == "skipped" and ("no GPU" in gpu.detail or "not a GPU image" in gpu.detail)
+    assert gpu.status == "skipped" and ("no GPU" in gpu.detail or "no RAPIDS" in gpu.detail)
 
 
 async def test_images_contain_what_their_variant_promises(results):
@@ -105,14 +105,14 @@ async def test_an_iceberg_image_without_the_iceberg_jar_fails_the_iceberg_check(
 
 async def test_publish_pushes_what_passed_and_refuses_what_failed(results, build):
     image, ctr, result = results[("4.1.1", "baseline")]
-    passed = pipeline.Built(image, ctr, result)
+    passed = orchestrate.Built(image, ctr, result)
     _, broken_ctr = build("4.1.1", "gpu")
-    failed = pipeline.Built(
+    failed = orchestrate.Built(
         image.__class__(image.spark, "gpu"),
         broken_ctr,
         checks.ImageResult("jupyter-4.1.1-gpu", [checks.CheckResult("jupyterlab", "failed", 1.0, "broken")]),
     )
-    out = await pipeline.publish_passed([passed, failed], "localhost:5000/ci", None, None, uuid.uuid4().hex[:12])
+    out = await orchestrate.publish_passed([passed, failed], "localhost:5000/ci", None, None, uuid.uuid4().hex[:12])
     refs = out.pushed
     assert len(refs) == 2 and all(r.startswith("localhost:5000/ci/jupyter-4.1.1:") and "@sha256:" in r for r in refs)
     assert out.refused == ["jupyter-4.1.1-gpu"] and out.failed == []

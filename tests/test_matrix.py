@@ -1,22 +1,87 @@
-"""Unit tests: the matrix, its compatibility rules, labels and validation."""
+"""Unit tests: the matrix, its compatibility rules, labels and validation.
+
+Expectations come from the data file (pipeline/versions.json) and the declared variants, so adding a
+release or a line changes no test here; the product's 14 images are pinned in one test, on purpose.
+"""
 
 import pytest
 
-from pipeline import images, matrix
+from pipeline import assembly, matrix, paths, spark_base
+
+DATA = matrix.load_versions()
 
 
-def test_the_matrix_has_the_14_images_of_the_work_order():
-    names = [i.name for i in matrix.images()]
-    assert len(names) == 14
-    assert names[:3] == ["jupyter-3.5.7", "jupyter-3.5.7-gpu", "jupyter-3.5.7-iceberg"]
-    assert "jupyter-4.1.1-gpu-iceberg" in names and "jupyter-4.1.0-gpu-iceberg" in names
-    assert not [n for n in names if n.startswith("jupyter-3.5") and n.endswith("gpu-iceberg")]
+def test_the_product_is_the_14_images_of_the_work_order():
+    """A product fact, not derived: changing the set of images built is a decision, made here too."""
+    assert [i.name for i in matrix.images()] == [
+        "jupyter-3.5.7", "jupyter-3.5.7-gpu", "jupyter-3.5.7-iceberg",
+        "jupyter-3.5.8", "jupyter-3.5.8-gpu", "jupyter-3.5.8-iceberg",
+        "jupyter-4.1.0", "jupyter-4.1.0-gpu", "jupyter-4.1.0-iceberg", "jupyter-4.1.0-gpu-iceberg",
+        "jupyter-4.1.1", "jupyter-4.1.1-gpu", "jupyter-4.1.1-iceberg", "jupyter-4.1.1-gpu-iceberg",
+    ]  # fmt: skip
+
+
+def test_the_matrix_is_every_release_of_the_data_file_times_its_lines_variants():
+    expected = [
+        (r["version"], v)
+        for r in DATA["releases"]
+        for v in DATA["lines"][".".join(r["version"].split(".")[:2])]["variants"]
+    ]
+    assert [(i.spark.version, i.variant) for i in matrix.images()] == expected
+    assert tuple(r["version"] for r in DATA["releases"]) == matrix.SPARK_VERSIONS
+    assert len({i.name for i in matrix.images()}) == len(expected)
+
+
+def test_every_release_belongs_to_a_line_and_every_line_has_a_release():
+    assert {r.line for r in matrix.SPARK_RELEASES} == set(matrix.LINES)
+    assert all(v in matrix.VARIANTS for line in matrix.LINES.values() for v in line.variants)
+
+
+def test_variants_are_sets_of_declared_features_and_baseline_has_none():
+    assert matrix.VARIANT_FEATURES["baseline"] == frozenset()
+    assert set().union(*matrix.VARIANT_FEATURES.values()) == set(matrix.FEATURES)
+    assert len(set(matrix.VARIANT_FEATURES.values())) == len(matrix.VARIANTS)  # no two variants alike
+    image = matrix.image("4.1.1", "gpu-iceberg")
+    assert image.features == {"rapids", "iceberg"} and image.rapids and image.iceberg
+    assert not matrix.image("4.1.1", "iceberg").rapids
+
+
+def test_the_connect_jar_is_per_release_and_a_stand_in_says_so():
+    for release in matrix.SPARK_RELEASES:
+        line = matrix.LINES[release.line]
+        if line.connect_artifact is None:
+            assert release.connect_jar is None  # shipped in the distribution
+            continue
+        jar = release.connect_jar
+        assert (jar.group, jar.artifact) == line.connect_artifact
+        # the release's own jar, or an older one of the same line that says why it stands in
+        assert jar.version == release.version or (jar.stand_in and jar.version.startswith(release.line + "."))
+        label = assembly.labels(matrix.image(release.version, "baseline"))["io.jupyter-spark.spark-connect.version"]
+        assert label == jar.version
+
+
+def test_java_home_and_the_jre_come_from_the_lines_java_major():
+    for release in matrix.SPARK_RELEASES:
+        line = matrix.LINES[release.line]
+        text = "\n".join(spark_base.install_spark(release).script.splitlines() + [str(spark_base.layer(release))])
+        assert f"Env(name='JAVA_HOME', value='{paths.java_home(line.java)}')" in text
+        assert f'ln -s "java-{line.java}-openjdk-$(dpkg --print-architecture)" {line.java_home}' in text
+        assert paths.debian_jre_package(line.java) in text
+        labels = assembly.labels(matrix.image(release.version, "baseline"))
+        assert labels["io.jupyter-spark.java.version"] == line.java
+
+
+def test_labels_derive_from_features():
+    for image in matrix.images():
+        labels = assembly.labels(image)
+        for feature in matrix.FEATURES:
+            assert (f"io.jupyter-spark.{feature}.version" in labels) == (feature in image.features)
 
 
 @pytest.mark.parametrize(
     ("spark", "variant", "message"),
     [
-        ("3.5.9", "baseline", "unknown Spark version '3.5.9'; valid: 3.5.7, 3.5.8, 4.1.0, 4.1.1"),
+        ("3.4.9", "baseline", f"unknown Spark version '3.4.9'; valid: {', '.join(matrix.SPARK_VERSIONS)}"),
         ("4.1.1", "cuda", "unknown variant 'cuda'; valid: baseline, gpu, iceberg, gpu-iceberg"),
         ("3.5.8", "gpu-iceberg", "not built for Spark 3.5; valid there: baseline, gpu, iceberg"),
     ],
@@ -28,10 +93,12 @@ def test_bad_input_names_what_is_valid(spark, variant, message):
 
 def test_narrowing_by_variant_or_version():
     assert [i.name for i in matrix.images(variant="gpu-iceberg")] == [
-        "jupyter-4.1.0-gpu-iceberg",
-        "jupyter-4.1.1-gpu-iceberg",
+        f"jupyter-{r.version}-gpu-iceberg"
+        for r in matrix.SPARK_RELEASES
+        if "gpu-iceberg" in matrix.LINES[r.line].variants
     ]
-    assert len(matrix.images(spark_version="3.5.8")) == 3
+    for release in matrix.SPARK_RELEASES:
+        assert len(matrix.images(spark_version=release.version)) == len(matrix.LINES[release.line].variants)
 
 
 @pytest.mark.parametrize(
@@ -52,12 +119,12 @@ def test_no_shim_for_a_whole_line_is_an_error():
 
 
 def test_labels_carry_versions_and_the_labelled_override():
-    labels = images.labels(matrix.image("4.1.0", "gpu-iceberg"))
+    labels = assembly.labels(matrix.image("4.1.0", "gpu-iceberg"))
     assert labels["io.jupyter-spark.spark.version"] == "4.1.0"
     assert labels["io.jupyter-spark.iceberg.version"] == "1.12.0"
     assert labels["io.jupyter-spark.rapids.version"] == "26.08.1"
     assert labels["io.jupyter-spark.rapids.shim-override"] == "4.1.1 (untested upstream)"
-    assert "io.jupyter-spark.rapids.version" not in images.labels(matrix.image("4.1.1", "iceberg"))
+    assert "io.jupyter-spark.rapids.version" not in assembly.labels(matrix.image("4.1.1", "iceberg"))
 
 
 # Uncompressed sizes measured by the size check (GB): every image must stay within its budget.
@@ -102,7 +169,7 @@ def test_every_measured_image_is_within_its_budget(name, measured):
 
 def test_every_image_has_a_budget_and_gpu_images_the_largest():
     budgets = {i.name: matrix.budget(i) for i in matrix.images()}
-    assert len(budgets) == 14
+    assert len(budgets) == len(matrix.images())
     assert budgets["jupyter-4.1.1-gpu-iceberg"] > budgets["jupyter-4.1.1-gpu"] > budgets["jupyter-4.1.1-iceberg"]
     assert budgets["jupyter-4.1.1-iceberg"] > budgets["jupyter-4.1.1"] == budgets["jupyter-3.5.7"]
 

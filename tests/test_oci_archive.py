@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.archives import Archives, held
-from pipeline.pipeline import COMBINED, image_tags
+from pipeline.orchestrate import COMBINED, image_tags
 from pipeline.tools import oci_archive
 
 

@@ -11,6 +11,8 @@ import sys
 
 import pytest
 
+from pipeline.matrix import SPARK_VERSIONS
+
 from pipeline.recipe import ROOT
 
 
@@ -41,7 +43,7 @@ def test_unreadable_files_and_secrets_are_refused_before_a_session(args, message
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["build", "--spark-version", "4.1.9"], "unknown Spark version '4.1.9'; valid: 3.5.7, 3.5.8, 4.1.0, 4.1.1"),
+        (["build", "--spark-version", "4.1.99"], f"unknown Spark version '4.1.99'; valid: {', '.join(SPARK_VERSIONS)}"),
         (["build", "--spark-version", "3.5.7", "--variant", "gpu-iceberg"], "is not built for Spark 3.5"),
         (["--ca-bundle", "README.md", "build", "--spark-version", "4.1.1"], "is not a PEM certificate bundle"),
         (["publish", "--registry", "Registry/Team"], "malformed registry address 'Registry/Team'"),

@@ -21,10 +21,10 @@ async def test_spark_base_runs_spark_alone_as_the_spark_user(client, opts):
 
 async def test_jupyter_images_build_on_a_users_own_spark_image(client, opts):
     """--spark-image: the Jupyter layer on a Spark image given by address (here ours, via the registry)."""
-    from pipeline import images
+    from pipeline import assembly
 
     ref = await spark_base.build(matrix.release("4.1.1"), opts).publish("localhost:5000/ci/spark-k8s-spark:4.1.1")
-    ctr = images.build(matrix.image("4.1.1", "baseline"), opts, images.from_address(ref))
+    ctr = assembly.build(matrix.image("4.1.1", "baseline"), opts, assembly.from_address(ref))
     out = await ctr.with_exec(
         ["python", "-c", "import pyspark, jupyterlab; print(pyspark.__version__, jupyterlab.__version__)"]
     ).stdout()

@@ -107,7 +107,7 @@ set -euo pipefail
 if [ -s /run/build-ca/ca.pem ]; then export CURL_CA_BUNDLE=/run/build-ca/ca.pem PIP_CERT=/run/build-ca/ca.pem; fi
 mkdir -p /opt/rapids
 curl -fsSL --retry 5 --retry-all-errors --retry-delay 2 --connect-timeout 30 --max-time 1200 "$MAVEN_REPO/com/nvidia/rapids-4-spark_2.12/25.04.0/rapids-4-spark_2.12-25.04.0.jar" -o /opt/rapids/rapids-4-spark.jar
-echo "8441bfcb8211ca12b2ed0f0bb853b1c3986ea6e2  /opt/rapids/rapids-4-spark.jar" | sha1sum -c -
+echo "6d28b2d769692b45a0c8494f4403a01de1348e3608d4e42eab8338c3de217148  /opt/rapids/rapids-4-spark.jar" | sha256sum -c -
 
 # settings the "PySpark (RAPIDS)" kernel adds to spark-defaults.conf's
 cat > /opt/spark/conf/rapids.conf <<'CONF'
@@ -154,7 +154,7 @@ RUN --mount=type=secret,id=build-ca,target=/run/build-ca/ca.pem <<'EOF'
 set -euo pipefail
 if [ -s /run/build-ca/ca.pem ]; then export CURL_CA_BUNDLE=/run/build-ca/ca.pem PIP_CERT=/run/build-ca/ca.pem; fi
 curl -fsSL --retry 5 --retry-all-errors --retry-delay 2 --connect-timeout 30 --max-time 1200 "$MAVEN_REPO/org/apache/iceberg/iceberg-spark-runtime-3.5_2.12/1.12.0/iceberg-spark-runtime-3.5_2.12-1.12.0.jar" -o /opt/spark/jars/iceberg-spark-runtime-3.5_2.12-1.12.0.jar
-echo "9320e156d8ea8460e26e0604c0fed204c2579aa0  /opt/spark/jars/iceberg-spark-runtime-3.5_2.12-1.12.0.jar" | sha1sum -c -
+echo "8dd8c90e54ed1a20f2461309d047a255ee56382eb7c0a46162b27a4936fd86dc  /opt/spark/jars/iceberg-spark-runtime-3.5_2.12-1.12.0.jar" | sha256sum -c -
 
 mkdir -p /home/jovyan/warehouse && chown jovyan:users /home/jovyan/warehouse && chmod 1777 /home/jovyan/warehouse
 cat >> /opt/spark/conf/spark-defaults.conf <<'CONF'

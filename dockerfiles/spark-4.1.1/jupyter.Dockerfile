@@ -106,7 +106,7 @@ set -euo pipefail
 if [ -s /run/build-ca/ca.pem ]; then export CURL_CA_BUNDLE=/run/build-ca/ca.pem PIP_CERT=/run/build-ca/ca.pem; fi
 mkdir -p /opt/rapids
 curl -fsSL --retry 5 --retry-all-errors --retry-delay 2 --connect-timeout 30 --max-time 1200 "$MAVEN_REPO/com/nvidia/rapids-4-spark_2.13/26.08.1/rapids-4-spark_2.13-26.08.1.jar" -o /opt/rapids/rapids-4-spark.jar
-echo "81c1497234f0c6c047ad74dd4ec3cd4fe274944a  /opt/rapids/rapids-4-spark.jar" | sha1sum -c -
+echo "d5224e1c07bc881e93829ea341b33a9a7896d1ced7783262b62d027a1e48b1f9  /opt/rapids/rapids-4-spark.jar" | sha256sum -c -
 
 # settings the "PySpark (RAPIDS)" kernel adds to spark-defaults.conf's
 cat > /opt/spark/conf/rapids.conf <<'CONF'
@@ -150,7 +150,7 @@ RUN --mount=type=secret,id=build-ca,target=/run/build-ca/ca.pem <<'EOF'
 set -euo pipefail
 if [ -s /run/build-ca/ca.pem ]; then export CURL_CA_BUNDLE=/run/build-ca/ca.pem PIP_CERT=/run/build-ca/ca.pem; fi
 curl -fsSL --retry 5 --retry-all-errors --retry-delay 2 --connect-timeout 30 --max-time 1200 "$MAVEN_REPO/org/apache/iceberg/iceberg-spark-runtime-4.1_2.13/1.12.0/iceberg-spark-runtime-4.1_2.13-1.12.0.jar" -o /opt/spark/jars/iceberg-spark-runtime-4.1_2.13-1.12.0.jar
-echo "9e395e373a9a99643bf413ca1f74fa0c034887b4  /opt/spark/jars/iceberg-spark-runtime-4.1_2.13-1.12.0.jar" | sha1sum -c -
+echo "3123c3798af642dd537230923548e013ef41cc28b6626e5225808cf5670a0f82  /opt/spark/jars/iceberg-spark-runtime-4.1_2.13-1.12.0.jar" | sha256sum -c -
 
 mkdir -p /home/jovyan/warehouse && chown jovyan:users /home/jovyan/warehouse && chmod 1777 /home/jovyan/warehouse
 cat >> /opt/spark/conf/spark-defaults.conf <<'CONF'
@@ -189,7 +189,7 @@ RUN --mount=type=secret,id=build-ca,target=/run/build-ca/ca.pem <<'EOF'
 set -euo pipefail
 if [ -s /run/build-ca/ca.pem ]; then export CURL_CA_BUNDLE=/run/build-ca/ca.pem PIP_CERT=/run/build-ca/ca.pem; fi
 curl -fsSL --retry 5 --retry-all-errors --retry-delay 2 --connect-timeout 30 --max-time 1200 "$MAVEN_REPO/org/apache/iceberg/iceberg-spark-runtime-4.1_2.13/1.12.0/iceberg-spark-runtime-4.1_2.13-1.12.0.jar" -o /opt/spark/jars/iceberg-spark-runtime-4.1_2.13-1.12.0.jar
-echo "9e395e373a9a99643bf413ca1f74fa0c034887b4  /opt/spark/jars/iceberg-spark-runtime-4.1_2.13-1.12.0.jar" | sha1sum -c -
+echo "3123c3798af642dd537230923548e013ef41cc28b6626e5225808cf5670a0f82  /opt/spark/jars/iceberg-spark-runtime-4.1_2.13-1.12.0.jar" | sha256sum -c -
 
 mkdir -p /home/jovyan/warehouse && chown jovyan:users /home/jovyan/warehouse && chmod 1777 /home/jovyan/warehouse
 cat >> /opt/spark/conf/spark-defaults.conf <<'CONF'

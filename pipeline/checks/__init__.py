@@ -41,8 +41,10 @@ async def check_image(
 ) -> ImageResult:
     """Run every check on one built image with the probe scripts given. A failing check never stops the others.
 
-    The size check (engine I/O) and the Connect server's start run beside the JupyterLab check; the
-    checks that use the Connect server wait for it. One Connect server serves the Connect and Iceberg checks."""
+    Checks that share nothing run side by side, so that one's waits (a JVM starting, engine I/O) are
+    another's working time: the size check (engine I/O) and the Connect server's start beside the
+    JupyterLab check (its local kernel's JVM), then the RAPIDS and facts checks (their own processes)
+    beside the Connect and Iceberg checks, which share one Connect server."""
     services = Services.for_image(ctr, probes)
     result, outcomes = ImageResult(image.name), {}
     connect: dagger.Service | None = None
@@ -65,20 +67,25 @@ async def check_image(
             outcome.detail += await _service_logs(services, SERVICE_LOGS[name], limits["service-log"])
         outcomes[name] = outcome
 
+    async def rapids_then_facts() -> None:
+        await check("rapids", lambda: rapids.check(image, services))
+        await check("facts", lambda: facts.check(image, services))
+
     try:
         async with anyio.create_task_group() as beside:
             beside.start_soon(start_connect)
             beside.start_soon(check, "size", size)
             await check("jupyterlab", lambda: jupyter.check(image, services))
-        await check("spark-connect", lambda: spark_connect.check(image, services))
-        await check("iceberg", lambda: iceberg.check(image, services))
-        if connect is not None:  # its JVM's CPU back before the platform check starts two more
+
+        async with anyio.create_task_group() as beside:
+            beside.start_soon(rapids_then_facts)
+            await check("spark-connect", lambda: spark_connect.check(image, services))
+            await check("iceberg", lambda: iceberg.check(image, services))
+        if connect is not None:  # its JVM's CPU back before the platform check starts its own
             await connect.stop()
             connect = None
         await check("platform", lambda: platform.check(image, services))
-        await check("rapids", lambda: rapids.check(image, services))
         await check("gpu", lambda: rapids.check_gpu(image, services, gpu))
-        await check("facts", lambda: facts.check(image, services))
     finally:
         if connect is not None:
             await connect.stop()

@@ -6,12 +6,12 @@ import json
 
 import dagger
 
-from .. import images, matrix
+from .. import assembly, matrix, paths
 from .result import CheckFailed
 from .services import Services
 
 CAS_LEFT = "build-cas-left"
-P = images.LABEL_PREFIX
+P = assembly.LABEL_PREFIX
 
 
 async def image_size(ctr: dagger.Container) -> int:
@@ -59,13 +59,14 @@ def check_size(image: matrix.Image, size: int) -> str:
 
 async def check(image: matrix.Image, services: Services) -> str:
     # the labels as the built image carries them, read back from its config
-    labels = {name: await services.image.label(name) for name in images.labels(image)}
+    labels = {name: await services.image.label(name) for name in assembly.labels(image)}
     inputs = (
         dagger.dag.directory()
         .with_file("cacerts", services.image.file("/etc/ssl/certs/java/cacerts"))
         .with_file("ca-certificates.crt", services.image.file("/etc/ssl/certs/ca-certificates.crt"))
     )
-    found = json.loads(await services.probe("facts_probe.py", inputs=inputs))
+    where = ("--jars", paths.SPARK_JARS, "--rapids-jar", paths.RAPIDS_JAR)
+    found = json.loads(await services.probe("facts_probe.py", *where, inputs=inputs))
     expected = expected_facts(image, labels)
     wrong = [
         f"{k}: label says {v!r}, image has {found.get(k)!r}"

@@ -3,14 +3,17 @@ kernelspecs, and a PySpark (local) kernel that computes a known result."""
 
 from __future__ import annotations
 
-from .. import matrix
+from .. import feature_layers, matrix
 from .services import JUPYTER_URL, Services
 
 BASE_KERNELS = ("python3", "pyspark-local", "pyspark-connect")
 
 
 def expected_kernels(image: matrix.Image) -> list[str]:
-    return [*BASE_KERNELS, *(["pyspark-rapids"] if image.gpu else [])]
+    return [
+        *BASE_KERNELS,
+        *(k for f in matrix.ordered_features(image.features) for k in feature_layers.FEATURE_KERNELS[f]),
+    ]
 
 
 async def check(image: matrix.Image, services: Services) -> str:

@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from pipeline import pipeline
+from pipeline import orchestrate
 from pipeline.archives import held
 from pipeline.checks.result import CheckResult, ImageResult
 
@@ -23,11 +23,11 @@ def sh(*cmd: str) -> str:
     return subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=900).stdout
 
 
-async def checked(build, opts, spark_version: str, variant: str) -> pipeline.Built:
+async def checked(build, opts, spark_version: str, variant: str) -> orchestrate.Built:
     """A built image with a passing result carrying its digest, as build_and_check leaves it."""
     image, ctr = build(spark_version, variant)
-    digest = await pipeline.manifest_digest(ctr, opts)
-    return pipeline.Built(
+    digest = await orchestrate.manifest_digest(ctr, opts)
+    return orchestrate.Built(
         image, ctr, ImageResult(image.name, [CheckResult("facts", "passed", 1.0, "ok")], digest=digest)
     )
 
@@ -45,11 +45,11 @@ def distinct_blob_bytes(path) -> tuple[int, int]:
 async def test_the_combined_archive_holds_each_layer_once_and_loads_every_image_by_name(build, opts, tmp_path):
     built = [await checked(build, opts, "4.1.1", v) for v in ("baseline", "iceberg")]
     rev = uuid.uuid4().hex[:12]
-    path = tmp_path / pipeline.COMBINED
-    await pipeline.archive(built, dataclasses.replace(opts, revision=rev)).export(str(path))
+    path = tmp_path / orchestrate.COMBINED
+    await orchestrate.archive(built, dataclasses.replace(opts, revision=rev)).export(str(path))
 
     names = {b.image.name: b.result.digest for b in built}
-    tags = {tag: digest for name, digest in names.items() for tag in pipeline.image_tags(name, rev)}
+    tags = {tag: digest for name, digest in names.items() for tag in orchestrate.image_tags(name, rev)}
     assert held(path) == tags  # each image under its names, with the digest its checks saw
     distinct, referenced = distinct_blob_bytes(path)
     assert path.stat().st_size <= 1.02 * distinct < referenced  # shared layers once: the iceberg image adds jars only
@@ -77,5 +77,5 @@ async def test_the_combined_archive_holds_each_layer_once_and_loads_every_image_
 async def test_a_per_image_archive_names_its_image_and_keeps_the_checked_manifest(build, opts, tmp_path):
     one = await checked(build, opts, "4.1.1", "baseline")
     path = tmp_path / "jupyter-4.1.1.tar"
-    await pipeline.archive([one], dataclasses.replace(opts, revision="r1")).export(str(path))
-    assert held(path) == dict.fromkeys(pipeline.image_tags("jupyter-4.1.1", "r1"), one.result.digest)
+    await orchestrate.archive([one], dataclasses.replace(opts, revision="r1")).export(str(path))
+    assert held(path) == dict.fromkeys(orchestrate.image_tags("jupyter-4.1.1", "r1"), one.result.digest)

@@ -12,7 +12,7 @@ import dagger
 import pytest
 from dagger import dag
 
-from pipeline import matrix, pipeline, recipe, spark_base
+from pipeline import matrix, orchestrate, recipe, spark_base
 from pipeline.recipe import ROOT
 
 pytestmark = pytest.mark.engine
@@ -115,7 +115,7 @@ async def test_the_jupyter_dockerfile_builds_the_pipelines_image(spark_from_dock
         build_args=[dagger.BuildArg("SPARK_IMAGE", spark_from_dockerfile), dagger.BuildArg("REVISION", opts.revision)],
     )
     theirs = dag.container().from_(await pushed(built, "jupyter-4.1.1-iceberg"))
-    ours = pipeline.container(matrix.image("4.1.1", "iceberg"), opts)
+    ours = orchestrate.container(matrix.image("4.1.1", "iceberg"), opts)
     assert await config(theirs, built_by_dagger_dockerfile=True) == await config(ours)
     theirs_files, our_files = await files(theirs), await files(ours)
     assert theirs_files == our_files, differences(our_files, theirs_files)

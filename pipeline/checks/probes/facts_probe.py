@@ -1,5 +1,9 @@
-"""What is inside the image, printed as JSON for the facts check to compare with the labels."""
+"""What is inside the image, printed as JSON for the facts check to compare with the labels.
 
+usage: facts_probe.py --jars SPARK_JARS --rapids-jar RAPIDS_JAR  (where the image has them: pipeline/paths.py)
+"""
+
+import argparse
 import base64
 import hashlib
 import json
@@ -15,15 +19,21 @@ def run(*cmd: str) -> str:
     return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=True).stdout
 
 
+parser = argparse.ArgumentParser()
+parser.add_argument("--jars", required=True)
+parser.add_argument("--rapids-jar", required=True)
+args = parser.parse_args()
+
+
 def jar_version(pattern: str) -> str | None:
-    for jar in Path("/opt/spark/jars").glob("*.jar"):
+    for jar in Path(args.jars).glob("*.jar"):
         if m := re.fullmatch(pattern, jar.name):
             return m.group(1)
     return None
 
 
 def rapids_version() -> str | None:
-    jar = Path("/opt/rapids/rapids-4-spark.jar")
+    jar = Path(args.rapids_jar)
     if not jar.exists():
         return None
     info = zipfile.ZipFile(jar).read("rapids4spark-version-info.properties").decode()

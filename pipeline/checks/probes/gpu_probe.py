@@ -13,8 +13,7 @@ session = (
     "plan = df._jdf.queryExecution().executedPlan().toString()\n"
     "print('rows', df.count()); print(plan)\n"
 )
-confs = [arg for key, value in rapids_conf.load().items() for arg in ("--conf", f"{key}={value}")]
-env = os.environ | {"PYSPARK_SUBMIT_ARGS": " ".join(["--master", "local[1]", *confs, "pyspark-shell"])}
+env = os.environ | {"PYSPARK_SUBMIT_ARGS": rapids_conf.submit_args("local[1]")}  # the kernel's own
 run = subprocess.run([sys.executable, "-c", session], capture_output=True, text=True, env=env, timeout=300)
 if run.returncode != 0 or "rows 10" not in run.stdout:
     sys.exit(run.stderr[-3000:])

@@ -1,10 +1,28 @@
-"""The "PySpark (RAPIDS)" kernel's settings (conf/rapids.conf, "key value" lines), for the probes."""
+"""The "PySpark (RAPIDS)" kernel's settings, as the kernel itself reads rapids.conf.
 
-from pathlib import Path
+One rule: the image's pyspark-kernel turns rapids.conf into PYSPARK_SUBMIT_ARGS; the probes ask it
+for them (PYSPARK_KERNEL_PRINT_ARGS=1) and split them as pyspark does (shlex), never parsing the
+file a second way.
+"""
 
-RAPIDS_CONF = Path("/opt/spark/conf/rapids.conf")
+import os
+import shlex
+import subprocess
+
+
+def submit_args(master: str = "local[1]") -> str:
+    """PYSPARK_SUBMIT_ARGS of the "PySpark (RAPIDS)" kernel, with master as its --master."""
+    env = os.environ | {"PYSPARK_KERNEL_PRINT_ARGS": "1", "SPARK_MASTER": master}
+    run = subprocess.run(["pyspark-kernel", "rapids"], env=env, capture_output=True, text=True, check=True)
+    return run.stdout.strip()
+
+
+def confs(args: str) -> dict[str, str]:
+    """The --conf KEY=VALUE settings of a PYSPARK_SUBMIT_ARGS string."""
+    words = shlex.split(args)
+    pairs = [words[i + 1] for i, word in enumerate(words[:-1]) if word == "--conf"]
+    return dict(pair.split("=", 1) for pair in pairs)
 
 
 def load() -> dict[str, str]:
-    lines = RAPIDS_CONF.read_text().splitlines()
-    return dict(line.split(" ", 1) for line in lines if line and not line.startswith("#"))
+    return confs(submit_args())

@@ -1,13 +1,15 @@
 """RAPIDS without a GPU: the jar has the shim this image uses, and the RAPIDS kernel's settings
 load the plugin, which in explainOnly mode reports the operators that would run on the GPU.
 
-usage: rapids_probe.py SHIM_VERSION EXPLAIN_NEEDS_GPU
+usage: rapids_probe.py SHIM_VERSION EXPLAIN_NEEDS_GPU --jar RAPIDS_JAR --kernels KERNELS_DIR
   SHIM_VERSION: the image's Spark version, or its labelled override
   EXPLAIN_NEEDS_GPU: "yes" where the matrix marks the release as starting the GPU even in
   explainOnly mode (25.04): only then may a failed explainOnly session fall back to the jar's
   CPU-side ExplainPlan API; "no": a failed explainOnly session fails the probe
+  RAPIDS_JAR, KERNELS_DIR: where the image has them (pipeline/paths.py, handed over by the check)
 """
 
+import argparse
 import json
 import subprocess
 import sys
@@ -17,15 +19,18 @@ from typing import NoReturn
 
 import rapids_conf
 
-JAR = "/opt/rapids/rapids-4-spark.jar"
-if len(sys.argv) != 3 or sys.argv[2] not in ("yes", "no"):
-    sys.exit(f"usage: rapids_probe.py SHIM_VERSION EXPLAIN_NEEDS_GPU(yes|no), not {sys.argv[1:]}")
-shim, explain_needs_gpu = "spark" + sys.argv[1].replace(".", ""), sys.argv[2] == "yes"
-if not any(n.startswith(shim + "/") for n in zipfile.ZipFile(JAR).namelist()):
-    sys.exit(f"{JAR} has no {shim}/ shim")
-print(f"rapids: {JAR} ships the {shim} shim")
+parser = argparse.ArgumentParser()
+parser.add_argument("shim")
+parser.add_argument("explain_needs_gpu", choices=("yes", "no"))
+parser.add_argument("--jar", required=True)
+parser.add_argument("--kernels", required=True)
+args = parser.parse_args()
+shim, explain_needs_gpu, jar = "spark" + args.shim.replace(".", ""), args.explain_needs_gpu == "yes", args.jar
+if not any(n.startswith(shim + "/") for n in zipfile.ZipFile(jar).namelist()):
+    sys.exit(f"{jar} has no {shim}/ shim")
+print(f"rapids: {jar} ships the {shim} shim")
 
-spec = json.loads(Path("/opt/venv/share/jupyter/kernels/pyspark-rapids/kernel.json").read_text())
+spec = json.loads((Path(args.kernels) / "pyspark-rapids" / "kernel.json").read_text())
 if spec["display_name"] != "PySpark (RAPIDS)" or "rapids" not in spec["argv"]:
     sys.exit(f"unexpected RAPIDS kernel spec {spec}")
 conf = rapids_conf.load()

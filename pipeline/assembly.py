@@ -9,7 +9,7 @@ from __future__ import annotations
 import dagger
 from dagger import dag
 
-from . import jupyter_layer, matrix, recipe, spark_base, variants
+from . import feature_layers, jupyter_layer, matrix, recipe, spark_base
 
 SOURCE = "https://github.com/jupyter-spark-images/jupyter-spark-images"
 LABEL_PREFIX = "io.jupyter-spark"
@@ -28,17 +28,15 @@ def labels(image: matrix.Image) -> dict[str, str]:
         f"{LABEL_PREFIX}.variant": image.variant,
         f"{LABEL_PREFIX}.spark.version": image.spark.version,
         f"{LABEL_PREFIX}.scala.version": image.line.scala,
-        f"{LABEL_PREFIX}.java.version": matrix.JAVA_MAJOR,
+        f"{LABEL_PREFIX}.java.version": image.line.java,
         f"{LABEL_PREFIX}.python.version": matrix.PYTHON_VERSION,
         f"{LABEL_PREFIX}.jupyterlab.version": matrix.JUPYTERLAB_VERSION,
         f"{LABEL_PREFIX}.jupyterhub.version": matrix.JUPYTERHUB_VERSION,
     }
-    if image.line.connect_jar:
-        out[f"{LABEL_PREFIX}.spark-connect.version"] = image.line.connect_jar.version
-    if image.iceberg:
-        out[f"{LABEL_PREFIX}.iceberg.version"] = image.line.iceberg.version
-    if image.gpu:
-        out[f"{LABEL_PREFIX}.rapids.version"] = image.line.rapids.jar.version
+    if image.spark.connect_jar:
+        out[f"{LABEL_PREFIX}.spark-connect.version"] = image.spark.connect_jar.version
+    for feature in sorted(image.features):  # iceberg.version, rapids.version (by name)
+        out[f"{LABEL_PREFIX}.{feature}.version"] = matrix.feature_jar(image.line, feature).version
     if image.rapids_shim_override:
         out[f"{LABEL_PREFIX}.rapids.shim-override"] = f"{image.rapids_shim_override} (untested upstream)"
     return out
@@ -46,7 +44,7 @@ def labels(image: matrix.Image) -> dict[str, str]:
 
 def stages(image: matrix.Image) -> list[recipe.Layer]:
     """Everything after the Spark base, in order; the last layer carries the image's labels."""
-    layers = [jupyter_layer.layer(image.spark), *variants.layers(image)]
+    layers = [jupyter_layer.layer(image.spark), *feature_layers.layers(image)]
     last = layers[-1]
     layers[-1] = recipe.Layer(last.steps, last.args, {**last.labels, **labels(image)})
     return layers

@@ -14,7 +14,7 @@ from dagger import dag
 
 import anyio
 
-from . import checks, images, matrix, publish, recipe, report
+from . import assembly, checks, matrix, publish, recipe, report
 from .checks.result import ImageResult
 from .limits import DEFAULTS
 from .log import progress
@@ -47,7 +47,7 @@ def container(image: matrix.Image, opts: recipe.BuildOptions, base: dagger.Conta
             f"WARNING {image.name}: RAPIDS {image.line.rapids.jar.version} has no shim for Spark "
             f"{image.spark.version}; forcing the {image.rapids_shim_override} shim (untested upstream)"
         )
-    return images.build(image, opts, base).with_label(images.REVISION_LABEL, opts.revision)
+    return assembly.build(image, opts, base).with_label(assembly.REVISION_LABEL, opts.revision)
 
 
 @dataclass

@@ -1,0 +1,90 @@
+"""Feature layers, last in every image: each feature a variant declares (matrix.VARIANT_FEATURES)
+adds its layer, in matrix.FEATURES' order: rapids (RAPIDS jar, settings, kernel), then iceberg
+(jar + a catalog)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from . import matrix, paths
+from .recipe import Config, Copy, Layer, Run, maven_jar
+
+
+def iceberg(image: matrix.Image) -> Layer:
+    jar = image.line.iceberg
+    return Layer(
+        args=("MAVEN_REPO",),
+        steps=(
+            Config(user="root"),
+            Run(
+                maven_jar(jar, f"{paths.SPARK_JARS}/{jar.filename}")
+                + f"""
+mkdir -p {paths.WAREHOUSE} && chown jovyan:users {paths.WAREHOUSE} && chmod 1777 {paths.WAREHOUSE}
+cat >> {paths.SPARK_CONF}/spark-defaults.conf <<'CONF'
+# Iceberg: catalog `local`, the default, in a file warehouse; ICEBERG_REST_URI switches it to REST
+spark.sql.extensions org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions
+spark.sql.catalog.local org.apache.iceberg.spark.SparkCatalog
+spark.sql.catalog.local.type hadoop
+spark.sql.catalog.local.warehouse {paths.WAREHOUSE}
+spark.sql.defaultCatalog local
+CONF
+chown jovyan:users {paths.SPARK_CONF}/spark-defaults.conf
+"""
+            ),
+            Config(user="1000:100"),
+        ),
+    )
+
+
+def rapids_conf(image: matrix.Image) -> str:
+    """Settings the "PySpark (RAPIDS)" kernel adds (paths.RAPIDS_CONF, as --conf flags)."""
+    lines = [
+        "spark.plugins com.nvidia.spark.SQLPlugin",
+        f"spark.driver.extraClassPath {paths.RAPIDS_JAR}",
+        f"spark.executor.extraClassPath {paths.RAPIDS_JAR}",
+        "spark.rapids.sql.concurrentGpuTasks 1",
+        "spark.executor.resource.gpu.amount 1",
+        "spark.task.resource.gpu.amount 1",
+        f"spark.executor.resource.gpu.discoveryScript {paths.GPU_DISCOVERY}",
+        "spark.driver.resource.gpu.amount 1",
+        f"spark.driver.resource.gpu.discoveryScript {paths.GPU_DISCOVERY}",
+    ]
+    if image.rapids_shim_override:
+        lines.append(f"spark.rapids.shims-provider-override {matrix.shim_provider_class(image.rapids_shim_override)}")
+    return "\n".join(lines)
+
+
+def rapids(image: matrix.Image) -> Layer:
+    jar = image.line.rapids.jar
+    return Layer(
+        args=("MAVEN_REPO",),
+        steps=(
+            Config(user="root"),
+            Run(
+                f"mkdir -p {paths.RAPIDS_DIR}\n"
+                + maven_jar(jar, paths.RAPIDS_JAR)
+                + f"""
+# settings the "PySpark (RAPIDS)" kernel adds to spark-defaults.conf's
+cat > {paths.RAPIDS_CONF} <<'CONF'
+{rapids_conf(image)}
+CONF
+chown jovyan:users {paths.RAPIDS_CONF}
+"""
+            ),
+            Copy("pipeline/files/getGpusResources.sh", paths.GPU_DISCOVERY, 0o755),
+            Copy("pipeline/files/kernels/pyspark-rapids/kernel.json", f"{paths.KERNELS}/pyspark-rapids/kernel.json"),
+            Config(user="1000:100"),
+        ),
+    )
+
+
+FEATURE_LAYERS: dict[matrix.Feature, Callable[[matrix.Image], Layer]] = {"rapids": rapids, "iceberg": iceberg}
+# the kernels a feature adds to the Jupyter layer's (what the jupyterlab check expects)
+FEATURE_KERNELS: dict[matrix.Feature, tuple[str, ...]] = {"rapids": ("pyspark-rapids",), "iceberg": ()}
+
+
+def layers(image: matrix.Image, features: list[matrix.Feature] | None = None) -> list[Layer]:
+    """The layers of the image's features (or of the features given), in build order."""
+    return [
+        FEATURE_LAYERS[f](image) for f in (matrix.ordered_features(image.features) if features is None else features)
+    ]

@@ -1,0 +1,45 @@
+"""Where things are inside an image: the one place for paths that layers write and probes read.
+
+Layers import these; checks hand them to the probes (which run inside the image and import
+nothing of the pipeline) as arguments.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+SPARK_HOME: Final = "/opt/spark"
+SPARK_JARS: Final = f"{SPARK_HOME}/jars"
+SPARK_CONF: Final = f"{SPARK_HOME}/conf"
+SPARK_DEFAULTS: Final = f"{SPARK_CONF}/spark-defaults.conf"
+SPARK_WORKDIR: Final = f"{SPARK_HOME}/work-dir"
+JVM_DIR: Final = "/usr/lib/jvm"
+
+VENV: Final = "/opt/venv"
+REQUIREMENTS: Final = f"{VENV}/requirements.txt"
+CONSTRAINTS: Final = f"{VENV}/constraints.txt"  # the locked versions without hashes: PIP_CONSTRAINT
+KERNELS: Final = f"{VENV}/share/jupyter/kernels"
+JOVYAN_HOME: Final = "/home/jovyan"
+WAREHOUSE: Final = f"{JOVYAN_HOME}/warehouse"
+
+HOOKS: Final = ("/usr/local/bin/start-notebook.d", "/usr/local/bin/before-notebook.d")  # docker-stacks' hook folders
+
+RAPIDS_DIR: Final = "/opt/rapids"
+RAPIDS_JAR: Final = f"{RAPIDS_DIR}/rapids-4-spark.jar"
+GPU_DISCOVERY: Final = f"{RAPIDS_DIR}/getGpusResources.sh"
+# the "PySpark (RAPIDS)" kernel's settings; pipeline/files/pyspark-kernel reads "$SPARK_HOME/conf/rapids.conf"
+RAPIDS_CONF: Final = f"{SPARK_CONF}/rapids.conf"
+
+
+def java_home(java_major: str) -> str:
+    """JAVA_HOME for a Java major: a version-named link to Debian's arch-named JRE directory."""
+    return f"{JVM_DIR}/java-{java_major}"
+
+
+def debian_jre_dir(java_major: str) -> str:
+    """Debian's JRE directory name for a Java major, as a shell word ($(dpkg --print-architecture) inside)."""
+    return f'"java-{java_major}-openjdk-$(dpkg --print-architecture)"'
+
+
+def debian_jre_package(java_major: str) -> str:
+    return f"openjdk-{java_major}-jre-headless"
