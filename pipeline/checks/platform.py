@@ -2,8 +2,9 @@
 `docker run --user 5000:100` start it, through its own entrypoint (start.sh).
 
 For each of the two uids (side by side): a passwd entry with the image's home, Java's user.home, a
-writable home, pip install beside the locked packages (which it cannot remove), JupyterLab from
-start-notebook.py whose kernels start without warnings, `%pip install` in a notebook. Beside them, a
+writable home, pip install beside the locked packages (which it cannot remove); as 5000:100, JupyterLab
+from start-notebook.py whose kernels start without warnings, `%pip install` in a notebook (JupyterLab
+as 12345:0 is the other checks' service). Beside them, a
 Spark Connect server as 12345:0 started with an Iceberg REST catalog's credential and token (and a
 setting named `...credential` on every image): it answers, and its UI's environment page, read
 through the service binding, shows none of the values and lists the keys as redacted.
@@ -53,9 +54,9 @@ async def check(image: matrix.Image, services: Services) -> str:
             ctr = ctr.with_service_binding(CONNECT, server)  # the name, not the shared server
         return ctr.with_exec(["python", "/probes/platform_probe.py", jupyter_layer.HOME, *args], use_entrypoint=True)
 
-    runs = {
+    runs = {  # JupyterLab as OPENSHIFT_USER is the jupyterlab and spark-connect checks' service
         OPENSHIFT_USER: probe(OPENSHIFT_USER, "--local"),
-        OTHER_USER: probe(OTHER_USER, "--local"),
+        OTHER_USER: probe(OTHER_USER, "--local", "--jupyterlab"),
         "redaction": probe(
             OTHER_USER,
             "--connect",

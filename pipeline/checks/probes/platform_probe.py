@@ -1,11 +1,11 @@
 """The image as a platform runs it: an arbitrary uid (docker --user, OpenShift), run through the
 image's entrypoint (start.sh). --local proves, as that uid: a passwd entry with the image's home (so
 Java's user.home is real), a writable home, `pip install` beside the locked packages (which it cannot
-remove), JupyterLab started by start-notebook.py whose kernels start without warnings, and `%pip
-install` in a notebook. --connect: a Spark Connect server started with an Iceberg REST credential and
+remove); --jupyterlab: JupyterLab started by start-notebook.py whose kernels start without warnings,
+and `%pip install` in a notebook. --connect: a Spark Connect server started with an Iceberg REST credential and
 token (and a setting named `...credential`) answers, and its UI's environment page shows none of them.
 
-usage: platform_probe.py HOME [--local] [--connect SC_URL UI_URL [--iceberg]]
+usage: platform_probe.py HOME [--local] [--jupyterlab] [--connect SC_URL UI_URL [--iceberg]]
 env:   PROBE_SECRETS: the secret values that must not appear in the Spark UI (comma-separated)
 """
 
@@ -28,6 +28,7 @@ from kernel_client import Jupyter
 parser = argparse.ArgumentParser()
 parser.add_argument("home")
 parser.add_argument("--local", action="store_true")
+parser.add_argument("--jupyterlab", action="store_true")
 parser.add_argument("--iceberg", action="store_true")
 parser.add_argument("--connect", nargs=2, metavar=("SC_URL", "UI_URL"))
 args = parser.parse_args()
@@ -108,6 +109,8 @@ def local() -> None:
         fail("a locked package (findspark) could be uninstalled by the user")
     print(f"{who}: pip install of a wheel, a locked package's removal refused: checked")
 
+
+def jupyterlab() -> None:
     # JupyterLab through start-notebook.py, as this uid; kernels start without warnings; %pip install
     port, token = "8899", uuid.uuid4().hex
     log_path = Path(tempfile.mkdtemp()) / "jupyter.log"
@@ -155,6 +158,8 @@ def local() -> None:
 
 if args.local:
     local()
+if args.jupyterlab:
+    jupyterlab()
 
 if args.connect:
     remote, ui = args.connect
