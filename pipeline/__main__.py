@@ -20,7 +20,6 @@ import fcntl
 import inspect
 import os
 import shutil
-import signal
 import sys
 import time
 import typing
@@ -199,9 +198,7 @@ async def _build_all(args: argparse.Namespace, selected: list[matrix.Image], out
         await anyio.to_thread.run_sync(images.finish)
     finally:  # the report is written whatever happened: images not done are failed, with the reason
         images.discard()
-        stopped = sys.exc_info()[1]
-        interrupted = stopped is None or isinstance(stopped, anyio.get_cancelled_exc_class() | KeyboardInterrupt)
-        why = "not built: the run was stopped" + ("" if interrupted else f" ({stopped!r})")
+        why = f"not built: the run stopped ({sys.exc_info()[1]!r})"
         results += [
             ImageResult(i.name, [CheckResult("pipeline", "failed", 0.0, why)]) for i in selected[len(results) :]
         ]
@@ -260,15 +257,9 @@ async def _deliver(result: object, args: argparse.Namespace) -> None:
 
 def main() -> int:
     args = parser().parse_args()
-    # SIGTERM (a cancelled CI job, `kill`) stops the run as Ctrl-C does: build-all still writes its
-    # report (the images not done marked failed) and removes what it left half-written.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         preflight(args)
         return anyio.run(build_all if args.function == "build-all" else call, args)
-    except KeyboardInterrupt:
-        print("error: stopped by a signal; nothing half-written was kept", file=sys.stderr)
-        return 130
     except (MatrixError, Failed, dagger.SessionError) as err:
         cause = err if isinstance(err, MatrixError | Failed) else err.__cause__
         if not isinstance(cause, MatrixError | Failed):
