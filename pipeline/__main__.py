@@ -162,8 +162,7 @@ async def build_all(args: argparse.Namespace) -> int:
     --previous one (checks reused where image and check code are unchanged), and an image whose
     archive already holds its digest under its names is not exported again."""
     selected = matrix.images(args.spark_version or None, args.variant or None)  # bad input: before any work
-    if args.archives not in orchestrate.ARCHIVES:
-        raise MatrixError(f"--archives {args.archives!r}: valid: {', '.join(orchestrate.ARCHIVES)}")
+    orchestrate.archives_kind(args.archives)
     out, waits = Path(args.output or "build"), parse_limits(args.limits)
     out.mkdir(parents=True, exist_ok=True)
     with _exclusive(out):

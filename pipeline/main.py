@@ -136,8 +136,7 @@ class JupyterSparkImages:
         each image named NAME:latest and NAME:<revision>; reports/ the report, with each image's
         manifest digest as checked. Returns even when images failed: `gate` on
         reports/report.json fails the job."""
-        if archives not in orchestrate.ARCHIVES:
-            raise matrix.MatrixError(f"--archives {archives!r}: valid: {', '.join(orchestrate.ARCHIVES)}")
+        orchestrate.archives_kind(archives)
         run = await self.run(gpu, previous, recheck)
         built = await self.build_and_check(run, spark_version, variant)
         return (

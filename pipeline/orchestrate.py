@@ -33,6 +33,13 @@ ARCHIVES = {
 COMBINED = "jupyter-spark-images.tar"
 
 
+def archives_kind(value: str) -> str:
+    """--archives checked, before any work: one of ARCHIVES, or one clear error."""
+    if value not in ARCHIVES:
+        raise matrix.MatrixError(f"--archives {value!r}: valid: {', '.join(ARCHIVES)}")
+    return value
+
+
 @dataclass
 class Built:
     image: matrix.Image

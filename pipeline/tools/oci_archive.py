@@ -32,18 +32,22 @@ def read_json(tar: tarfile.TarFile, name: str) -> object:
     return json.load(tar.extractfile(name))
 
 
-def digest(path: str) -> str:
+def manifests(path: str) -> list[dict]:
+    """The image manifest descriptors of an archive's index.json."""
     with tarfile.open(path) as tar:
-        manifests = read_json(tar, "index.json")["manifests"]
-    if len({m["digest"] for m in manifests}) != 1:
-        sys.exit(f"expected one image in {path}, found {len(manifests)} manifests")
-    return manifests[0]["digest"]
+        return read_json(tar, "index.json")["manifests"]
+
+
+def digest(path: str) -> str:
+    manifests_ = manifests(path)
+    if len({m["digest"] for m in manifests_}) != 1:
+        sys.exit(f"expected one image in {path}, found {len(manifests_)} manifests")
+    return manifests_[0]["digest"]
 
 
 def tags(path: str) -> dict[str, str]:
-    with tarfile.open(path) as tar:
-        manifests = read_json(tar, "index.json")["manifests"]
-    return {m["annotations"][NAME_KEYS[0]]: m["digest"] for m in manifests if NAME_KEYS[0] in m.get("annotations", {})}
+    named = (m for m in manifests(path) if NAME_KEYS[0] in m.get("annotations", {}))
+    return {m["annotations"][NAME_KEYS[0]]: m["digest"] for m in named}
 
 
 def _add(out: tarfile.TarFile, name: str, data: bytes) -> None:
