@@ -7,6 +7,9 @@ WITH_ENGINE := set -a && . $(ENGINE_ENV) && set +a &&
 
 UV_COMPILE := .venv/bin/uv pip compile -q --no-sources --generate-hashes --python-version 3.11 \
   --python-platform x86_64-manylinux_2_28
+# The images' locks serve both platforms (pipeline/matrix.py PLATFORMS): the hashes cover every file of
+# each pinned release, and `make lock` fails if arm64 would resolve other pins than amd64.
+ARM64_COMPILE := $(subst x86_64-manylinux,aarch64-manylinux,$(UV_COMPILE))
 
 # The images run JupyterHub's single-user server, never the hub: the hub's own dependencies stay out of
 # their locks (and so out of the images' size budget); pip check names them.
@@ -59,7 +62,11 @@ lock: .venv sdk
 	.venv/bin/uv lock
 	$(UV_COMPILE) pyproject.toml requirements/module.in -o requirements/module.txt
 	$(UV_COMPILE) pyproject.toml --extra test requirements/dev.in -o requirements/dev.txt
-	for f in requirements/jupyter-*.in; do $(UV_COMPILE) $(HUB_ONLY) $$f -o $${f%.in}.txt; done
+	for f in requirements/jupyter-*.in; do $(UV_COMPILE) $(HUB_ONLY) $$f -o $${f%.in}.txt && \
+	  $(ARM64_COMPILE) $(HUB_ONLY) --no-header $$f -o $${f%.in}.arm64.tmp && \
+	  diff <(grep '==' $${f%.in}.txt) <(grep '==' $${f%.in}.arm64.tmp) \
+	    || { echo "$$f: arm64 resolves other pins (above)" >&2; rm -f $${f%.in}.arm64.tmp; exit 1; }; \
+	  rm -f $${f%.in}.arm64.tmp; done
 
 # This module with offline-sdk/ as its SDK, in .cache/offline-module (README: Running offline).
 offline-module:

@@ -162,6 +162,10 @@ async def build_all(args: argparse.Namespace) -> int:
     --previous one (checks reused where image and check code are unchanged), and an image whose
     archive already holds its digest under its names is not exported again."""
     selected = matrix.images(args.spark_version or None, args.variant or None)  # bad input: before any work
+    if only := matrix.platform(args.platform):
+        selected = [image for image in selected if only in image.platforms]
+        if not selected:
+            raise MatrixError(f"no image of this selection is built for {only}")
     orchestrate.archives_kind(args.archives)
     out, waits = Path(args.output or "build"), parse_limits(args.limits)
     out.mkdir(parents=True, exist_ok=True)
@@ -193,13 +197,18 @@ async def _build_all(args: argparse.Namespace, selected: list[matrix.Image], out
     results: list[ImageResult] = []
     try:
         for image in selected:
-            results.append(await _build_one(args, image, images, waits, previous))
+            results += await _build_one(args, image, images, waits, previous)
         await anyio.to_thread.run_sync(images.finish)
     finally:  # the report is written whatever happened: images not done are failed, with the reason
         images.discard()
         why = f"not built: the run stopped ({sys.exc_info()[1]!r})"
+        finished = {r.image for r in results}
         results += [
-            ImageResult(i.name, [CheckResult("pipeline", "failed", 0.0, why)]) for i in selected[len(results) :]
+            ImageResult(i.name, [CheckResult("pipeline", "failed", 0.0, why)], p)
+            for i in selected
+            if i.name not in finished
+            for p in i.platforms
+            if not args.platform or p == args.platform
         ]
         (out / "reports").mkdir(parents=True)
         for name, text in report.render_all(results).items():
@@ -212,8 +221,9 @@ async def _build_all(args: argparse.Namespace, selected: list[matrix.Image], out
 
 async def _build_one(
     args: argparse.Namespace, image: matrix.Image, images: Archives, waits: dict[str, float], previous: str | None
-) -> ImageResult:
-    """The module's build_all for one image, in a session of its own; its archive fetched only if needed."""
+) -> list[ImageResult]:
+    """The module's build_all for one image (its platforms), in a session of its own; its archive
+    fetched only if needed."""
     start = time.monotonic()
     async with dagger.connection(CONFIG):
         obj, kwargs = _bind(args)
@@ -222,18 +232,19 @@ async def _build_one(
             kwargs["previous"] = dag.directory().with_new_file("report.json", previous).file("report.json")
         kwargs |= {"spark_version": image.spark.version, "variant": image.variant, "archives": "per-image"}
         result = await obj.build_all(**kwargs)
-        [checked] = report.from_json(await result.file("reports/report.json").contents())
-        checked.phases = {"engine": connected, **checked.phases}
+        checked = report.from_json(await result.file("reports/report.json").contents())
         start = time.monotonic()
-        if not checked.passed:
+        if not all(platform.passed for platform in checked):
             images.failed(image.name)
         else:
-            tags, digest = orchestrate.image_tags(image.name, await obj.effective_revision()), str(checked.digest)
+            tags, digest = orchestrate.image_tags(image.name, await obj.effective_revision()), str(checked[0].shipped)
             if images.needs(image.name, digest, tags):
                 with anyio.fail_after(waits["export"]):
                     await images.fetch(image.name, result.file(f"images/{image.name}.tar"))
             await anyio.to_thread.run_sync(images.take, image.name, digest, tags)
-        checked.phases["export"] = round(time.monotonic() - start, 1)
+        exported = round(time.monotonic() - start, 1)
+    for platform in checked:
+        platform.phases = {"engine": connected, **platform.phases, "export": exported}
     return checked
 
 

@@ -54,9 +54,10 @@ def build(
     image: matrix.Image,
     opts: recipe.BuildOptions,
     base: dagger.Container | None = None,
+    platform: str = matrix.NATIVE_PLATFORM,
 ) -> dagger.Container:
-    """The image as a Dagger container; base replaces the Spark base built here."""
-    ctr = base if base is not None else spark_base.build(image.spark, opts)
+    """The image as a Dagger container for one platform; base replaces the Spark base built here."""
+    ctr = base if base is not None else spark_base.build(image.spark, opts, platform)
     for layer in stages(image):
         ctr = recipe.apply(ctr, layer, opts)
     return ctr

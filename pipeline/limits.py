@@ -22,6 +22,15 @@ DEFAULTS: Final[dict[str, float]] = {
     "facts": 240,
     "service-log": 60,  # replaying a failed service's output for the report
 }
+# Platforms other than the engine host's run under emulation (QEMU user-mode): their builds and checks
+# get this many times the waits above (a JVM starts about 10x slower there).
+EMULATION_SLOWDOWN: Final = 8
+
+
+def for_platform(limits: dict[str, float], emulated: bool) -> dict[str, float]:
+    return {name: seconds * EMULATION_SLOWDOWN for name, seconds in limits.items()} if emulated else limits
+
+
 # curl in the build steps: retried, each try bounded. Fixed (not overridable): the flags are part of the
 # build steps, so of the images' cache keys and the rendered Dockerfiles.
 CURL = "curl -fsSL --retry 5 --retry-all-errors --retry-delay 2 --connect-timeout 30 --max-time 1200"

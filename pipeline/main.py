@@ -20,6 +20,10 @@ PREVIOUS_DOC = (
     "a report.json of an earlier run: an image whose digest and check code are unchanged since it passed "
     "there is not checked again (its results are reused, and marked so)"
 )
+PLATFORM_DOC = (
+    f"only this platform: {', '.join(matrix.PLATFORMS)} (default: every platform of each image, "
+    "shipped as one multi-platform image; images whose features are not built for it are left out)"
+)
 RECHECK_DOC = "check every image again, even where --previous has results to reuse"
 ARCHIVES_DOC = "which archives images/ gets: " + "; ".join(f"{k}: {v}" for k, v in orchestrate.ARCHIVES.items())
 SPARK_VERSIONS = ", ".join(matrix.SPARK_VERSIONS)
@@ -107,11 +111,12 @@ class JupyterSparkImages:
         gpu: Annotated[bool, Doc(GPU_DOC)] = False,
         previous: Annotated[dagger.File | None, Doc(PREVIOUS_DOC)] = None,
         recheck: Annotated[bool, Doc(RECHECK_DOC)] = False,
+        platform: Annotated[str, Doc(PLATFORM_DOC)] = "",
     ) -> dagger.Directory:
         """Build and check images; returns the report (report.json, report.md, junit.xml).
 
         Returns even when images failed, so that the report is kept: `gate` on it fails the job."""
-        run = await self.run(gpu, previous, recheck)
+        run = await self.run(gpu, previous, recheck, platform)
         built = await self.build_and_check(run, spark_version, variant)
         return orchestrate.reports([b.result for b in built])
 
@@ -129,16 +134,19 @@ class JupyterSparkImages:
         archives: Annotated[str, Doc(ARCHIVES_DOC)] = "combined",
         previous: Annotated[dagger.File | None, Doc(PREVIOUS_DOC)] = None,
         recheck: Annotated[bool, Doc(RECHECK_DOC)] = False,
+        platform: Annotated[str, Doc(PLATFORM_DOC)] = "",
     ) -> dagger.Directory:
         """The main job: build and check the matrix; returns the images that passed and the report.
 
-        images/ holds the passed images as archives for `docker load`, `podman load` and skopeo,
-        each image named NAME:latest and NAME:<revision>; reports/ the report, with each image's
-        manifest digest as checked. Returns even when images failed: `gate` on
-        reports/report.json fails the job."""
+        images/ holds the images that passed on every platform as archives for `docker load`,
+        `podman load` and skopeo, each image (one multi-platform image where it has several)
+        named NAME:latest and NAME:<revision>; reports/ the report, with each platform's manifest
+        digest as checked and the index that ships them. Returns even when images failed: `gate`
+        on reports/report.json fails the job."""
         orchestrate.archives_kind(archives)
-        run = await self.run(gpu, previous, recheck)
+        run = await self.run(gpu, previous, recheck, platform)
         built = await self.build_and_check(run, spark_version, variant)
+        await orchestrate.ship(built, run.opts)  # the indexes, into the report
         return (
             dagger.dag.directory()
             .with_directory("images", orchestrate.exported_images(built, run.opts, archives))
@@ -157,19 +165,27 @@ class JupyterSparkImages:
         Run it after exporting test's or build-all's output, so the report and the passed images are kept."""
         return verdict(json.loads(await report.contents()))
 
-    async def run(self, gpu: bool, previous: dagger.File | None = None, recheck: bool = False) -> orchestrate.Run:
+    async def run(
+        self, gpu: bool, previous: dagger.File | None = None, recheck: bool = False, platform: str = ""
+    ) -> orchestrate.Run:
         """What a build-and-check run shares: options, limits, the results it may reuse (not a Dagger function)."""
-        waits, reusable = parse_limits(self.limits), {}
+        waits, reusable, only = parse_limits(self.limits), {}, matrix.platform(platform)
         if previous is not None and not recheck:
             try:
-                reusable = {r.image: r for r in from_json(await previous.contents())}
+                reusable = {(r.image, r.platform): r for r in from_json(await previous.contents())}
             except (ValueError, KeyError, TypeError) as err:
                 raise matrix.MatrixError(f"--previous is not a report.json of this pipeline: {err!r}") from None
-        return orchestrate.Run(await self.options(), gpu, waits, reusable)
+        return orchestrate.Run(await self.options(), gpu, waits, reusable, platform=only)
 
     async def build_and_check(self, run: orchestrate.Run, spark_version: str, variant: str) -> list[orchestrate.Built]:
         """The shared core of test, build-all and publish (not a Dagger function: returns Python objects)."""
-        selected = matrix.images(spark_version or None, variant or None)
+        selected = [
+            i
+            for i in matrix.images(spark_version or None, variant or None)
+            if not run.platform or run.platform in i.platforms
+        ]
+        if not selected:
+            raise matrix.MatrixError(f"no image of this selection is built for {run.platform}")
         built = await orchestrate.build_and_check_all(selected, run)
         orchestrate.progress("\n" + orchestrate.summary([b.result for b in built]))
         return built
@@ -183,17 +199,20 @@ class JupyterSparkImages:
         spark_version: Annotated[str, Doc(f"only this Spark version: {SPARK_VERSIONS} (default: all)")] = "",
         variant: Annotated[str, Doc(f"only this variant: {VARIANTS} (default: all)")] = "",
         gpu: Annotated[bool, Doc(GPU_DOC)] = False,
+        platform: Annotated[str, Doc(PLATFORM_DOC)] = "",
     ) -> list[str]:
         """Build, check and push the images that passed; returns the pushed references.
 
-        Each image goes to NAME:latest and NAME:<date>-<revision>; the references come back with
+        Each image goes to NAME:latest and NAME:<date>-<revision>, one multi-platform image where
+        it has several platforms (all of which must pass); the references come back with
         their digests. Never cached: every call pushes. The immutable tag is never moved to other
         content. Fails, naming them, when any image failed its checks or a push failed (after
         pushing all it could)."""
-        target, run = publish.registry_address(registry), await self.run(gpu)
+        target, run = publish.registry_address(registry), await self.run(gpu, platform=platform)
         for image in matrix.images(spark_version or None, variant or None):
             publish.references(target, image, run.opts.revision)  # a revision that makes a bad tag: before any build
         built = await self.build_and_check(run, spark_version, variant)
+        await orchestrate.ship(built, run.opts)  # each multi-platform image's index, checked
         out = await orchestrate.publish_passed(built, target, username or None, password, run.opts.revision, run.limits)
         problems = [f"not published, failed their checks: {', '.join(out.refused)}"] if out.refused else []
         problems += [f"push failed: {failure}" for failure in out.failed]

@@ -30,6 +30,15 @@ VARIANT_FEATURES: Final[dict[Variant, frozenset[Feature]]] = {
 }
 VARIANTS: Final[tuple[Variant, ...]] = tuple(VARIANT_FEATURES)
 
+# Platforms the images are built for, one multi-platform image (OCI index) per name. The first is
+# the engine host's (native); the others are built from the same recipe and checked under emulation
+# (QEMU user-mode, set up by `make engine`).
+PLATFORMS: Final = ("linux/amd64", "linux/arm64")
+NATIVE_PLATFORM: Final = PLATFORMS[0]
+# Features whose artifacts are platform-specific, and the platforms they are built for. RAPIDS: the
+# plain jar is x86_64's (NVIDIA publishes arm64 builds under a classifier, not yet in versions.json).
+FEATURE_PLATFORMS: Final[dict[Feature, tuple[str, ...]]] = {"rapids": ("linux/amd64",)}
+
 PYPI_FILES: Final = "https://files.pythonhosted.org/packages"
 MAVEN_CENTRAL: Final = "https://repo1.maven.org/maven2"
 PYTHON_VERSION: Final = "3.11"  # Debian bookworm's python3
@@ -194,9 +203,31 @@ class Image:
         return "iceberg" in self.features
 
     @property
+    def platforms(self) -> tuple[str, ...]:
+        """The platforms this image is built for: every one its features are built for."""
+        return tuple(p for p in PLATFORMS if all(p in FEATURE_PLATFORMS.get(f, PLATFORMS) for f in self.features))
+
+    @property
     def rapids_shim_override(self) -> str | None:
         """The shim a RAPIDS image must force, or None when the jar supports this Spark."""
         return shim_override(self.spark.version, self.line.rapids.shims) if self.rapids else None
+
+
+def platform(value: str) -> str:
+    """A platform the matrix builds, or a MatrixError naming the valid ones ("" stands for all)."""
+    if value and value not in PLATFORMS:
+        raise MatrixError(f"unknown platform {value!r}; valid: {', '.join(PLATFORMS)}")
+    return value
+
+
+def emulated(platform: str) -> bool:
+    """Built and checked under emulation on the engine's host (every platform but the native one)."""
+    return platform != NATIVE_PLATFORM
+
+
+def arch(platform: str) -> str:
+    """linux/arm64 -> arm64: what `dpkg --print-architecture` and an image config's architecture say."""
+    return platform.rpartition("/")[2]
 
 
 def ordered_features(features: frozenset[Feature]) -> list[Feature]:

@@ -15,8 +15,8 @@ from dagger import dag
 import anyio
 
 from . import assembly, checks, matrix, publish, recipe, report
-from .checks.result import ImageResult
-from .limits import DEFAULTS
+from .checks.result import ImageResult, label
+from .limits import DEFAULTS, for_platform
 from .log import progress
 
 # Images built at once, and checked at once: checks start JVMs and services that need the host's
@@ -42,19 +42,26 @@ def archives_kind(value: str) -> str:
 
 @dataclass
 class Built:
+    """One platform of one image, built and checked (result.platform says which)."""
+
     image: matrix.Image
     container: dagger.Container
     result: ImageResult
 
 
-def container(image: matrix.Image, opts: recipe.BuildOptions, base: dagger.Container | None = None) -> dagger.Container:
+def container(
+    image: matrix.Image,
+    opts: recipe.BuildOptions,
+    base: dagger.Container | None = None,
+    platform: str = matrix.NATIVE_PLATFORM,
+) -> dagger.Container:
     """The image as built, checked and shipped: the recipe plus the source revision label."""
     if image.rapids_shim_override:
         progress(
             f"WARNING {image.name}: RAPIDS {image.line.rapids.jar.version} has no shim for Spark "
             f"{image.spark.version}; forcing the {image.rapids_shim_override} shim (untested upstream)"
         )
-    return assembly.build(image, opts, base).with_label(assembly.REVISION_LABEL, opts.revision)
+    return assembly.build(image, opts, base, platform).with_label(assembly.REVISION_LABEL, opts.revision)
 
 
 @dataclass
@@ -64,54 +71,58 @@ class Run:
     opts: recipe.BuildOptions
     gpu: bool = False
     limits: dict[str, float] = field(default_factory=lambda: dict(DEFAULTS))
-    previous: dict[str, ImageResult] = field(default_factory=dict)  # results that may be reused, by image
+    previous: dict[tuple[str, str], ImageResult] = field(default_factory=dict)  # reusable, by (image, platform)
+    platform: str = ""  # only this platform of each image ("": all the image's platforms)
     building: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(PARALLEL_BUILDS))
     checking: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(PARALLEL_CHECKS))
 
 
-async def build_and_check(image: matrix.Image, run: Run) -> Built:
-    """One image built and checked. Whatever goes wrong, it gets a result: a failed build or an
-    unexpected error is a failed "build" or "pipeline" entry in its report, never a lost run."""
-    ctr = container(image, run.opts)
+async def build_and_check(image: matrix.Image, run: Run, platform: str = matrix.NATIVE_PLATFORM) -> Built:
+    """One platform of an image built and checked. Whatever goes wrong, it gets a result: a failed
+    build or an unexpected error is a failed "build" or "pipeline" entry in its report, never a lost run."""
+    ctr = container(image, run.opts, platform=platform)
     start = time.monotonic()
     try:
-        return await _build_and_check(image, ctr, run)
+        return await _build_and_check(image, ctr, run, platform)
     except Exception as err:  # noqa: BLE001 - reported as this image's failure
-        progress(f"{image.name}: FAILED ({type(err).__name__})")
+        progress(f"{label(image.name, platform)}: FAILED ({type(err).__name__})")
         detail = f"{type(err).__name__}: {err}"[-3000:]
         failed = checks.CheckResult("pipeline", "failed", round(time.monotonic() - start, 1), detail)
-        return Built(image, ctr, ImageResult(image.name, [failed]))
+        return Built(image, ctr, ImageResult(image.name, [failed], platform))
 
 
-async def _build_and_check(image: matrix.Image, ctr: dagger.Container, run: Run) -> Built:
+async def _build_and_check(image: matrix.Image, ctr: dagger.Container, run: Run, platform: str) -> Built:
+    name, limit = label(image.name, platform), for_platform(run.limits, matrix.emulated(platform))["build"]
     async with run.building:
-        progress(f"{image.name}: building")
+        progress(f"{name}: building")
         start = time.monotonic()
         try:
-            with anyio.fail_after(run.limits["build"]):
+            with anyio.fail_after(limit):
                 await ctr.sync()
                 digest = await manifest_digest(ctr, run.opts)
         except (dagger.DaggerError, TimeoutError) as err:
-            progress(f"{image.name}: build FAILED")
-            why = f"timed out after {run.limits['build']:.0f}s" if isinstance(err, TimeoutError) else str(err)[-3000:]
+            progress(f"{name}: build FAILED")
+            why = f"timed out after {limit:.0f}s" if isinstance(err, TimeoutError) else str(err)[-3000:]
             failed = checks.CheckResult("build", "failed", round(time.monotonic() - start, 1), why)
-            return Built(image, ctr, ImageResult(image.name, [failed]))
+            return Built(image, ctr, ImageResult(image.name, [failed], platform))
         built_in = round(time.monotonic() - start, 1)
     code = await check_code(run.opts, run.gpu)
-    earlier = run.previous.get(image.name)
+    earlier = run.previous.get((image.name, platform))
     if earlier and earlier.passed and (earlier.digest, earlier.check_code) == (digest, code):
-        progress(f"{image.name}: built in {built_in:.0f}s; unchanged since its checks at {earlier.checked_at}: reused")
+        progress(f"{name}: built in {built_in:.0f}s; unchanged since its checks at {earlier.checked_at}: reused")
         phases = {"build": built_in, "checks": 0.0}
-        return Built(image, ctr, dataclasses.replace(earlier, reused=True, phases=phases))
+        return Built(image, ctr, dataclasses.replace(earlier, reused=True, phases=phases, index=None))
     async with run.checking:
-        progress(f"{image.name}: built in {built_in:.0f}s ({digest}), checking")
+        progress(f"{name}: built in {built_in:.0f}s ({digest}), checking")
         checked_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
         start = time.monotonic()
-        result = await checks.check_image(image, ctr, run.opts.probes(), gpu=run.gpu, limits=run.limits)
+        result = await checks.check_image(
+            image, ctr, run.opts.probes(), gpu=run.gpu, limits=run.limits, platform=platform
+        )
     result.digest, result.check_code, result.checked_at = digest, code, checked_at
     result.phases = {"build": built_in, "checks": round(time.monotonic() - start, 1)}
     verdict = "passed" if result.passed else "FAILED"
-    progress(f"{image.name}: {verdict} ({result.phases['checks']:.0f}s of checks)")
+    progress(f"{name}: {verdict} ({result.phases['checks']:.0f}s of checks)")
     return Built(image, ctr, result)
 
 
@@ -121,7 +132,29 @@ async def check_code(opts: recipe.BuildOptions, gpu: bool) -> str:
 
 
 async def build_and_check_all(selected: list[matrix.Image], run: Run) -> list[Built]:
-    return list(await asyncio.gather(*(build_and_check(image, run) for image in selected)))
+    """Every platform of every image selected (only run.platform where one is given)."""
+    targets = [(i, p) for i in selected for p in i.platforms if p == run.platform or not run.platform]
+    return list(await asyncio.gather(*(build_and_check(image, run, platform) for image, platform in targets)))
+
+
+def shipped(built: list[Built]) -> list[list[Built]]:
+    """The images that ship, each as its built platforms: only images whose every platform passed."""
+    by_name: dict[str, list[Built]] = {}
+    for b in built:
+        by_name.setdefault(b.image.name, []).append(b)
+    return [group for group in by_name.values() if all(b.result.passed for b in group)]
+
+
+async def ship(built: list[Built], opts: recipe.BuildOptions) -> list[list[Built]]:
+    """shipped(built), with the index of each multi-platform image recorded in its results: the
+    engine's multi-platform archive of the checked containers, whose manifests must be the checked ones."""
+    groups = shipped(built)
+    for group in groups:
+        if len(group) > 1:
+            index = await manifest_digest(group, opts, verify=True)
+            for b in group:
+                b.result.index = index
+    return groups
 
 
 def reports(results: list[ImageResult]) -> dagger.Directory:
@@ -131,9 +164,15 @@ def reports(results: list[ImageResult]) -> dagger.Directory:
     return directory
 
 
-def tarball(ctr: dagger.Container) -> dagger.File:
-    """The image as an OCI archive, unnamed: the bytes its digest, its archives and its pushes share."""
-    return ctr.as_tarball(forced_compression=ARCHIVE_LAYERS)
+def tarball(group: list[Built] | dagger.Container) -> dagger.File:
+    """An image as an OCI archive, unnamed: the bytes its digest, its archives and its pushes share.
+    Several platforms of an image make one multi-platform image (an OCI index)."""
+    ctrs = [b.container for b in group] if isinstance(group, list) else [group]
+    return ctrs[0].as_tarball(platform_variants=ctrs[1:], forced_compression=ARCHIVE_LAYERS)
+
+
+def checked_platforms(group: list[Built]) -> dict[str, str]:
+    return {b.result.platform: str(b.result.digest) for b in group}
 
 
 def _archive_tool(ctr: dagger.Container, opts: recipe.BuildOptions) -> dagger.Container:
@@ -141,12 +180,22 @@ def _archive_tool(ctr: dagger.Container, opts: recipe.BuildOptions) -> dagger.Co
     return ctr.with_user("0").with_mounted_file("/archive/oci_archive.py", opts.files().file(ARCHIVE_TOOL))
 
 
-async def manifest_digest(ctr: dagger.Container, opts: recipe.BuildOptions) -> str:
-    """The image's manifest digest (sha256:...), as its archives and registries will carry it."""
-    tool = _archive_tool(ctr, opts).with_mounted_file("/archive/image.tar", tarball(ctr))
-    return (
-        await tool.with_exec(["python3", "/archive/oci_archive.py", "digest", "/archive/image.tar"]).stdout()
-    ).strip()
+async def manifest_digest(
+    image: list[Built] | dagger.Container, opts: recipe.BuildOptions, verify: bool = False
+) -> str:
+    """The image's manifest (or multi-platform index) digest, as its archives and registries will
+    carry it. verify: the index must list exactly the checked platforms' manifests (else NotChecked)."""
+    first = image[0].container if isinstance(image, list) else image
+    tool = _archive_tool(first, opts).with_mounted_file("/archive/image.tar", tarball(image))
+    run = ["python3", "/archive/oci_archive.py"]
+    digest = (await tool.with_exec([*run, "digest", "/archive/image.tar"]).stdout()).strip()
+    if verify and isinstance(image, list):
+        held = json.loads(await tool.with_exec([*run, "platforms", "/archive/image.tar"]).stdout())
+        if held != checked_platforms(image):
+            raise publish.NotChecked(
+                f"{image[0].image.name}: the index lists {held}, not the checked {checked_platforms(image)}"
+            )
+    return digest
 
 
 def image_tags(name: str, revision: str) -> list[str]:
@@ -154,18 +203,19 @@ def image_tags(name: str, revision: str) -> list[str]:
     return [f"{name}:latest", f"{name}:{revision}"]
 
 
-def archive(built: list[Built], opts: recipe.BuildOptions) -> dagger.File:
+def archive(groups: list[list[Built]], opts: recipe.BuildOptions) -> dagger.File:
     """Checked images in one archive that loads each as NAME:latest and NAME:<revision>, each
-    layer stored once. The images (manifests, configs, layers) are the checked ones, byte for byte:
-    only the names are added."""
-    tool, plan = _archive_tool(built[0].container, opts), []
-    for b in built:
-        tool = tool.with_mounted_file(f"/archive/in/{b.image.name}.tar", tarball(b.container))
+    layer stored once, several platforms of an image as one multi-platform image. The images
+    (indexes, manifests, configs, layers) are the checked ones, byte for byte: only the names are added."""
+    tool, plan = _archive_tool(groups[0][0].container, opts), []
+    for group in groups:
+        name = group[0].image.name
+        tool = tool.with_mounted_file(f"/archive/in/{name}.tar", tarball(group))
         plan.append(
             {
-                "archive": f"/archive/in/{b.image.name}.tar",
-                "digest": b.result.digest,
-                "tags": image_tags(b.image.name, opts.revision),
+                "archive": f"/archive/in/{name}.tar",
+                "platforms": checked_platforms(group),
+                "tags": image_tags(name, opts.revision),
             }
         )
     script = ["python3", "/archive/oci_archive.py", "write", "/archive/out.tar", json.dumps(plan)]
@@ -173,13 +223,13 @@ def archive(built: list[Built], opts: recipe.BuildOptions) -> dagger.File:
 
 
 def exported_images(built: list[Built], opts: recipe.BuildOptions, archives: str = "combined") -> dagger.Directory:
-    """The archives of the images that passed (ARCHIVES says which), for `docker load`."""
-    passed, directory = [b for b in built if b.result.passed], dag.directory()
+    """The archives of the images that passed on every platform (ARCHIVES says which), for `docker load`."""
+    passed, directory = shipped(built), dag.directory()
     if passed and archives in ("combined", "both"):
         directory = directory.with_file(COMBINED, archive(passed, opts))
     if archives in ("per-image", "both"):
-        for b in passed:
-            directory = directory.with_file(f"{b.image.name}.tar", archive([b], opts))
+        for group in passed:
+            directory = directory.with_file(f"{group[0].image.name}.tar", archive([group], opts))
     return directory
 
 
@@ -188,7 +238,7 @@ PHASES = ("engine", "build", "checks", "export")
 
 def summary(results: list[ImageResult]) -> str:
     """The final table: image, size, checks, verdict, seconds per phase (checks reused: "reused")."""
-    rows = [f"{'image':<27} {'size':<8} {'checks':<22} {'verdict':<8} " + " ".join(f"{p:>7}" for p in PHASES)]
+    rows = [f"{'image':<41} {'size':<8} {'checks':<22} {'verdict':<8} " + " ".join(f"{p:>7}" for p in PHASES)]
     for r in results:
         counts = {s: sum(c.status == s for c in r.checks) for s in ("passed", "failed", "skipped")}
         size = f"{r.size_bytes / 1e9:.2f}GB" if r.size_bytes else "-"
@@ -196,7 +246,7 @@ def summary(results: list[ImageResult]) -> str:
             {"checks": "reused"} if r.reused else {}
         )
         rows.append(
-            f"{r.image:<27} {size:<8} {counts['passed']} ok {counts['failed']} failed {counts['skipped']} skip"
+            f"{r.label:<41} {size:<8} {counts['passed']} ok {counts['failed']} failed {counts['skipped']} skip"
             f"{'':<3} {'passed' if r.passed else 'FAILED':<8} " + " ".join(f"{phases[p]:>7}" for p in PHASES)
         )
     return "\n".join(rows)
@@ -217,20 +267,24 @@ async def publish_passed(
     rev: str,
     limits: dict[str, float] = DEFAULTS,
 ) -> Published:
-    """Push the images that passed, each reference on its own: a failed push is reported and the
-    others go on. The immutable tag is never moved: if it holds other content, that push fails."""
-    out = Published([], [], [])
-    for b in built:
-        if not b.result.passed:
-            progress(f"REFUSED {b.image.name}: it failed its checks")
-            out.refused.append(b.image.name)
-            continue
-        ctr = publish.with_auth(b.container, registry, username, password)
+    """Push the images that passed on every platform, each reference on its own: a failed push is
+    reported and the others go on. A multi-platform image must have been through ship() (its index
+    is what the registry must get). The immutable tag is never moved: if it holds other content,
+    that push fails."""
+    out, groups = Published([], [], []), shipped(built)
+    passed = {group[0].image.name for group in groups}
+    for name in dict.fromkeys(b.image.name for b in built if b.image.name not in passed):
+        progress(f"REFUSED {name}: it failed its checks")
+        out.refused.append(name)
+    for group in groups:
+        image, result = group[0].image, group[0].result
+        ctr = publish.with_auth(group[0].container, registry, username, password)
         try:
             with anyio.fail_after(limits["push"]):
-                await publish.push(ctr, *publish.references(registry, b.image, rev), b.result.digest, pushed=out.pushed)
+                refs = publish.references(registry, image, rev)
+                await publish.push(ctr, *refs, result.shipped, [b.container for b in group[1:]], pushed=out.pushed)
         except (dagger.DaggerError, TimeoutError, publish.TagMoved, publish.NotChecked) as err:
             why = f"timed out after {limits['push']:.0f}s" if isinstance(err, TimeoutError) else str(err)
-            progress(f"PUSH FAILED {b.image.name}: {why}")
-            out.failed.append(f"{b.image.name}: {why.strip().splitlines()[0] if why.strip() else type(err).__name__}")
+            progress(f"PUSH FAILED {image.name}: {why}")
+            out.failed.append(f"{image.name}: {why.strip().splitlines()[0] if why.strip() else type(err).__name__}")
     return out

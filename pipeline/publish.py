@@ -89,11 +89,21 @@ def with_auth(ctr: dagger.Container, registry: str, username: str | None, passwo
 LAYERS = dagger.ImageLayerCompression.Gzip  # as in the archives: the same manifest, so the same digest
 
 
-async def push(ctr: dagger.Container, latest: str, immutable: str, checked: str | None, *, pushed: list[str]) -> None:
-    """Push NAME:latest, then the immutable tag unless it already holds the same digest; TagMoved if
-    it holds other content, NotChecked if the registry got a manifest other than the checked one
-    (digest `checked`). Each reference is added to `pushed` (with its digest) once it is there."""
-    pushed.append(await ctr.publish(latest, forced_compression=LAYERS))
+async def push(
+    ctr: dagger.Container,
+    latest: str,
+    immutable: str,
+    checked: str | None,
+    variants: list[dagger.Container] | None = None,
+    *,
+    pushed: list[str],
+) -> None:
+    """Push NAME:latest (with the image's other platforms' variants: one multi-platform image), then
+    the immutable tag unless it already holds the same digest; TagMoved if it holds other content,
+    NotChecked if the registry got a manifest other than the checked one (digest `checked`). Each
+    reference is added to `pushed` (with its digest) once it is there."""
+    variants = variants or []
+    pushed.append(await ctr.publish(latest, platform_variants=variants, forced_compression=LAYERS))
     progress(f"pushed {pushed[-1]}")
     digest = pushed[-1].split("@", 1)[1]
     if digest != checked:
@@ -102,7 +112,9 @@ async def push(ctr: dagger.Container, latest: str, immutable: str, checked: str 
     if existing is not None and existing != digest:
         raise TagMoved(f"{immutable} already holds {existing}, not {digest}: an immutable tag never moves")
     pushed.append(
-        f"{immutable}@{digest}" if existing == digest else await ctr.publish(immutable, forced_compression=LAYERS)
+        f"{immutable}@{digest}"
+        if existing == digest
+        else await ctr.publish(immutable, platform_variants=variants, forced_compression=LAYERS)
     )
     progress(f"pushed {pushed[-1]}")
 

@@ -6,7 +6,8 @@ import json
 import re
 from xml.etree import ElementTree as ET
 
-from .checks.result import CheckResult, ImageResult
+from .matrix import NATIVE_PLATFORM
+from .checks.result import CheckResult, ImageResult, label
 
 MARK = {"passed": "pass", "failed": "FAIL", "skipped": "skip"}
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -23,12 +24,15 @@ class Failed(Exception):
 
 def verdict(report: list[dict]) -> str:
     """A report.json's verdict: how many passed, or Failed naming the images that did not."""
-    failed = [r["image"] for r in report if r["verdict"] != "passed"]
+    failed = [label(r["image"], r.get("platform", NATIVE_PLATFORM)) for r in report if r["verdict"] != "passed"]
     if not report:
         raise Failed("the report lists no images")
     if failed:
         raise Failed(f"{len(failed)} of {len(report)} images failed their checks: {', '.join(failed)}")
-    return f"{len(report)} of {len(report)} images passed"
+    names = len({r["image"] for r in report})
+    return f"{names} of {names} images passed" + (
+        f" ({len(report)} with their platforms)" if names != len(report) else ""
+    )
 
 
 def as_json(results: list[ImageResult]) -> str:
@@ -56,8 +60,8 @@ def as_markdown(results: list[ImageResult]) -> str:
         size = f"{r.size_bytes / 1e9:.2f} GB" if r.size_bytes else "?"
         digest = f"`{r.digest[:19]}`" if r.digest else "-"
         said = ("passed" if r.passed else "FAILED") + (f" (reused: checked at {r.checked_at})" if r.reused else "")
-        lines.append(f"| {r.image} | {size} | {digest} | " + " | ".join(cells) + f" | {said} |")
-    failures = [(r.image, c) for r in results for c in r.checks if c.status == "failed"]
+        lines.append(f"| {r.label} | {size} | {digest} | " + " | ".join(cells) + f" | {said} |")
+    failures = [(r.label, c) for r in results for c in r.checks if c.status == "failed"]
     for image, c in failures:
         lines += ["", f"### {image}: {c.name} failed", "", "```", c.detail, "```"]
     return "\n".join(lines) + "\n"
@@ -69,14 +73,14 @@ def as_junit(results: list[ImageResult]) -> str:
         suite = ET.SubElement(
             suites,
             "testsuite",
-            name=r.image,
+            name=r.label,
             tests=str(len(r.checks)),
             failures=str(sum(c.status == "failed" for c in r.checks)),
             skipped=str(sum(c.status == "skipped" for c in r.checks)),
             time=f"{sum(c.seconds for c in r.checks):.1f}",
         )
         for c in r.checks:
-            case = ET.SubElement(suite, "testcase", classname=r.image, name=c.name, time=f"{c.seconds:.1f}")
+            case = ET.SubElement(suite, "testcase", classname=r.label, name=c.name, time=f"{c.seconds:.1f}")
             detail = xml_text(c.detail)
             if c.status == "failed":
                 ET.SubElement(case, "failure", message=detail.splitlines()[-1] if detail else "failed").text = detail

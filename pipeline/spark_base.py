@@ -59,5 +59,8 @@ def layer(release: matrix.SparkRelease) -> Layer:
     )
 
 
-def build(release: matrix.SparkRelease, opts: recipe.BuildOptions) -> dagger.Container:
-    return recipe.apply(dag.container().from_(BASE_IMAGE), layer(release), opts)
+def build(
+    release: matrix.SparkRelease, opts: recipe.BuildOptions, platform: str = matrix.NATIVE_PLATFORM
+) -> dagger.Container:
+    """The base for one platform: the same recipe everywhere (the base image is multi-platform)."""
+    return recipe.apply(dag.container(platform=dagger.Platform(platform)).from_(BASE_IMAGE), layer(release), opts)

@@ -6,7 +6,8 @@
 #
 # Steps: Debian packages -> dockerd -> Go build of the pinned Dagger engine + helpers and our
 # session command -> debootstrapped debian:bookworm-slim -> engine image -> engine container
-# (with the local registry inside it) -> registry seeded with debian:bookworm-slim.
+# (with the local registry inside it) -> registry seeded with debian:bookworm-slim, for amd64 and,
+# debootstrapped under QEMU user-mode (registered here), arm64.
 set -euo pipefail
 
 DAGGER_VERSION=v0.21.8          # = dagger.json engineVersion, requirements/module.in (a test checks)
@@ -19,6 +20,9 @@ CA_DIR=${DAGGER_ENGINE_CA_DIR:-/usr/local/share/ca-certificates}   # *.crt the e
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=${ENGINE_CACHE:-$ROOT/.cache/engine}
 SYSCACHE=/var/cache/jupyter-spark-images   # survives fresh clones on the same machine
+FOREIGN_ARCH=arm64                          # built under emulation (QEMU user-mode) beside amd64
+QEMU_AARCH64=/usr/libexec/qemu-binfmt/aarch64-binfmt-P
+BINFMT=/proc/sys/fs/binfmt_misc
 BIN=$SYSCACHE/bin-$DAGGER_VERSION
 
 die() { echo "engine: $*" >&2; exit 1; }
@@ -39,6 +43,7 @@ install_packages() {
   command -v debootstrap >/dev/null || missing+=(debootstrap)
   command -v skopeo >/dev/null || missing+=(skopeo)  # the archive tests load with skopeo and podman too
   command -v podman >/dev/null || missing+=(podman)
+  [ -e "$QEMU_AARCH64" ] || missing+=(qemu-user-static binfmt-support)   # arm64 images, emulated
   go_usable || missing+=(golang-go)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
@@ -132,6 +137,43 @@ debian_image() {
   rm -rf "$rootfs"
 }
 
+# enable_emulation: arm64 binaries run through QEMU user-mode, registered with the kernel with the
+# F flag (the interpreter is opened once, at registration), so it works inside the engine's
+# containers too. Registrations do not survive a reboot: checked on every run.
+enable_emulation() {
+  [ -e "$BINFMT/register" ] || mount -t binfmt_misc binfmt_misc "$BINFMT" \
+    || die "cannot mount binfmt_misc on $BINFMT (needed to run arm64 builds under QEMU)"
+  [ -e "$BINFMT/qemu-aarch64" ] || update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 \
+    || die "update-binfmts --enable qemu-aarch64 failed"
+  grep -q '^flags: .*F' "$BINFMT/qemu-aarch64" \
+    || die "qemu-aarch64 is registered without the F flag: $(grep flags "$BINFMT/qemu-aarch64")"
+}
+
+# foreign_debian_image: debian:bookworm-slim for arm64 (debootstrap runs its second stage under
+# QEMU), as an OCI archive the registry seed reads; podman import records the architecture.
+foreign_debian_image() {
+  local archive=$SYSCACHE/debian-$DEBIAN_SUITE-slim-$FOREIGN_ARCH.oci.tar
+  [ -s "$archive" ] && return
+  log "debootstrapping debian:$DEBIAN_SUITE-slim for $FOREIGN_ARCH under emulation (~2 min)"
+  local rootfs=$SYSCACHE/rootfs-$DEBIAN_SUITE-$FOREIGN_ARCH ref=localhost/debian-$FOREIGN_ARCH:$DEBIAN_SUITE-slim
+  rm -rf "$rootfs"
+  debootstrap --arch="$FOREIGN_ARCH" --variant=minbase "$DEBIAN_SUITE" "$rootfs" "$DEBIAN_MIRROR" \
+    >"$CACHE/debootstrap-$FOREIGN_ARCH.log" 2>&1 || die "debootstrap failed (see $CACHE/debootstrap-$FOREIGN_ARCH.log)"
+  rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/log/*.log
+  tar -C "$rootfs" --numeric-owner -c . | podman import -q --arch "$FOREIGN_ARCH" \
+      --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+      --change 'CMD ["bash"]' - "$ref" >/dev/null || die "podman import of the $FOREIGN_ARCH rootfs failed"
+  podman save -q --format oci-archive -o "$archive.partial" "$ref" && mv "$archive.partial" "$archive" \
+    || die "podman save of $ref failed"
+  podman rmi -f "$ref" >/dev/null 2>&1 || true
+  rm -rf "$rootfs"
+}
+
+# seed_archives: where scripts/seed_registry.py finds the emulated platform's base.
+seed_archives() {
+  ln -sfn "$SYSCACHE/debian-$DEBIAN_SUITE-slim-$FOREIGN_ARCH.oci.tar" "$CACHE/debian_$DEBIAN_SUITE-slim-$FOREIGN_ARCH.oci.tar"
+}
+
 engine_image() {
   local ctx=$CACHE/image want
   rm -rf "$ctx" && mkdir -p "$ctx/bin"
@@ -185,7 +227,10 @@ mkdir -p "$CACHE" "$SYSCACHE"
 install_packages
 start_docker
 build_binaries
+enable_emulation
 debian_image
+foreign_debian_image
+seed_archives
 engine_image
 start_engine
 write_env

@@ -1,8 +1,10 @@
-"""Seed the engine's local registry with base images built on this machine.
+"""Seed the engine's local registry with base images built on this machine, one multi-platform
+image (OCI index) per name, for every platform the matrix builds (pipeline.matrix.PLATFORMS).
 
 The engine resolves Docker Hub references through the registry inside its container
 (engine/engine.json), so pipeline code keeps upstream names like debian:bookworm-slim.
-Images come from the host's Docker daemon (scripts/engine.sh builds them from Debian packages).
+scripts/engine.sh builds them from Debian packages: the native platform's in the host's Docker
+daemon, the emulated platform's as an OCI archive in .cache/engine (NAME_TAG-ARCH.oci.tar).
 """
 
 import subprocess
@@ -14,25 +16,50 @@ import anyio
 import dagger
 from dagger import dag
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from pipeline import matrix  # noqa: E402
+
 REGISTRY = "localhost:5000"
 IMAGES = ["debian:bookworm-slim"]
+NATIVE = "linux/amd64"  # the host's: its images come from the Docker daemon
+CACHE = Path(__file__).resolve().parent.parent / ".cache" / "engine"
+
+
+def arch(platform: str) -> str:
+    return platform.rpartition("/")[2]
 
 
 async def present(ref: str) -> bool:
-    """True when the registry already serves ref (asked directly, not through the mirror)."""
-    try:
-        await dag.container().from_(f"{REGISTRY}/library/{ref}").id()
-    except dagger.QueryError:
-        return False
+    """True when the registry serves ref for every platform (asked directly, not through the mirror)."""
+    for platform in matrix.PLATFORMS:
+        try:
+            ctr = dag.container(platform=dagger.Platform(platform)).from_(f"{REGISTRY}/library/{ref}")
+            served = (await ctr.with_exec(["dpkg", "--print-architecture"]).stdout()).strip()
+        except dagger.DaggerError:
+            return False
+        if served != arch(platform):
+            return False
     return True
 
 
+def archive(ref: str, platform: str, workdir: Path) -> Path:
+    if platform == NATIVE:
+        tarball = workdir / f"{ref.replace(':', '_')}.tar"
+        subprocess.run(["docker", "save", "-o", str(tarball), ref], check=True)
+        return tarball
+    tarball = CACHE / f"{ref.replace(':', '_')}-{arch(platform)}.oci.tar"
+    if not tarball.is_file():
+        sys.exit(f"seed: {tarball} is missing: scripts/engine.sh builds it (make engine)")
+    return tarball.resolve()  # a link into the machine's cache: the engine reads the file itself
+
+
 async def seed(ref: str, workdir: Path) -> None:
-    tarball = workdir / f"{ref.replace(':', '_')}.tar"
-    subprocess.run(["docker", "save", "-o", str(tarball), ref], check=True)
-    image = dag.container().import_(dag.host().file(str(tarball)))
-    published = await image.publish(f"{REGISTRY}/library/{ref}")
-    print(f"seeded {published}", file=sys.stderr)
+    variants = [
+        dag.container(platform=dagger.Platform(p)).import_(dag.host().file(str(archive(ref, p, workdir))))
+        for p in matrix.PLATFORMS
+    ]
+    published = await variants[0].publish(f"{REGISTRY}/library/{ref}", platform_variants=variants[1:])
+    print(f"seeded {published} ({', '.join(matrix.PLATFORMS)})", file=sys.stderr)
 
 
 async def main() -> None:

@@ -20,10 +20,10 @@ def blob_of(data: bytes) -> tuple[str, bytes]:
     return "sha256:" + hashlib.sha256(data).hexdigest(), data
 
 
-def image_archive(path: Path, layers: list[bytes]) -> str:
-    """An unnamed one-image OCI archive as the engine writes one; returns its manifest digest."""
+def image_blobs(layers: list[bytes], arch: str = "amd64") -> list[tuple[str, bytes]]:
+    """One platform's layers, config and manifest (last), as the engine writes them."""
     blobs = dict(blob_of(layer) for layer in layers)
-    config = blob_of(json.dumps({"rootfs": {"diff_ids": list(blobs)}}).encode())
+    config = blob_of(json.dumps({"architecture": arch, "rootfs": {"diff_ids": list(blobs)}}).encode())
     manifest = blob_of(
         json.dumps(
             {
@@ -33,17 +33,39 @@ def image_archive(path: Path, layers: list[bytes]) -> str:
             }
         ).encode()
     )
-    index = {"schemaVersion": 2, "manifests": [{"digest": manifest[0], "size": len(manifest[1])}]}
+    return [*blobs.items(), config, manifest]
+
+
+def write_archive(path: Path, blobs: list[tuple[str, bytes]], top: dict) -> None:
+    index = {"schemaVersion": 2, "manifests": [top]}
     with tarfile.open(path, "w") as tar:
         for name, data in [
-            *((oci_archive.blob(d), b) for d, b in [*blobs.items(), config, manifest]),
+            *((oci_archive.blob(d), b) for d, b in blobs),
             ("index.json", json.dumps(index).encode()),
-            ("manifest.json", json.dumps([{"Config": oci_archive.blob(config[0]), "RepoTags": None}]).encode()),
         ]:
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
+
+
+def image_archive(path: Path, layers: list[bytes]) -> str:
+    """An unnamed one-image OCI archive as the engine writes one; returns its manifest digest."""
+    blobs = image_blobs(layers)
+    manifest = blobs[-1]
+    write_archive(path, blobs, {"digest": manifest[0], "size": len(manifest[1])})
     return manifest[0]
+
+
+def multi_platform_archive(path: Path, layers: dict[str, list[bytes]]) -> tuple[str, dict[str, str]]:
+    """A multi-platform image's archive as the engine writes one: its index digest, platform -> manifest."""
+    blobs, listed = [], []
+    for arch, own in layers.items():
+        blobs += image_blobs(own, arch)
+        digest, data = blobs[-1]
+        listed.append({"digest": digest, "size": len(data), "platform": {"architecture": arch, "os": "linux"}})
+    index = blob_of(json.dumps({"schemaVersion": 2, "mediaType": oci_archive.INDEX, "manifests": listed}).encode())
+    write_archive(path, [*blobs, index], {"mediaType": oci_archive.INDEX, "digest": index[0], "size": len(index[1])})
+    return index[0], {f"linux/{m['platform']['architecture']}": m["digest"] for m in listed}
 
 
 def members(path: Path) -> list[str]:
@@ -70,7 +92,10 @@ def two_images(tmp_path: Path) -> dict[str, tuple[Path, str]]:
 
 def test_a_combined_archive_stores_each_blob_once_names_each_image_and_keeps_its_bytes(tmp_path, two_images):
     out = tmp_path / "all.tar"
-    plan = [{"archive": str(p), "digest": d, "tags": image_tags(n, "r1")} for n, (p, d) in two_images.items()]
+    plan = [
+        {"archive": str(p), "platforms": {"linux/amd64": d}, "tags": image_tags(n, "r1")}
+        for n, (p, d) in two_images.items()
+    ]
     oci_archive.write(str(out), plan)
 
     names = members(out)
@@ -86,16 +111,41 @@ def test_a_combined_archive_stores_each_blob_once_names_each_image_and_keeps_its
 
 def test_a_digest_the_archive_does_not_hold_is_refused(tmp_path, two_images):
     source, _ = two_images["jupyter-4.1.1"]
-    with pytest.raises(SystemExit, match="holds no image with manifest sha256:00"):
+    with pytest.raises(SystemExit, match="not the checked .*sha256:00"):
         oci_archive.write(
-            str(tmp_path / "x.tar"), [{"archive": str(source), "digest": "sha256:" + "0" * 64, "tags": []}]
+            str(tmp_path / "x.tar"),
+            [{"archive": str(source), "platforms": {"linux/amd64": "sha256:" + "0" * 64}, "tags": []}],
+        )
+
+
+def test_a_multi_platform_image_keeps_its_index_and_every_platform_and_loads_natively_in_docker(tmp_path):
+    source = tmp_path / "mp.tar"
+    index, checked = multi_platform_archive(source, {"amd64": [SHARED, OWN_A], "arm64": [b"arm", OWN_A]})
+    out = tmp_path / "out.tar"
+    oci_archive.write(str(out), [{"archive": str(source), "platforms": checked, "tags": ["jupyter-4.1.1:latest"]}])
+
+    assert held(out) == {"jupyter-4.1.1:latest": index}
+    assert oci_archive.platforms(str(out)) == checked
+    assert read(out, oci_archive.blob(index)) == read(source, oci_archive.blob(index))
+    amd64 = json.loads(read(out, oci_archive.blob(checked["linux/amd64"])))
+    [docker] = json.loads(read(out, "manifest.json"))  # Docker's classic store: the native platform
+    assert docker["Config"] == oci_archive.blob(amd64["config"]["digest"])
+    names = members(out)
+    assert (
+        len(names) == len(set(names)) == 3 + 2 + 2 + 1 + 3
+    )  # layers (SHARED, OWN_A, arm), configs, manifests, the index, 3 index files
+
+    with pytest.raises(SystemExit, match="not the checked"):  # a platform missing or different: nothing written
+        oci_archive.write(
+            str(tmp_path / "x.tar"), [{"archive": str(source), "platforms": dict([*checked.items()][:1]), "tags": []}]
         )
 
 
 def stage(folder: Path, name: str, source: Path, digest: str, rev: str) -> None:
     """What the runner's fetch leaves: the engine's per-image archive, named."""
     oci_archive.write(
-        str(folder / f"{name}.tar"), [{"archive": str(source), "digest": digest, "tags": image_tags(name, rev)}]
+        str(folder / f"{name}.tar"),
+        [{"archive": str(source), "platforms": {"linux/amd64": digest}, "tags": image_tags(name, rev)}],
     )
 
 

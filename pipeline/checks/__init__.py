@@ -8,8 +8,9 @@ import anyio
 import dagger
 
 from .. import matrix
-from ..limits import DEFAULTS
-from . import facts, iceberg, jupyter, platform, rapids, spark_connect
+from ..limits import DEFAULTS, for_platform
+from . import facts, iceberg, jupyter, rapids, spark_connect
+from . import platform as platform_check
 from .result import CheckResult, ImageResult, run_check
 from .services import Services
 
@@ -23,6 +24,11 @@ CHECKS = (
     "gpu",
     "facts",
 )  # in the report's order
+# Under emulation (matrix.emulated platforms) an image gets these checks, each with its wait scaled by
+# limits.EMULATION_SLOWDOWN: what it is (facts, size), JupyterLab answering with the token and a
+# local Spark session in its kernel (jupyterlab). The others are the native platform's, from the same
+# recipe: reported as skipped, with why.
+EMULATED_CHECKS = ("size", "facts", "jupyterlab")
 # which service's log explains a failure of each check (None: the default command, JupyterLab)
 SERVICE_LOGS = {
     "jupyterlab": [None],
@@ -38,15 +44,19 @@ async def check_image(
     *,
     gpu: bool = False,
     limits: dict[str, float] = DEFAULTS,
+    platform: str = matrix.NATIVE_PLATFORM,
 ) -> ImageResult:
-    """Run every check on one built image with the probe scripts given. A failing check never stops the others.
+    """Run every check on one built image (one platform of it) with the probe scripts given. A failing
+    check never stops the others.
 
     Checks that share nothing run side by side, so that one's waits (a JVM starting, engine I/O) are
     another's working time: the size check (engine I/O) and the Connect server's start beside the
     JupyterLab check (its local kernel's JVM), then the RAPIDS and facts checks (their own processes)
     beside the Connect and Iceberg checks, which share one Connect server."""
     services = Services.for_image(ctr, probes)
-    result, outcomes = ImageResult(image.name), {}
+    if matrix.emulated(platform):
+        return await _check_emulated(image, services, platform, for_platform(limits, emulated=True))
+    result, outcomes = ImageResult(image.name, platform=platform), {}
     connect: dagger.Service | None = None
 
     async def start_connect() -> None:
@@ -84,12 +94,34 @@ async def check_image(
         if connect is not None:  # its JVM's CPU back before the platform check starts its own
             await connect.stop()
             connect = None
-        await check("platform", lambda: platform.check(image, services))
+        await check("platform", lambda: platform_check.check(image, services))
         await check("gpu", lambda: rapids.check_gpu(image, services, gpu))
     finally:
         if connect is not None:
             await connect.stop()
     result.checks = [outcomes[name] for name in CHECKS]
+    return result
+
+
+async def _check_emulated(
+    image: matrix.Image, services: Services, platform: str, limits: dict[str, float]
+) -> ImageResult:
+    """EMULATED_CHECKS one after the other (emulation takes the host's cores); the others skipped."""
+    result, outcomes = ImageResult(image.name, platform=platform), {}
+
+    async def size() -> str:
+        result.size_bytes = await facts.image_size(services.image)
+        return facts.check_size(image, result.size_bytes)
+
+    runs = {
+        "size": size,
+        "facts": lambda: facts.check(image, services, platform),
+        "jupyterlab": lambda: jupyter.check(image, services),
+    }
+    for name in EMULATED_CHECKS:
+        outcomes[name] = await run_check(name, runs[name], limits[name])
+    why = f"not run under emulation ({platform}): checked on {matrix.NATIVE_PLATFORM}, built from the same recipe"
+    result.checks = [outcomes.get(name) or CheckResult(name, "skipped", 0.0, why) for name in CHECKS]
     return result
 
 

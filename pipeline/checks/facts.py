@@ -1,4 +1,5 @@
-"""Image facts: size within its budget, the user it runs as, no build CA left, labels that match what is inside."""
+"""Image facts: size within its budget, the user it runs as, no build CA left, labels that match what
+is inside, the architecture its platform names (in its config and running)."""
 
 from __future__ import annotations
 
@@ -20,9 +21,12 @@ async def image_size(ctr: dagger.Container) -> int:
     return await tarball.size()
 
 
-def expected_facts(image: matrix.Image, labels: dict[str, str]) -> dict[str, object]:
-    """What facts_probe.py must find, derived from the image's labels."""
+def expected_facts(
+    image: matrix.Image, labels: dict[str, str], platform: str = matrix.NATIVE_PLATFORM
+) -> dict[str, object]:
+    """What facts_probe.py must find, derived from the image's labels and the platform it was built for."""
     return {
+        "architecture": matrix.arch(platform),
         "uid": 1000,
         "user": "jovyan",
         "spark": labels[f"{P}.spark.version"],
@@ -57,9 +61,10 @@ def check_size(image: matrix.Image, size: int) -> str:
     return f"{_gb(size)} uncompressed, within its {said}"
 
 
-async def check(image: matrix.Image, services: Services) -> str:
-    # the labels as the built image carries them, read back from its config
+async def check(image: matrix.Image, services: Services, platform: str = matrix.NATIVE_PLATFORM) -> str:
+    # the labels and platform as the built image carries them, read back from its config
     labels = {name: await services.image.label(name) for name in assembly.labels(image)}
+    configured = str(await services.image.platform())
     inputs = (
         dagger.dag.directory()
         .with_file("cacerts", services.image.file("/etc/ssl/certs/java/cacerts"))
@@ -67,12 +72,14 @@ async def check(image: matrix.Image, services: Services) -> str:
     )
     where = ("--jars", paths.SPARK_JARS, "--rapids-jar", paths.RAPIDS_JAR)
     found = json.loads(await services.probe("facts_probe.py", *where, inputs=inputs))
-    expected = expected_facts(image, labels)
+    expected = expected_facts(image, labels, platform)
     wrong = [
-        f"{k}: label says {v!r}, image has {found.get(k)!r}"
+        f"{k}: {'built for' if k == 'architecture' else 'label says'} {v!r}, image has {found.get(k)!r}"
         for k, v in expected.items()
         if k != CAS_LEFT and found.get(k) != v
     ]
+    if configured != platform:
+        wrong.append(f"platform: built for {platform}, the image's config says {configured}")
     problems = ["labels do not match the image: " + "; ".join(wrong)] if wrong else []
     if (left := found.get(CAS_LEFT)) != expected[CAS_LEFT]:
         problems.append(
@@ -81,4 +88,4 @@ async def check(image: matrix.Image, services: Services) -> str:
         )
     if problems:
         raise CheckFailed("\n".join(problems))
-    return "runs as jovyan (uid 1000); no build CA left; labels match: " + json.dumps(found)
+    return f"{platform}; runs as jovyan (uid 1000); no build CA left; labels match: " + json.dumps(found)

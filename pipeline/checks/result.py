@@ -10,6 +10,8 @@ from typing import Literal
 import anyio
 import dagger
 
+from ..matrix import NATIVE_PLATFORM
+
 Status = Literal["passed", "failed", "skipped"]
 
 
@@ -21,16 +23,36 @@ class CheckResult:
     detail: str
 
 
+def label(image: str, platform: str = NATIVE_PLATFORM) -> str:
+    """An image's name, with the platform where it is not the native one: jupyter-4.1.1 (linux/arm64)."""
+    return image if platform == NATIVE_PLATFORM else f"{image} ({platform})"
+
+
 @dataclass
 class ImageResult:
+    """One platform of one image: its checks and what was checked."""
+
     image: str
     checks: list[CheckResult] = field(default_factory=list)
+    platform: str = NATIVE_PLATFORM
     size_bytes: int | None = None
-    digest: str | None = None  # the manifest digest of the image as checked: what its archive and pushes carry
+    digest: str | None = None  # this platform's manifest digest as checked: what archives and pushes carry
+    # the multi-platform index that ships the image's checked platforms (set where it has several and
+    # all passed): the digest its archive and pushes carry under the image's names
+    index: str | None = None
     check_code: str | None = None  # what the checks were: their code's digest (and "+gpu" where the GPU was used)
     checked_at: str | None = None  # when the checks ran (UTC, ISO 8601)
     reused: bool = False  # the checks' results were reused from an earlier run (at checked_at), not run again
     phases: dict[str, float] = field(default_factory=dict)  # seconds per phase: engine, build, checks, export
+
+    @property
+    def label(self) -> str:
+        return label(self.image, self.platform)
+
+    @property
+    def shipped(self) -> str | None:
+        """The digest the image's names carry: its index, or (one platform) its manifest."""
+        return self.index or self.digest
 
     @property
     def passed(self) -> bool:

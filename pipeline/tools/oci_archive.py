@@ -1,15 +1,21 @@
 """Image archives for `docker load` (Docker 20.10 and later), `podman load` and skopeo: one or many
 images in one tar, each blob stored once, each image named NAME:TAG in both indexes those tools read
 (manifest.json's RepoTags; index.json's io.containerd.image.name and org.opencontainers.image.ref.name).
-The images' manifests, configs and layers are copied byte for byte from the archives given.
+The images' indexes, manifests, configs and layers are copied byte for byte from the archives given.
+
+An image is one platform's manifest or a multi-platform index of them. index.json names the index
+(OCI tools and Docker's containerd image store pick the platform); manifest.json, which Docker's
+classic store reads, can hold one platform per name: the index's first (the native one).
 
 Standard library only: it runs in the engine (in the image's own Python) and on the host.
 
 usage:
-  oci_archive.py digest ARCHIVE          the manifest digest of the archive's one image
+  oci_archive.py digest ARCHIVE          the manifest (or multi-platform index) digest of the archive's one image
+  oci_archive.py platforms ARCHIVE       {"os/arch": manifest digest} of the archive's one image, as JSON
   oci_archive.py tags ARCHIVE            {"NAME:TAG": "sha256:...", ...} of the archive, as JSON
-  oci_archive.py write OUT.tar PLAN      OUT.tar from PLAN, a JSON list of
-                                         {"archive": PATH, "digest": "sha256:...", "tags": ["NAME:TAG", ...]}
+  oci_archive.py write OUT.tar PLAN      OUT.tar from PLAN, a JSON list of {"archive": PATH, "tags":
+                                         ["NAME:TAG", ...], "platforms": {"os/arch": "sha256:..."}}: the
+                                         archive's image must hold exactly these platforms' manifests
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import tarfile
 import time
 
 NAME_KEYS = ("io.containerd.image.name", "org.opencontainers.image.ref.name")
+INDEX = "application/vnd.oci.image.index.v1+json"
 
 
 def blob(digest: str) -> str:
@@ -45,6 +52,29 @@ def digest(path: str) -> str:
     return manifests_[0]["digest"]
 
 
+def platform_manifests(source: tarfile.TarFile, top: dict) -> dict[str, dict]:
+    """ "os/arch" -> manifest descriptor of an image (a multi-platform index, or one manifest: "")."""
+    if top.get("mediaType") != INDEX:
+        return {"": top}
+    nested = read_json(source, blob(top["digest"]))["manifests"]
+    return {f"{m['platform']['os']}/{m['platform']['architecture']}": m for m in nested}
+
+
+def platforms(path: str) -> dict[str, str]:
+    wanted = digest(path)
+    with tarfile.open(path) as tar:
+        top = next(m for m in read_json(tar, "index.json")["manifests"] if m["digest"] == wanted)
+        return {p: m["digest"] for p, m in platform_manifests(tar, top).items()}
+
+
+def verify(path: str, checked: dict[str, str]) -> None:
+    """Exit unless the archive's image holds exactly the checked manifests, platform by platform."""
+    held = platforms(path)
+    same = list(held.values()) == list(checked.values()) if "" in held else held == checked
+    if not same:
+        sys.exit(f"{path} holds {held}, not the checked {checked}: refusing to ship it")
+
+
 def tags(path: str) -> dict[str, str]:
     named = (m for m in manifests(path) if NAME_KEYS[0] in m.get("annotations", {}))
     return {m["annotations"][NAME_KEYS[0]]: m["digest"] for m in named}
@@ -64,20 +94,28 @@ class Writer:
         _add(out, "oci-layout", b'{"imageLayoutVersion": "1.0.0"}')
 
     def add(self, source: tarfile.TarFile, wanted: str, tags: list[str]) -> None:
-        """The image with manifest digest `wanted` from the archive `source`, named by `tags` (NAME:TAG)."""
+        """The image with digest `wanted` (a manifest or a multi-platform index) from the archive
+        `source`, named by `tags` (NAME:TAG)."""
         descriptor = next((m for m in read_json(source, "index.json")["manifests"] if m["digest"] == wanted), None)
         if descriptor is None:
             sys.exit(f"{source.name} holds no image with manifest {wanted}")
-        manifest = read_json(source, blob(wanted))
-        config, layers = manifest["config"]["digest"], [layer["digest"] for layer in manifest["layers"]]
-        for needed in (wanted, config, *layers):
+        docker = None
+        for platform_manifest in platform_manifests(source, descriptor).values():
+            manifest = read_json(source, blob(platform_manifest["digest"]))
+            config, layers = manifest["config"]["digest"], [layer["digest"] for layer in manifest["layers"]]
+            self._copy(source, platform_manifest["digest"], config, *layers)
+            docker = docker or {"Config": blob(config), "RepoTags": tags, "Layers": [blob(d) for d in layers]}
+        self._copy(source, wanted)  # an index after the manifests it lists
+        plain = {k: v for k, v in descriptor.items() if k != "annotations"}
+        self.index += [plain | {"annotations": dict.fromkeys(NAME_KEYS, tag)} for tag in tags]
+        self.docker.append(docker)
+
+    def _copy(self, source: tarfile.TarFile, *digests: str) -> None:
+        for needed in digests:
             if needed not in self.written:
                 member = source.getmember(blob(needed))
                 self.out.addfile(member, source.extractfile(member))
                 self.written.add(needed)
-        plain = {k: v for k, v in descriptor.items() if k != "annotations"}
-        self.index += [plain | {"annotations": dict.fromkeys(NAME_KEYS, tag)} for tag in tags]
-        self.docker.append({"Config": blob(config), "RepoTags": tags, "Layers": [blob(d) for d in layers]})
 
     def finish(self) -> None:
         index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": self.index}
@@ -89,7 +127,8 @@ def write(target: str, plan: list[dict]) -> None:
     with contextlib.ExitStack() as stack:
         writer = Writer(stack.enter_context(tarfile.open(target, "w")))
         for entry in plan:
-            writer.add(stack.enter_context(tarfile.open(entry["archive"])), entry["digest"], entry["tags"])
+            verify(entry["archive"], entry["platforms"])
+            writer.add(stack.enter_context(tarfile.open(entry["archive"])), digest(entry["archive"]), entry["tags"])
         writer.finish()
 
 
@@ -97,6 +136,8 @@ if __name__ == "__main__":
     command, *args = sys.argv[1:]
     if command == "digest":
         print(digest(*args))
+    elif command == "platforms":
+        print(json.dumps(platforms(*args)))
     elif command == "tags":
         print(json.dumps(tags(*args)))
     elif command == "write":

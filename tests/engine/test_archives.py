@@ -46,7 +46,7 @@ async def test_the_combined_archive_holds_each_layer_once_and_loads_every_image_
     built = [await checked(build, opts, "4.1.1", v) for v in ("baseline", "iceberg")]
     rev = uuid.uuid4().hex[:12]
     path = tmp_path / orchestrate.COMBINED
-    await orchestrate.archive(built, dataclasses.replace(opts, revision=rev)).export(str(path))
+    await orchestrate.archive([[b] for b in built], dataclasses.replace(opts, revision=rev)).export(str(path))
 
     names = {b.image.name: b.result.digest for b in built}
     tags = {tag: digest for name, digest in names.items() for tag in orchestrate.image_tags(name, rev)}
@@ -77,5 +77,5 @@ async def test_the_combined_archive_holds_each_layer_once_and_loads_every_image_
 async def test_a_per_image_archive_names_its_image_and_keeps_the_checked_manifest(build, opts, tmp_path):
     one = await checked(build, opts, "4.1.1", "baseline")
     path = tmp_path / "jupyter-4.1.1.tar"
-    await orchestrate.archive([one], dataclasses.replace(opts, revision="r1")).export(str(path))
+    await orchestrate.archive([[one]], dataclasses.replace(opts, revision="r1")).export(str(path))
     assert held(path) == dict.fromkeys(orchestrate.image_tags("jupyter-4.1.1", "r1"), one.result.digest)

@@ -72,7 +72,7 @@ async def test_a_bad_spark_version_gets_the_modules_own_error(api):
     assert "unknown Spark version '4.1.9'; valid: 3.5.7, 3.5.8, 4.1.0, 4.1.1" in str(error.value)
 
 
-ONE_IMAGE = 'sparkVersion: "4.1.1", variant: "baseline"'
+ONE_IMAGE = 'sparkVersion: "4.1.1", variant: "baseline", platform: "linux/amd64"'
 
 
 @pytest.fixture(scope="module")

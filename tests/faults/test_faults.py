@@ -22,7 +22,7 @@ from pipeline.recipe import ROOT
 pytestmark = pytest.mark.engine
 
 ENGINE = "dagger-engine"
-ONE_IMAGE = ("--spark-version", "4.1.1", "--variant", "baseline")
+ONE_IMAGE = ("--spark-version", "4.1.1", "--variant", "baseline", "--platform", "linux/amd64")
 
 
 class Run:

@@ -82,6 +82,7 @@ def build_cas_left() -> list[str]:
 # Spark's own jar names its Scala and Spark versions; the other checks run Spark itself (no JVM here for this)
 scala_spark = jar_version(r"spark-core_(\d+\.\d+-\d+\.\d+\.\d+)\.jar") or "-"
 facts = {
+    "architecture": run("dpkg", "--print-architecture").strip(),
     "uid": os.getuid(),
     "user": run("id", "-un").strip(),
     "spark": scala_spark.partition("-")[2],
