@@ -26,6 +26,7 @@ def labels(image: matrix.Image) -> dict[str, str]:
         "org.opencontainers.image.licenses": "Apache-2.0",
         "org.opencontainers.image.base.name": spark_base.BASE_IMAGE,
         f"{LABEL_PREFIX}.variant": image.variant,
+        f"{LABEL_PREFIX}.platforms": ",".join(image.platforms),  # one multi-platform image of these
         f"{LABEL_PREFIX}.spark.version": image.spark.version,
         f"{LABEL_PREFIX}.scala.version": image.line.scala,
         f"{LABEL_PREFIX}.java.version": image.line.java,

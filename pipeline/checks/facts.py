@@ -80,6 +80,8 @@ async def check(image: matrix.Image, services: Services, platform: str = matrix.
     ]
     if configured != platform:
         wrong.append(f"platform: built for {platform}, the image's config says {configured}")
+    if platform not in labels[f"{P}.platforms"].split(","):
+        wrong.append(f"platforms: label says {labels[f'{P}.platforms']!r}, without {platform}, the image's")
     problems = ["labels do not match the image: " + "; ".join(wrong)] if wrong else []
     if (left := found.get(CAS_LEFT)) != expected[CAS_LEFT]:
         problems.append(

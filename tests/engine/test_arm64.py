@@ -1,0 +1,97 @@
+"""linux/arm64 under emulation (QEMU user-mode, from `make engine`): one image, jupyter-4.1.1, built
+from the same recipe, checked, and shipped with its amd64 build as one multi-platform image."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import uuid
+
+import pytest
+
+from pipeline import checks, matrix, orchestrate
+from pipeline.archives import held
+from pipeline.checks.services import Services
+
+pytestmark = pytest.mark.engine
+
+ARM64 = "linux/arm64"
+REGISTRY = "localhost:5000"  # the engine's local registry
+
+
+@pytest.fixture(scope="module")
+async def both(client, opts) -> list[orchestrate.Built]:  # noqa: ARG001 - the session must be open
+    """jupyter-4.1.1 built and checked for both platforms, as build-all does."""
+    run = orchestrate.Run(opts)
+    return await orchestrate.build_and_check_all([matrix.image("4.1.1", "baseline")], run)
+
+
+async def test_the_arm64_image_is_built_from_the_same_recipe_and_passes_its_emulated_checks(both):
+    native, arm64 = both
+    assert (native.result.platform, arm64.result.platform) == (matrix.NATIVE_PLATFORM, ARM64)
+    outcomes = {c.name: c for c in arm64.result.checks}
+    assert {n for n, c in outcomes.items() if c.status == "passed"} == set(checks.EMULATED_CHECKS), arm64.result
+    assert all(
+        c.status == "skipped" and "emulation" in c.detail
+        for n, c in outcomes.items()
+        if n not in checks.EMULATED_CHECKS
+    )
+    assert '"architecture": "arm64"' in outcomes["facts"].detail
+    assert native.result.passed and arm64.result.digest != native.result.digest
+
+
+async def test_the_facts_check_fails_an_image_whose_architecture_is_not_its_platforms(build, opts):
+    # the amd64 image checked as if it were the arm64 one: its config and its binaries say otherwise
+    image, ctr = build("4.1.1", "baseline")
+    services = Services.for_image(ctr, opts.probes())
+    with pytest.raises(checks.result.CheckFailed) as failed:
+        await checks.facts.check(image, services, ARM64)
+    assert "architecture: built for 'arm64', image has 'amd64'" in str(failed.value)
+    assert "platform: built for linux/arm64, the image's config says linux/amd64" in str(failed.value)
+
+
+def sh(*cmd: str) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
+
+
+async def test_both_platforms_ship_as_one_multi_platform_image_in_archives_and_pushes(both, opts, tmp_path):
+    [group] = await orchestrate.ship(both, opts)
+    index = group[0].result.index
+    assert index and all(b.result.index == index for b in group)
+    rev = uuid.uuid4().hex[:12]
+    path = tmp_path / "jupyter-4.1.1.tar"
+    await orchestrate.archive([group], dataclasses.replace(opts, revision=rev)).export(str(path))
+    assert held(path) == dict.fromkeys(orchestrate.image_tags("jupyter-4.1.1", rev), index)
+
+    tag = f"jupyter-4.1.1:{rev}"
+    for b in group:  # each platform's manifest in the archive is the checked one
+        arch = matrix.arch(b.result.platform)
+        inspected = sh("skopeo", "inspect", "--override-arch", arch, f"oci-archive:{path}:{tag}")
+        assert inspected.returncode == 0, inspected.stderr
+        assert (json.loads(inspected.stdout)["Digest"], json.loads(inspected.stdout)["Architecture"]) == (
+            b.result.digest,
+            arch,
+        )
+    try:  # Docker's classic store reads manifest.json: the native platform
+        assert f"Loaded image: {tag}" in sh("docker", "load", "-i", str(path)).stdout
+        assert sh("docker", "image", "inspect", "-f", "{{.Architecture}}", tag).stdout.strip() == "amd64"
+    finally:
+        sh("docker", "rmi", "-f", "jupyter-4.1.1:latest", tag)
+
+    out = await orchestrate.publish_passed(group, f"{REGISTRY}/ci-{rev}", None, None, rev, {"push": 900.0})
+    assert not out.failed and not out.refused
+    assert all(ref.endswith(f"@{index}") for ref in out.pushed)  # the registry got the checked index
+
+
+async def test_an_image_ships_only_when_every_platform_passed(both):
+    native, arm64 = both
+    failed = dataclasses.replace(
+        arm64,
+        result=dataclasses.replace(
+            arm64.result, checks=[checks.CheckResult("jupyterlab", "failed", 1.0, "broken on purpose")]
+        ),
+    )
+    assert orchestrate.shipped([native, failed]) == []
+    out = await orchestrate.publish_passed([native, failed], f"{REGISTRY}/ci-refused", None, None, "r", {"push": 60.0})
+    assert out.refused == ["jupyter-4.1.1"] and out.pushed == []
