@@ -234,6 +234,11 @@ class JupyterSparkImages:
         spark_version: Annotated[str, Doc(f"only this Spark version: {SPARK_VERSIONS} (default: all)")] = "",
         variant: Annotated[str, Doc(f"only this variant: {VARIANTS} (default: all)")] = "",
     ) -> str:
-        """The images as a JSON list of {name, spark-version, variant}: a CI matrix, one job per image."""
+        """The images as a JSON list of {name, spark-version, variant, platforms}: a CI matrix, one job per image."""
         selected = matrix.images(spark_version or None, variant or None)
-        return json.dumps([{"name": i.name, "spark-version": i.spark.version, "variant": i.variant} for i in selected])
+        return json.dumps(
+            [
+                {"name": i.name, "spark-version": i.spark.version, "variant": i.variant, "platforms": list(i.platforms)}
+                for i in selected
+            ]
+        )
