@@ -24,6 +24,7 @@ build-all: engine
 
 # The fault tests restart the engine, which ends every open session: a pytest run of their own, last.
 test: lint engine
+	scripts/prune-test-registry.sh
 	$(WITH_ENGINE) REQUIRE_ENGINE=1 $(PY) -m pytest -v -rs --ignore=tests/faults $(PYTEST_ARGS)
 	$(WITH_ENGINE) REQUIRE_ENGINE=1 $(PY) -m pytest -v -rs tests/faults $(PYTEST_ARGS)
 
