@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 
 import anyio
@@ -108,6 +109,7 @@ async def _check_emulated(
 ) -> ImageResult:
     """EMULATED_CHECKS one after the other (emulation takes the host's cores); the others skipped."""
     result, outcomes = ImageResult(image.name, platform=platform), {}
+    services = dataclasses.replace(services, connect_kernel=False)
 
     async def size() -> str:
         result.size_bytes = await facts.image_size(services.image)

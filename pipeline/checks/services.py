@@ -30,6 +30,9 @@ class Services:
     probes: dagger.Directory  # the probe scripts (pipeline/checks/probes of the module's source)
     token: dagger.Secret
     run_id: str
+    # JupyterLab bound to the Connect server, for its Connect kernel (the spark-connect check); not
+    # under emulation, where that check does not run and the server would only slow JupyterLab's start
+    connect_kernel: bool = True
 
     @classmethod
     def for_image(cls, image: dagger.Container, probes: dagger.Directory) -> Services:
@@ -50,15 +53,14 @@ class Services:
 
     @property
     def jupyter(self) -> dagger.Service:
-        return (
+        ctr = (
             self.image.with_env_variable("CHECK_RUN", self.run_id)
             .with_user(OPENSHIFT_USER)  # OpenShift's way: the jupyterlab and spark-connect checks prove it
             .with_secret_variable("JUPYTER_TOKEN", self.token)
-            .with_service_binding(CONNECT, self.connect)
-            .with_env_variable("SPARK_REMOTE", CONNECT_URL)
-            .with_exposed_port(8888)
-            .as_service(use_entrypoint=True)
         )
+        if self.connect_kernel:
+            ctr = ctr.with_service_binding(CONNECT, self.connect).with_env_variable("SPARK_REMOTE", CONNECT_URL)
+        return ctr.with_exposed_port(8888).as_service(use_entrypoint=True)
 
     def runner(
         self, *, jupyter: bool = False, connect: bool = False, inputs: dagger.Directory | None = None
