@@ -109,7 +109,7 @@ async def _check_emulated(
 ) -> ImageResult:
     """EMULATED_CHECKS one after the other (emulation takes the host's cores); the others skipped."""
     result, outcomes = ImageResult(image.name, platform=platform), {}
-    services = dataclasses.replace(services, connect_kernel=False)
+    services = dataclasses.replace(services, emulated=True)
 
     async def size() -> str:
         result.size_bytes = await facts.image_size(services.image)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import dagger
 from dagger import dag
 
+from ..limits import EMULATION_SLOWDOWN
 from ..recipe import HEALTHCHECK
 
 JUPYTER, CONNECT = "jupyter", "spark-connect"
@@ -30,9 +31,9 @@ class Services:
     probes: dagger.Directory  # the probe scripts (pipeline/checks/probes of the module's source)
     token: dagger.Secret
     run_id: str
-    # JupyterLab bound to the Connect server, for its Connect kernel (the spark-connect check); not
-    # under emulation, where that check does not run and the server would only slow JupyterLab's start
-    connect_kernel: bool = True
+    # under emulation: JupyterLab is not bound to the Connect server (its check does not run there,
+    # and the server would only slow JupyterLab's start), and the probes' waits are scaled
+    emulated: bool = False
 
     @classmethod
     def for_image(cls, image: dagger.Container, probes: dagger.Directory) -> Services:
@@ -58,7 +59,7 @@ class Services:
             .with_user(OPENSHIFT_USER)  # OpenShift's way: the jupyterlab and spark-connect checks prove it
             .with_secret_variable("JUPYTER_TOKEN", self.token)
         )
-        if self.connect_kernel:
+        if not self.emulated:
             ctr = ctr.with_service_binding(CONNECT, self.connect).with_env_variable("SPARK_REMOTE", CONNECT_URL)
         return ctr.with_exposed_port(8888).as_service(use_entrypoint=True)
 
@@ -67,6 +68,8 @@ class Services:
     ) -> dagger.Container:
         """The image as a probe runner, bound to the services asked for; never cached."""
         ctr = self.image.with_env_variable("CHECK_RUN", self.run_id).with_mounted_directory("/probes", self.probes)
+        if self.emulated:
+            ctr = ctr.with_env_variable("PROBE_SLOWDOWN", str(EMULATION_SLOWDOWN))
         if inputs is not None:
             ctr = ctr.with_mounted_directory("/probe-inputs", inputs)
         if connect:

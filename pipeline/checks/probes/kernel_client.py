@@ -1,8 +1,12 @@
-"""Jupyter REST + kernel websocket client used by the probes (httpx, websocket-client)."""
+"""Jupyter REST + kernel websocket client used by the probes (httpx, websocket-client).
+
+Every wait is multiplied by PROBE_SLOWDOWN (set by the checks under emulation, where processes run
+several times slower)."""
 
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 
@@ -10,13 +14,18 @@ import httpx
 import websocket
 
 
+SLOWDOWN = float(os.environ.get("PROBE_SLOWDOWN", "1"))
+
+
 class Jupyter:
     def __init__(self, base: str, token: str) -> None:
         self.base = base.rstrip("/")
         self.token = token
-        self.http = httpx.Client(base_url=self.base, headers={"Authorization": f"token {token}"}, timeout=30)
+        headers = {"Authorization": f"token {token}"}
+        self.http = httpx.Client(base_url=self.base, headers=headers, timeout=30 * SLOWDOWN)
 
     def wait_ready(self, seconds: float) -> None:
+        seconds *= SLOWDOWN
         deadline = time.monotonic() + seconds
         while True:
             try:
@@ -37,6 +46,7 @@ class Jupyter:
             self.http.delete(f"/api/kernels/{kid}")
 
     def _execute(self, kid: str, code: str, seconds: float) -> str:
+        seconds *= SLOWDOWN
         url = self.base.replace("http", "ws", 1) + f"/api/kernels/{kid}/channels?token={self.token}"
         ws = websocket.create_connection(url, timeout=seconds)
         msg_id, session = uuid.uuid4().hex, uuid.uuid4().hex
