@@ -50,23 +50,24 @@ async def check_image(
     """Run every check on one built image (one platform of it) with the probe scripts given. A failing
     check never stops the others.
 
-    Checks that share nothing run side by side, so that one's waits (a JVM starting, engine I/O) are
-    another's working time: the size check (engine I/O) and the Connect server's start beside the
-    JupyterLab check (its local kernel's JVM), then the RAPIDS and facts checks (their own processes)
-    beside the Connect and Iceberg checks, which share one Connect server."""
-    services = Services.for_image(ctr, probes)
+    Checks run side by side, so that one's waits (a JVM starting, engine I/O) are another's working
+    time. The Connect server and JupyterLab (bound to it) are started once: JupyterLab serves the
+    JupyterLab and Connect checks (one after the other: one kernel at a time), the Connect server
+    those and the Iceberg check (as soon as it is up) and, on images without Iceberg, the platform
+    check's redaction proof (platform.py); the size check (engine I/O), the platform check and the
+    RAPIDS and facts checks (their own processes) run beside them."""
+    services = Services.for_image(ctr, probes, iceberg=image.iceberg)
     if matrix.emulated(platform):
         return await _check_emulated(image, services, platform, for_platform(limits, emulated=True))
     result, outcomes = ImageResult(image.name, platform=platform), {}
-    connect: dagger.Service | None = None
+    started: list[dagger.Service] = []
 
-    async def start_connect() -> None:
-        nonlocal connect
-        try:  # if it cannot start, the checks that use it fail
-            with anyio.fail_after(limits["spark-connect"]):
-                connect = await services.connect.start()
+    async def start(service: dagger.Service, limit: float) -> None:
+        try:  # if it cannot start, the checks that use it fail (and say why)
+            with anyio.fail_after(limit):
+                started.append(await service.start())
         except (TimeoutError, dagger.DaggerError):
-            connect = None
+            pass
 
     async def size() -> str:
         result.size_bytes = await facts.image_size(ctr)
@@ -78,28 +79,30 @@ async def check_image(
             outcome.detail += await _service_logs(services, SERVICE_LOGS[name], limits["service-log"])
         outcomes[name] = outcome
 
-    async def rapids_then_facts() -> None:
-        await check("rapids", lambda: rapids.check(image, services))
-        await check("facts", lambda: facts.check(image, services))
+    async def in_turn(*runs: tuple[str, Callable[[], Awaitable[str]]]) -> None:
+        for name, run in runs:
+            await check(name, run)
 
+    rapids_then_facts = (
+        ("rapids", lambda: rapids.check(image, services)),
+        ("facts", lambda: facts.check(image, services)),
+    )
     try:
         async with anyio.create_task_group() as beside:
-            beside.start_soon(start_connect)
+            beside.start_soon(start, services.connect, limits["spark-connect"])
+            beside.start_soon(start, services.jupyter, limits["jupyterlab"])  # waits for the Connect server
             beside.start_soon(check, "size", size)
-            await check("jupyterlab", lambda: jupyter.check(image, services))
-
-        async with anyio.create_task_group() as beside:
-            beside.start_soon(rapids_then_facts)
-            await check("spark-connect", lambda: spark_connect.check(image, services))
-            await check("iceberg", lambda: iceberg.check(image, services))
-        if connect is not None:  # its JVM's CPU back before the platform check starts its own
-            await connect.stop()
-            connect = None
-        await check("platform", lambda: platform_check.check(image, services))
-        await check("gpu", lambda: rapids.check_gpu(image, services, gpu))
-    finally:
-        if connect is not None:
-            await connect.stop()
+            beside.start_soon(check, "platform", lambda: platform_check.check(image, services))
+            beside.start_soon(in_turn, *rapids_then_facts)
+            beside.start_soon(check, "iceberg", lambda: iceberg.check(image, services))  # needs no JupyterLab
+            await in_turn(
+                ("jupyterlab", lambda: jupyter.check(image, services)),
+                ("spark-connect", lambda: spark_connect.check(image, services)),
+            )
+    finally:  # their JVMs' CPU back before the GPU check
+        for service in reversed(started):
+            await service.stop()
+    await check("gpu", lambda: rapids.check_gpu(image, services, gpu))
     result.checks = [outcomes[name] for name in CHECKS]
     return result
 

@@ -4,10 +4,13 @@
 For each of the two uids (side by side): a passwd entry with the image's home, Java's user.home, a
 writable home, pip install beside the locked packages (which it cannot remove); as 5000:100, JupyterLab
 from start-notebook.py whose kernels start without warnings, `%pip install` in a notebook (JupyterLab
-as 12345:0 is the other checks' service). Beside them, a
-Spark Connect server as 12345:0 started with an Iceberg REST catalog's credential and token (and a
-setting named `...credential` on every image): it answers, and its UI's environment page, read
-through the service binding, shows none of the values and lists the keys as redacted.
+as 12345:0 is the other checks' service). Beside them, a Spark Connect server started with an Iceberg
+REST catalog's credential and token (Dagger secrets) and a setting named `...credential`: it answers,
+and its UI's environment page, read through the service binding, shows none of the values and lists
+the keys as redacted. That server is the shared one (services.py: as 5000:100, also serving the
+spark-connect check) on images without Iceberg; an Iceberg image's shared server keeps the file
+warehouse its iceberg check uses, so there this check starts its own, as 12345:0, whose default catalog
+ICEBERG_REST_URI switches to REST (its credential and token then Spark settings that must be redacted).
 
 The other checks' services run as these uids too (services.py): JupyterLab as 12345:0 (the jupyterlab
 check's local Spark session in a kernel, the spark-connect check's Connect kernel), the shared Connect
@@ -15,43 +18,29 @@ server as 5000:100 (the spark-connect and Iceberg checks)."""
 
 from __future__ import annotations
 
-import uuid
-
 import anyio
 import dagger
 from dagger import dag
 
 from .. import jupyter_layer, matrix
 from .result import CheckFailed
-from .services import CONNECT, CONNECT_UI, CONNECT_URL, HEALTHCHECK, OPENSHIFT_USER, OTHER_USER, Services
-
-REST_URI = "http://iceberg-rest.invalid:8181"  # never contacted: the catalog loads on first use
-SECRETS = ("ICEBERG_REST_CREDENTIAL", "ICEBERG_REST_TOKEN", "PROBE_CONF_SECRET")
+from .services import CONNECT, CONNECT_UI, CONNECT_URL, OPENSHIFT_USER, OTHER_USER, Services
 
 
-def _redaction_server(services: Services, secrets: dict[str, dagger.Secret]) -> dagger.Service:
-    ctr = services.image.with_user(OPENSHIFT_USER).with_env_variable("CHECK_RUN", services.run_id)
-    ctr = ctr.with_env_variable("ICEBERG_REST_URI", REST_URI)
-    for name, secret in secrets.items():
-        ctr = ctr.with_secret_variable(name, secret)
-    conf = 'exec start-connect-server.sh --conf "spark.jupyter-spark.probe.credential=$PROBE_CONF_SECRET"'
-    return (
-        ctr.with_exposed_port(15002)
-        .with_exposed_port(4040)
-        .with_docker_healthcheck(["bash", "-c", "exec 3<>/dev/tcp/localhost/15002"], **HEALTHCHECK)
-        .as_service(args=["bash", "-c", conf], use_entrypoint=True)
-    )
+def redaction_server(image: matrix.Image, services: Services) -> dagger.Service:
+    """The Connect server whose UI must redact the credentials: the shared one, or (Iceberg) its own."""
+    if image.iceberg:
+        return services.connect_server(OPENSHIFT_USER, rest_catalog=True)
+    return services.connect
 
 
 async def check(image: matrix.Image, services: Services) -> str:
-    values = {name: uuid.uuid4().hex for name in SECRETS}
-    secrets = {name: dag.set_secret(f"{name.lower()}-{services.run_id}", value) for name, value in values.items()}
-    listed = dag.set_secret(f"probe-secrets-{services.run_id}", ",".join(values.values()))
+    listed = dag.set_secret(f"probe-secrets-{services.run_id}", ",".join(services.secrets.values()))
 
     def probe(user: str, *args: str, server: dagger.Service | None = None) -> dagger.Container:
         ctr = services.runner().with_user(user).with_secret_variable("PROBE_SECRETS", listed)
         if server is not None:
-            ctr = ctr.with_service_binding(CONNECT, server)  # the name, not the shared server
+            ctr = ctr.with_service_binding(CONNECT, server)
         return ctr.with_exec(["python", "/probes/platform_probe.py", jupyter_layer.HOME, *args], use_entrypoint=True)
 
     runs = {  # JupyterLab as OPENSHIFT_USER is the jupyterlab and spark-connect checks' service
@@ -63,7 +52,7 @@ async def check(image: matrix.Image, services: Services) -> str:
             CONNECT_URL,
             CONNECT_UI,
             *(["--iceberg"] if image.iceberg else []),
-            server=_redaction_server(services, secrets),
+            server=redaction_server(image, services),
         ),
     }
     outs: dict[str, str | Exception] = {}

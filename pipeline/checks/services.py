@@ -2,8 +2,12 @@
 
 Both run the image unchanged, under arbitrary uids as OpenShift and `docker run --user` start it
 (JupyterLab as 12345:0, the Connect server as 5000:100): JupyterLab with its own default command, the
-Connect server with the one documented command. A runner container (the image itself, so pyspark matches the server)
-executes the probe scripts against them.
+Connect server with the one documented command. The Connect server is started as a deployment hands it
+credentials: ICEBERG_REST_CREDENTIAL, ICEBERG_REST_TOKEN and a `--conf ...credential=` from Dagger
+secrets (and ICEBERG_REST_URI where the image has no Iceberg catalog to switch), so that the platform
+check proves on the same server that its UI redacts them (an Iceberg image's shared server keeps its
+file warehouse for the iceberg check: the platform check starts one with the REST catalog there). A
+runner container (the image itself, so pyspark matches the server) executes the probe scripts against them.
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from ..limits import EMULATION_SLOWDOWN
 from ..recipe import HEALTHCHECK
 
 JUPYTER, CONNECT = "jupyter", "spark-connect"
+REST_URI = "http://iceberg-rest.invalid:8181"  # never contacted: the catalog loads on first use
+SECRETS = ("ICEBERG_REST_CREDENTIAL", "ICEBERG_REST_TOKEN", "PROBE_CONF_SECRET")  # random values, Dagger secrets
+CONF_SECRET = "spark.jupyter-spark.probe.credential"  # a setting named `...credential`, on every image
 OPENSHIFT_USER = "12345:0"  # an arbitrary uid in the root group, as OpenShift's restricted policy runs pods
 OTHER_USER = "5000:100"  # an arbitrary uid in docker-stacks' `users` group
 JUPYTER_URL, CONNECT_URL, CONNECT_UI = f"http://{JUPYTER}:8888", f"sc://{CONNECT}:15002", f"http://{CONNECT}:4040"
@@ -31,26 +38,42 @@ class Services:
     probes: dagger.Directory  # the probe scripts (pipeline/checks/probes of the module's source)
     token: dagger.Secret
     run_id: str
+    secrets: dict[str, str]  # SECRETS' values, which no Spark UI may show
+    iceberg: bool = False  # the image has the Iceberg catalog: the shared server keeps its file warehouse
     # under emulation: JupyterLab is not bound to the Connect server (its check does not run there,
     # and the server would only slow JupyterLab's start), and the probes' waits are scaled
     emulated: bool = False
 
     @classmethod
-    def for_image(cls, image: dagger.Container, probes: dagger.Directory) -> Services:
+    def for_image(cls, image: dagger.Container, probes: dagger.Directory, *, iceberg: bool = False) -> Services:
         run_id = uuid.uuid4().hex
-        return cls(image, probes, dag.set_secret(f"jupyter-token-{run_id}", uuid.uuid4().hex), run_id)
+        token = dag.set_secret(f"jupyter-token-{run_id}", uuid.uuid4().hex)
+        return cls(image, probes, token, run_id, {name: uuid.uuid4().hex for name in SECRETS}, iceberg)
 
-    @property
-    def connect(self) -> dagger.Service:
+    def secret(self, name: str) -> dagger.Secret:
+        return dag.set_secret(f"{name.lower()}-{self.run_id}", self.secrets[name])
+
+    def connect_server(self, user: str, *, rest_catalog: bool) -> dagger.Service:
+        """The image as a Spark Connect server run as `user` with the credentials of SECRETS;
+        rest_catalog: with ICEBERG_REST_URI (on an Iceberg image, the default catalog becomes REST)."""
+        ctr = self.image.with_env_variable("CHECK_RUN", self.run_id).with_user(user)  # a fresh server each run
+        if rest_catalog:
+            ctr = ctr.with_env_variable("ICEBERG_REST_URI", REST_URI)
+        for name in SECRETS:
+            ctr = ctr.with_secret_variable(name, self.secret(name))
+        command = f'exec start-connect-server.sh --conf "{CONF_SECRET}=$PROBE_CONF_SECRET"'
         return (
-            self.image.with_env_variable("CHECK_RUN", self.run_id)  # a fresh server each run
-            .with_user(OTHER_USER)  # any uid runs it: the spark-connect and Iceberg checks prove it for this one
-            .with_exposed_port(15002)
+            ctr.with_exposed_port(15002)
             .with_exposed_port(4040)
             # the image's healthcheck is JupyterLab's; this service is ready when gRPC listens
             .with_docker_healthcheck(["bash", "-c", "exec 3<>/dev/tcp/localhost/15002"], **HEALTHCHECK)
-            .as_service(args=["start-connect-server.sh"], use_entrypoint=True)
+            .as_service(args=["bash", "-c", command], use_entrypoint=True)
         )
+
+    @property
+    def connect(self) -> dagger.Service:
+        """The shared server: any uid runs it (the spark-connect and Iceberg checks prove it for this one)."""
+        return self.connect_server(OTHER_USER, rest_catalog=not self.iceberg)
 
     @property
     def jupyter(self) -> dagger.Service:
