@@ -13,6 +13,7 @@ import pytest
 from pipeline import checks, matrix, orchestrate
 from pipeline.archives import held
 from pipeline.checks.services import Services
+from pipeline.tools import oci_archive
 
 pytestmark = pytest.mark.engine
 
@@ -65,14 +66,12 @@ async def test_both_platforms_ship_as_one_multi_platform_image_in_archives_and_p
     assert held(path) == dict.fromkeys(orchestrate.image_tags("jupyter-4.1.1", rev), index)
 
     tag = f"jupyter-4.1.1:{rev}"
-    for b in group:  # each platform's manifest in the archive is the checked one
+    assert oci_archive.platforms(str(path)) == orchestrate.checked_platforms(group)  # the checked manifests
+    for b in group:  # skopeo picks each platform out of the index
         arch = matrix.arch(b.result.platform)
         inspected = sh("skopeo", "inspect", "--override-arch", arch, f"oci-archive:{path}:{tag}")
         assert inspected.returncode == 0, inspected.stderr
-        assert (json.loads(inspected.stdout)["Digest"], json.loads(inspected.stdout)["Architecture"]) == (
-            b.result.digest,
-            arch,
-        )
+        assert json.loads(inspected.stdout)["Architecture"] == arch
     try:  # Docker's classic store reads manifest.json: the native platform
         assert f"Loaded image: {tag}" in sh("docker", "load", "-i", str(path)).stdout
         assert sh("docker", "image", "inspect", "-f", "{{.Architecture}}", tag).stdout.strip() == "amd64"
