@@ -30,7 +30,8 @@ def expected(variant: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 async def results(client, opts):  # noqa: ARG001 - the session must be open
     """Built and checked the way build-all does it (two builds at a time, checks one image at a time)."""
-    built = await orchestrate.build_and_check_all([matrix.image(s, v) for s, v in CASES], orchestrate.Run(opts))
+    run = orchestrate.Run(opts, platform=matrix.NATIVE_PLATFORM)  # arm64: tests/engine/test_arm64.py
+    built = await orchestrate.build_and_check_all([matrix.image(s, v) for s, v in CASES], run)
     return {(b.image.spark.version, b.image.variant): (b.image, b.container, b.result) for b in built}
 
 
