@@ -19,7 +19,7 @@ HUB_ONLY := $(foreach p,pydantic pydantic-core annotated-types typing-inspection
 
 # What CI runs with `dagger call`: build-all exports the passed images and the report, gate fails on any failure.
 build-all: engine
-	$(WITH_ENGINE) $(PY) -m pipeline build-all
+	$(WITH_ENGINE) $(PY) -m pipeline build-all $(BUILD_ARGS)
 	$(WITH_ENGINE) $(PY) -m pipeline gate --report build/reports/report.json
 
 # The fault tests restart the engine, which ends every open session: a pytest run of their own, last.
