@@ -161,11 +161,8 @@ async def build_all(args: argparse.Namespace) -> int:
     What is unchanged is not redone: without --recheck, the last report.json in OUTPUT is the
     --previous one (checks reused where image and check code are unchanged), and an image whose
     archive already holds its digest under its names is not exported again."""
-    selected = matrix.images(args.spark_version or None, args.variant or None)  # bad input: before any work
-    if only := matrix.platform(args.platform):
-        selected = [image for image in selected if only in image.platforms]
-        if not selected:
-            raise MatrixError(f"no image of this selection is built for {only}")
+    # bad input: before any work
+    selected = matrix.images(args.spark_version or None, args.variant or None, args.platform or None)
     orchestrate.archives_kind(args.archives)
     out, waits = Path(args.output or "build"), parse_limits(args.limits)
     out.mkdir(parents=True, exist_ok=True)

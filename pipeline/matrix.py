@@ -308,8 +308,9 @@ def image(spark_version: str, variant: str) -> Image:
     return Image(r, variant)  # type: ignore[arg-type]
 
 
-def images(spark_version: str | None = None, variant: str | None = None) -> list[Image]:
-    """Every image of the matrix, optionally narrowed to one Spark version and/or variant."""
+def images(spark_version: str | None = None, variant: str | None = None, on: str | None = None) -> list[Image]:
+    """Every image of the matrix, optionally narrowed to one Spark version, a variant and/or those
+    built for one platform (`on`)."""
     if spark_version is not None:
         release(spark_version)
     if variant is not None and variant not in VARIANTS:
@@ -322,4 +323,6 @@ def images(spark_version: str | None = None, variant: str | None = None) -> list
     ]
     if not selected:
         raise MatrixError(f"no image is built for Spark {spark_version} with variant {variant}")
+    if on and not (selected := [i for i in selected if platform(on) in i.platforms]):
+        raise MatrixError(f"no image of this selection is built for {on}")
     return selected

@@ -25,10 +25,6 @@ NATIVE = "linux/amd64"  # the host's: its images come from the Docker daemon
 CACHE = Path(__file__).resolve().parent.parent / ".cache" / "engine"
 
 
-def arch(platform: str) -> str:
-    return platform.rpartition("/")[2]
-
-
 async def present(ref: str) -> bool:
     """True when the registry serves ref for every platform (asked directly, not through the mirror)."""
     for platform in matrix.PLATFORMS:
@@ -37,7 +33,7 @@ async def present(ref: str) -> bool:
             served = (await ctr.with_exec(["dpkg", "--print-architecture"]).stdout()).strip()
         except dagger.DaggerError:
             return False
-        if served != arch(platform):
+        if served != matrix.arch(platform):
             return False
     return True
 
@@ -47,7 +43,7 @@ def archive(ref: str, platform: str, workdir: Path) -> Path:
         tarball = workdir / f"{ref.replace(':', '_')}.tar"
         subprocess.run(["docker", "save", "-o", str(tarball), ref], check=True)
         return tarball
-    tarball = CACHE / f"{ref.replace(':', '_')}-{arch(platform)}.oci.tar"
+    tarball = CACHE / f"{ref.replace(':', '_')}-{matrix.arch(platform)}.oci.tar"
     if not tarball.is_file():
         sys.exit(f"seed: {tarball} is missing: scripts/engine.sh builds it (make engine)")
     return tarball.resolve()  # a link into the machine's cache: the engine reads the file itself

@@ -193,3 +193,12 @@ def test_size_check_applies_the_budget_to_every_image_and_says_it():
         facts.check_size(gpu, 2_700_000_000)
     with pytest.raises(CheckFailed, match="over its budget 1.60 GB"):
         facts.check_size(matrix.image("3.5.7", "iceberg"), 1_700_000_000)
+
+
+def test_images_narrowed_to_a_platform_leave_out_those_not_built_for_it():
+    arm64 = matrix.images(spark_version="4.1.1", on="linux/arm64")
+    assert [i.name for i in arm64] == ["jupyter-4.1.1", "jupyter-4.1.1-iceberg"]
+    with pytest.raises(matrix.MatrixError, match="no image of this selection is built for linux/arm64"):
+        matrix.images(variant="gpu", on="linux/arm64")
+    with pytest.raises(matrix.MatrixError, match="unknown platform 'linux/s390x'; valid: linux/amd64, linux/arm64"):
+        matrix.images(on="linux/s390x")

@@ -69,9 +69,7 @@ async def check_image(
         except (TimeoutError, dagger.DaggerError):
             pass
 
-    async def size() -> str:
-        result.size_bytes = await facts.image_size(ctr)
-        return facts.check_size(image, result.size_bytes)
+    size = _size_check(image, ctr, result)
 
     async def check(name: str, run: Callable[[], Awaitable[str]]) -> None:
         outcome = await run_check(name, run, limits[name])
@@ -107,6 +105,16 @@ async def check_image(
     return result
 
 
+def _size_check(image: matrix.Image, ctr: dagger.Container, result: ImageResult) -> Callable[[], Awaitable[str]]:
+    """The size check, which also records the size in the image's result."""
+
+    async def size() -> str:
+        result.size_bytes = await facts.image_size(ctr)
+        return facts.check_size(image, result.size_bytes)
+
+    return size
+
+
 async def _check_emulated(
     image: matrix.Image, services: Services, platform: str, limits: dict[str, float]
 ) -> ImageResult:
@@ -114,9 +122,7 @@ async def _check_emulated(
     result, outcomes = ImageResult(image.name, platform=platform), {}
     services = dataclasses.replace(services, emulated=True)
 
-    async def size() -> str:
-        result.size_bytes = await facts.image_size(services.image)
-        return facts.check_size(image, result.size_bytes)
+    size = _size_check(image, services.image, result)
 
     runs = {
         "size": size,
