@@ -74,7 +74,7 @@ offline-module:
 	scripts/offline-module.sh
 
 bench: engine
-	$(WITH_ENGINE) $(PY) scripts/bench.py
+	$(WITH_ENGINE) $(PY) scripts/bench.py -- $(BUILD_ARGS)
 
 clean:
 	rm -rf build .cache/engine/image

@@ -8,7 +8,9 @@ build_all once per image (see build_all below) and merges the reports.
 
 Object options come before the function, as with dagger call:
     python -m pipeline --maven-repo URL build-all --spark-version 4.1.1
-The object's `source` is this checkout's files; `--revision` defaults to its git revision.
+The object's `source` is this checkout's files; without `--revision`, the build is named by the
+digest of its inputs, as with dagger call: a commit that changes no build input (README, tests)
+changes no image, so its checks are reused.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import anyio
 import dagger
 from dagger import dag
 
-from . import matrix, orchestrate, publish, recipe, report
+from . import matrix, orchestrate, recipe, report
 from .limits import parse as parse_limits
 from .main import JupyterSparkImages
 from .matrix import MatrixError
@@ -68,8 +70,7 @@ def parser() -> argparse.ArgumentParser:
     for field in dataclasses.fields(JupyterSparkImages):
         if field.name == "source":  # DefaultPath: this checkout
             continue
-        default = publish.revision() if field.name == "revision" else field.default
-        _add(top, field.name, hints[field.name], default)
+        _add(top, field.name, hints[field.name], field.default)
     output = argparse.ArgumentParser(add_help=False)  # before or after the function, as with dagger call
     output.add_argument("--output", "-o", default=argparse.SUPPRESS, help="where a result goes (default ./build)")
     top.add_argument("--output", "-o", default=None, help="where a returned Directory/Container goes (default ./build)")

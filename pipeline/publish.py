@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime
 import re
-import subprocess
 
 import dagger
 
@@ -44,18 +43,6 @@ def registry_address(address: str) -> str:
     if not ("." in host or ":" in host or host == "localhost"):
         raise MatrixError(f"registry address {address!r} does not start with a registry host; {REGISTRY_HELP}")
     return value
-
-
-def revision() -> str:
-    """The checkout's revision for the immutable tag and the revision label: the commit, plus
-    "-dirty" when files differ from it ('' outside git: the module then names the build by the
-    digest of its inputs)."""
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, check=True)
-        status = subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, check=True)
-    except (OSError, subprocess.CalledProcessError):
-        return ""
-    return commit.stdout.strip() + ("-dirty" if status.stdout.strip() else "")
 
 
 def immutable_tag(rev: str, today: datetime.date | None = None) -> str:

@@ -39,12 +39,12 @@ def phases(report: Path, title: str) -> list[dict]:
     return rows
 
 
-def warm(runs: int, output: Path) -> None:
+def warm(runs: int, output: Path, build_args: list[str]) -> None:
     times = []
     for _ in range(runs):
         start = time.monotonic()
         subprocess.run(
-            [sys.executable, "-m", "pipeline", "build-all", "-o", str(output)],
+            [sys.executable, "-m", "pipeline", "build-all", "-o", str(output), *build_args],
             cwd=ROOT,
             check=True,
             stderr=subprocess.DEVNULL,
@@ -77,7 +77,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3, help="warm runs (default 3)")
     parser.add_argument("--output", type=Path, default=ROOT / "build", help="build-all's output (default build/)")
+    parser.add_argument("build_args", nargs=argparse.REMAINDER, help="after --: build-all's (--platform linux/amd64)")
     args = parser.parse_args()
     phases(args.output / "reports" / "report.json", "cold run")
     archive(args.output / "images" / COMBINED)
-    warm(args.runs, args.output)
+    warm(args.runs, args.output, [a for a in args.build_args if a != "--"])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import subprocess
 
 import pytest
 
@@ -83,16 +81,3 @@ def test_references_are_valid_and_refuse_a_revision_that_makes_a_bad_tag():
     assert refs[0] == "localhost:5000/ci/jupyter-4.1.1-gpu:latest" and refs[1].endswith("-0123456789ab")
     with pytest.raises(MatrixError, match="not a valid image reference"):
         publish.references("localhost:5000/ci", image, "bad revision/with spaces")
-
-
-def test_the_revision_is_the_commit_and_says_when_files_differ(tmp_path, monkeypatch):
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
-    subprocess.run([*git, "init", "-q", str(tmp_path)], check=True)
-    (tmp_path / "f").write_text("1")
-    subprocess.run([*git, "-C", str(tmp_path), "add", "f"], check=True)
-    subprocess.run([*git, "-C", str(tmp_path), "commit", "-qm", "c"], check=True)
-    monkeypatch.chdir(tmp_path)
-    clean = publish.revision()
-    assert re.fullmatch(r"[0-9a-f]{12}", clean)
-    (tmp_path / "f").write_text("2")
-    assert publish.revision() == f"{clean}-dirty"
