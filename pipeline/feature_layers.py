@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from . import matrix, paths
-from .recipe import Config, Copy, Layer, Run, maven_jar
+from .recipe import Config, Copy, Layer, Run, maven_jar, maven_jar_per_platform
 
 
 def iceberg(image: matrix.Image) -> Layer:
@@ -55,14 +55,13 @@ def rapids_conf(image: matrix.Image) -> str:
 
 
 def rapids(image: matrix.Image) -> Layer:
-    jar = image.line.rapids.jar
     return Layer(
         args=("MAVEN_REPO",),
         steps=(
             Config(user="root"),
             Run(
                 f"mkdir -p {paths.RAPIDS_DIR}\n"
-                + maven_jar(jar, paths.RAPIDS_JAR)
+                + maven_jar_per_platform(image.line.rapids.jars, paths.RAPIDS_JAR)
                 + f"""
 # settings the "PySpark (RAPIDS)" kernel adds to spark-defaults.conf's
 cat > {paths.RAPIDS_CONF} <<'CONF'

@@ -35,9 +35,6 @@ VARIANTS: Final[tuple[Variant, ...]] = tuple(VARIANT_FEATURES)
 # (QEMU user-mode, set up by `make engine`).
 PLATFORMS: Final = ("linux/amd64", "linux/arm64")
 NATIVE_PLATFORM: Final = PLATFORMS[0]
-# Features whose artifacts are platform-specific, and the platforms they are built for. RAPIDS: the
-# plain jar is x86_64's (NVIDIA publishes arm64 builds under a classifier, not yet in versions.json).
-FEATURE_PLATFORMS: Final[dict[Feature, tuple[str, ...]]] = {"rapids": ("linux/amd64",)}
 
 PYPI_FILES: Final = "https://files.pythonhosted.org/packages"
 MAVEN_CENTRAL: Final = "https://repo1.maven.org/maven2"
@@ -59,10 +56,11 @@ class MavenJar:
     size: int  # bytes (what it adds to an image)
     # set where this jar stands in for a version Maven does not serve: why, in words
     stand_in: str = ""
+    classifier: str = ""  # Maven's classifier of a platform's build (cuda12-arm64), "" for the plain jar
 
     @property
     def filename(self) -> str:
-        return f"{self.artifact}-{self.version}.jar"
+        return f"{self.artifact}-{self.version}{'-' + self.classifier if self.classifier else ''}.jar"
 
     def path(self) -> str:
         return f"{self.group.replace('.', '/')}/{self.artifact}/{self.version}/{self.filename}"
@@ -70,13 +68,23 @@ class MavenJar:
 
 @dataclass(frozen=True)
 class Rapids:
-    """The RAPIDS Accelerator jar of a Spark line and the Spark shims it ships."""
+    """The RAPIDS Accelerator of a Spark line: one release, a jar per platform (native code inside,
+    NVIDIA publishes each platform's build under its own classifier), the Spark shims they ship."""
 
-    jar: MavenJar
+    version: str
+    jars: tuple[tuple[str, MavenJar], ...]  # (platform, jar) in PLATFORMS' order: where RAPIDS images are built
     shims: tuple[str, ...]  # Spark versions of this line with a shim in the jar (spark3xx/ folders)
     # The plugin starts the GPU even with spark.rapids.sql.mode=explainOnly and stops without one
     # (25.04): only then may the check fall back to the jar's CPU-side ExplainPlan API.
     explain_needs_gpu: bool
+
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        return tuple(p for p, _ in self.jars)
+
+    def jar(self, platform: str = NATIVE_PLATFORM) -> MavenJar:
+        """The jar built for a platform (a KeyError for one the data file lists none for)."""
+        return dict(self.jars)[platform]
 
 
 @dataclass(frozen=True)
@@ -111,16 +119,26 @@ class SparkRelease:
         return ".".join(self.version.split(".")[:2])
 
 
-def _jar(d: dict[str, Any], group: str = "", artifact: str = "") -> MavenJar:
+def _jar(d: dict[str, Any], group: str = "", artifact: str = "", version: str = "") -> MavenJar:
     return MavenJar(
         d.get("group", group),
         d.get("artifact", artifact),
-        d["version"],
+        d.get("version", version),
         d["sha1"],
         d["sha256"],
         d["size"],
         d.get("stand_in", ""),
+        d.get("classifier", ""),
     )
+
+
+def _rapids(line: str, d: dict[str, Any]) -> Rapids:
+    if unknown := [p for p in d["jars"] if p not in PLATFORMS]:
+        raise ValueError(
+            f"{VERSIONS_FILE.name}: Spark {line}: RAPIDS jars for unknown platforms {unknown}; built: {list(PLATFORMS)}"
+        )
+    jars = tuple((p, _jar(d["jars"][p], d["group"], d["artifact"], d["version"])) for p in PLATFORMS if p in d["jars"])
+    return Rapids(d["version"], jars, tuple(d["shims"]), d["explain_needs_gpu"])
 
 
 def load_versions(path: Path = VERSIONS_FILE) -> dict[str, Any]:
@@ -142,7 +160,7 @@ def parse_versions(data: dict[str, Any]) -> tuple[dict[str, SparkLine], tuple[Sp
             java=d["java"],
             connect_artifact=(connect["group"], connect["artifact"]) if connect else None,
             iceberg=_jar(d["iceberg"]),
-            rapids=Rapids(_jar(d["rapids"]), tuple(d["rapids"]["shims"]), d["rapids"]["explain_needs_gpu"]),
+            rapids=_rapids(name, d["rapids"]),
             variants=tuple(d["variants"]),
         )
     for name, line in lines.items():
@@ -205,7 +223,7 @@ class Image:
     @property
     def platforms(self) -> tuple[str, ...]:
         """The platforms this image is built for: every one its features are built for."""
-        return tuple(p for p in PLATFORMS if all(p in FEATURE_PLATFORMS.get(f, PLATFORMS) for f in self.features))
+        return tuple(p for p in PLATFORMS if all(p in feature_platforms(self.line, f) for f in self.features))
 
     @property
     def rapids_shim_override(self) -> str | None:
@@ -230,6 +248,11 @@ def arch(platform: str) -> str:
     return platform.rpartition("/")[2]
 
 
+def jvm_arch(platform: str) -> str:
+    """linux/arm64 -> aarch64: the JVM's os.arch, the folder a jar's native code for it is filed under."""
+    return {"arm64": "aarch64"}.get(arch(platform), arch(platform))
+
+
 def ordered_features(features: frozenset[Feature]) -> list[Feature]:
     """Features in the order their layers are built (FEATURES' order)."""
     return [f for f in FEATURES if f in features]
@@ -246,28 +269,33 @@ BASELINE_BUDGET: Final = min(1_500_000_000, BASELINE_CEILING)  # measured: 1.29 
 COMPONENT_MARGIN: Final = 50_000_000  # per component a variant adds: its config, kernel, a chown'd file
 
 
-def feature_jar(line: SparkLine, feature: Feature) -> MavenJar:
-    """The jar a feature adds to an image of a line."""
-    return {"rapids": line.rapids.jar, "iceberg": line.iceberg}[feature]
+def feature_platforms(line: SparkLine, feature: Feature) -> tuple[str, ...]:
+    """The platforms a feature is built for on a line: RAPIDS where it has a jar, Iceberg (JVM only) all."""
+    return line.rapids.platforms if feature == "rapids" else PLATFORMS
 
 
-def added_jars(image: Image) -> tuple[MavenJar, ...]:
-    """The jars the image's features add to the baseline, in layer order."""
-    return tuple(feature_jar(image.line, f) for f in ordered_features(image.features))
+def feature_jar(line: SparkLine, feature: Feature, platform: str = NATIVE_PLATFORM) -> MavenJar:
+    """The jar a feature adds to an image of a line built for a platform."""
+    return line.rapids.jar(platform) if feature == "rapids" else line.iceberg
 
 
-def budget_parts(image: Image) -> list[tuple[str, int]]:
+def added_jars(image: Image, platform: str = NATIVE_PLATFORM) -> tuple[MavenJar, ...]:
+    """The jars the image's features add to the baseline on a platform, in layer order."""
+    return tuple(feature_jar(image.line, f, platform) for f in ordered_features(image.features))
+
+
+def budget_parts(image: Image, platform: str = NATIVE_PLATFORM) -> list[tuple[str, int]]:
     """What an image's size budget is made of: the baseline budget, each added jar, a margin per jar."""
-    jars = added_jars(image)
+    jars = added_jars(image, platform)
     parts = [("baseline", BASELINE_BUDGET), *((jar.filename, jar.size) for jar in jars)]
     return parts + (
         [(f"margin ({len(jars)} x {COMPONENT_MARGIN // 10**6} MB)", len(jars) * COMPONENT_MARGIN)] if jars else []
     )
 
 
-def budget(image: Image) -> int:
+def budget(image: Image, platform: str = NATIVE_PLATFORM) -> int:
     """The most bytes (uncompressed) the image may take: the baseline budget plus what its variant adds."""
-    return sum(size for _, size in budget_parts(image))
+    return sum(size for _, size in budget_parts(image, platform))
 
 
 def shim_override(spark_version: str, shims: tuple[str, ...]) -> str | None:

@@ -58,7 +58,7 @@ def container(
     """The image as built, checked and shipped: the recipe plus the source revision label."""
     if image.rapids_shim_override:
         progress(
-            f"WARNING {image.name}: RAPIDS {image.line.rapids.jar.version} has no shim for Spark "
+            f"WARNING {image.name}: RAPIDS {image.line.rapids.version} has no shim for Spark "
             f"{image.spark.version}; forcing the {image.rapids_shim_override} shim (untested upstream)"
         )
     return assembly.build(image, opts, base, platform).with_label(assembly.REVISION_LABEL, opts.revision)

@@ -135,9 +135,25 @@ def apt_install(*packages: str) -> Run:
     return Run(APT_INSTALL.replace("{packages}", " ".join(packages)) + DROP_BUILD_CAS_FROM_JAVA)
 
 
+def _maven_download(path: str, sha256: str, dest: str) -> str:
+    return f'{CURL} "$MAVEN_REPO/{path}" -o {dest}\necho "{sha256}  {dest}" | sha256sum -c -\n'
+
+
 def maven_jar(jar: matrix.MavenJar, dest: str) -> str:
     """Shell lines that download a jar from $MAVEN_REPO and verify the SHA-256 the updater recorded."""
-    return f'{CURL} "$MAVEN_REPO/{jar.path()}" -o {dest}\necho "{jar.sha256}  {dest}" | sha256sum -c -\n'
+    return _maven_download(jar.path(), jar.sha256, dest)
+
+
+def maven_jar_per_platform(jars: tuple[tuple[str, matrix.MavenJar], ...], dest: str) -> str:
+    """maven_jar for a jar with a build per platform: the one for the architecture the step runs on, so
+    the recipe (and the Dockerfile rendered from it) stays platform-neutral; any other stops the build."""
+    cases = "".join(f'  {matrix.arch(p)}) jar="{jar.path()}" sha256={jar.sha256} ;;\n' for p, jar in jars)
+    built = ", ".join(matrix.arch(p) for p, _ in jars)
+    return (
+        f'case "$(dpkg --print-architecture)" in\n{cases}'
+        f'  *) echo "no build of this jar for $(dpkg --print-architecture); versions.json has: {built}" >&2; exit 1 ;;\n'
+        "esac\n" + _maven_download("$jar", "$sha256", dest)
+    )
 
 
 BUILD_CA = "/run/build-ca/ca.pem"

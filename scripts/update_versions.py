@@ -8,8 +8,9 @@ the spark-connect jar of the same version, or, where Maven does not serve that v
 one of the line it does serve, recorded as a stand-in with the reason. For each jar (Connect,
 Iceberg, RAPIDS): Maven's SHA-1, its SHA-256 (Maven's where published, else computed from the
 download, which is verified against Maven's SHA-1 and any SHA-256/SHA-512 it publishes), its size;
-RAPIDS' shims of the line from the jar's listing. A jar is downloaded only when it is new, when
-Maven's SHA-1 differs from the recorded one, or with --verify-jars.
+RAPIDS: a jar per platform (NVIDIA builds each under the Maven classifier the data file names)
+and the line's shims from their listings, which must agree. A jar is downloaded only when it is
+new, when Maven's SHA-1 differs from the recorded one, or with --verify-jars.
 
 Then it writes the data file, re-renders dockerfiles/ and prints what changed (a unified diff of
 the data file, the Dockerfiles rewritten). --dry-run prints the same and writes nothing; --check
@@ -119,7 +120,19 @@ def shims_of(names: list[str], line: str) -> list[str]:
     return sorted((v for v in found if line_of(v) == line), key=version_key)
 
 
-JAR_KEYS = ("group", "artifact", "version", "sha1", "sha256", "sha256_from", "size", "shims", "explain_needs_gpu")
+JAR_KEYS = (
+    "group",
+    "artifact",
+    "version",
+    "classifier",
+    "sha1",
+    "sha256",
+    "sha256_from",
+    "size",
+    "shims",
+    "explain_needs_gpu",
+    "jars",
+)
 
 
 def ordered(jar: dict[str, Any]) -> dict[str, Any]:
@@ -187,20 +200,25 @@ class Updater:
     notes: list[str] = field(default_factory=list)
     seen: dict[tuple[str, str, str], dict] = field(default_factory=dict)  # jars refreshed in this run
 
-    def jar(self, group: str, artifact: str, version: str, recorded: dict[str, Any] | None, line: str = "") -> dict:
-        """A jar's record: Maven's SHA-1, SHA-256, size (and RAPIDS shims of the line when line is given)."""
-        base = f"{self.maven_repo}/{group.replace('.', '/')}/{artifact}/{version}/{artifact}-{version}.jar"
+    def jar(
+        self, group: str, artifact: str, version: str, recorded: dict[str, Any] | None, line: str = "", classifier=""
+    ) -> dict:
+        """A jar's record: Maven's SHA-1, SHA-256, size (and RAPIDS shims of the line when line is given and
+        the jar was downloaded)."""
+        key = (group, artifact, version, classifier)
+        filename = matrix.MavenJar(group, artifact, version, "", "", 0, classifier=classifier).filename
+        base = f"{self.maven_repo}/{group.replace('.', '/')}/{artifact}/{version}/{filename}"
         sha1 = self.fetch.text(base + ".sha1")
         if sha1 is None:
-            raise LookupError(f"Maven serves no {group}:{artifact}:{version} ({base}.sha1)")
+            raise LookupError(f"Maven serves no {group}:{artifact}:{version}{':' + classifier if classifier else ''}")
         sha1 = first_word(sha1)
-        if (group, artifact, version) in self.seen and not line:
-            return dict(self.seen[(group, artifact, version)])
+        if key in self.seen and not line:
+            return dict(self.seen[key])
         same = recorded and recorded.get("version") == version and recorded.get("sha1") == sha1
         if same and recorded.get("sha256") and recorded.get("size") and not self.verify_jars:
-            self.seen.setdefault((group, artifact, version), dict(recorded))
+            self.seen.setdefault(key, dict(recorded))
             return dict(recorded)
-        self.log(f"downloading {artifact}-{version}.jar to verify it and compute its SHA-256 ...")
+        self.log(f"downloading {filename} to verify it and compute its SHA-256 ...")
         got = self.fetch.download(base, list_entries=bool(line))
         if got.sha1 != sha1:
             raise ValueError(f"{base}: SHA-1 {got.sha1} is not Maven's {sha1}")
@@ -220,8 +238,24 @@ class Updater:
         }
         if line:
             out["shims"] = shims_of(got.names, line)
-        self.seen[(group, artifact, version)] = out
+        self.seen[key] = out
         return out
+
+    def rapids(self, rapids: dict[str, Any], line: str) -> dict[str, Any]:
+        """A line's RAPIDS record: the release's jar for each platform listed (its classifier), the shims
+        from the jars downloaded, which must all ship the same ones."""
+        jars, shims = {}, {}
+        for platform, recorded in rapids["jars"].items():
+            got = self.jar(
+                rapids["group"], rapids["artifact"], rapids["version"], recorded | {"version": rapids["version"]},
+                line, recorded.get("classifier", ""),
+            )  # fmt: skip
+            if "shims" in got:
+                shims[platform] = got["shims"]
+            jars[platform] = ordered({k: v for k, v in got.items() if k not in ("version", "shims")})
+        if len({tuple(s) for s in shims.values()}) > 1:
+            raise ValueError(f"RAPIDS {rapids['version']}: the platforms' jars ship different shims: {shims}")
+        return ordered(rapids | {"shims": next(iter(shims.values()), rapids["shims"]), "jars": jars})
 
     def release(self, version: str, pypi: dict[str, Any], line: dict[str, Any], recorded: dict | None) -> dict:
         found = sdist(pypi, version)
@@ -245,12 +279,9 @@ class Updater:
     def update(self, data: dict[str, Any], pypi: dict[str, Any], add: bool = True, lines: list[str] = ()) -> dict:
         new = copy.deepcopy(data)
         for name, line in new["lines"].items():
-            for key in ("iceberg", "rapids"):
-                jar = line[key]
-                refreshed = self.jar(
-                    jar["group"], jar["artifact"], jar["version"], jar, name if key == "rapids" else ""
-                )
-                line[key] = ordered(refreshed)
+            iceberg = line["iceberg"]
+            line["iceberg"] = ordered(self.jar(iceberg["group"], iceberg["artifact"], iceberg["version"], iceberg))
+            line["rapids"] = self.rapids(line["rapids"], name)
         listed = {r["version"]: r for r in data["releases"]}
         versions = list(listed)
         available = final_releases(pypi)

@@ -4,9 +4,11 @@ Expectations come from the data file (pipeline/versions.json) and the declared v
 release or a line changes no test here; the product's 14 images are pinned in one test, on purpose.
 """
 
+import dataclasses
+
 import pytest
 
-from pipeline import assembly, matrix, paths, spark_base
+from pipeline import assembly, feature_layers, matrix, paths, spark_base
 
 DATA = matrix.load_versions()
 
@@ -175,7 +177,7 @@ def test_every_image_has_a_budget_and_gpu_images_the_largest():
 
 
 def test_the_explain_only_gpu_fallback_is_marked_for_rapids_25_04_only():
-    marked = {line.rapids.jar.version: line.rapids.explain_needs_gpu for line in matrix.LINES.values()}
+    marked = {line.rapids.version: line.rapids.explain_needs_gpu for line in matrix.LINES.values()}
     assert marked == {"25.04.0": True, "26.08.1": False}
 
 
@@ -195,10 +197,39 @@ def test_size_check_applies_the_budget_to_every_image_and_says_it():
         facts.check_size(matrix.image("3.5.7", "iceberg"), 1_700_000_000)
 
 
-def test_images_narrowed_to_a_platform_leave_out_those_not_built_for_it():
+def test_images_narrowed_to_a_platform_leave_out_those_not_built_for_it(monkeypatch):
+    arm64 = [i.name for i in matrix.images(spark_version="4.1.1", on="linux/arm64")]
+    assert arm64 == ["jupyter-4.1.1", "jupyter-4.1.1-gpu", "jupyter-4.1.1-iceberg", "jupyter-4.1.1-gpu-iceberg"]
+    # a RAPIDS release the data file lists no arm64 jar for: its line's RAPIDS images are amd64's only
+    line = matrix.LINES["4.1"]
+    amd64_only = dataclasses.replace(line.rapids, jars=line.rapids.jars[:1])
+    monkeypatch.setitem(matrix.LINES, "4.1", dataclasses.replace(line, rapids=amd64_only))
+    assert matrix.image("4.1.1", "gpu").platforms == ("linux/amd64",)
     arm64 = matrix.images(spark_version="4.1.1", on="linux/arm64")
     assert [i.name for i in arm64] == ["jupyter-4.1.1", "jupyter-4.1.1-iceberg"]
     with pytest.raises(matrix.MatrixError, match="no image of this selection is built for linux/arm64"):
-        matrix.images(variant="gpu", on="linux/arm64")
+        matrix.images(spark_version="4.1.1", variant="gpu", on="linux/arm64")
     with pytest.raises(matrix.MatrixError, match="unknown platform 'linux/s390x'; valid: linux/amd64, linux/arm64"):
         matrix.images(on="linux/s390x")
+
+
+def test_rapids_has_a_jar_per_platform_and_each_platforms_budget_counts_its_own():
+    image = matrix.image("3.5.8", "gpu")
+    amd64, arm64 = (image.line.rapids.jar(p) for p in matrix.PLATFORMS)
+    assert amd64.filename == "rapids-4-spark_2.12-25.04.0.jar"
+    assert arm64.filename == "rapids-4-spark_2.12-25.04.0-cuda12-arm64.jar"
+    assert amd64.path() == "com/nvidia/rapids-4-spark_2.12/25.04.0/rapids-4-spark_2.12-25.04.0.jar"
+    assert matrix.budget(image, "linux/arm64") - matrix.budget(image) == arm64.size - amd64.size
+    assert image.platforms == matrix.PLATFORMS
+    # one platform-neutral step picks the jar by the architecture it runs on
+    script = feature_layers.rapids(image).steps[1].script
+    for p in matrix.PLATFORMS:
+        jar = image.line.rapids.jar(p)
+        assert f'  {matrix.arch(p)}) jar="{jar.path()}" sha256={jar.sha256} ;;' in script
+
+
+def test_rapids_jars_for_a_platform_the_matrix_does_not_build_are_refused():
+    data = matrix.load_versions()
+    data["lines"]["4.1"]["rapids"]["jars"]["linux/riscv64"] = data["lines"]["4.1"]["rapids"]["jars"]["linux/arm64"]
+    with pytest.raises(ValueError, match=r"Spark 4.1: RAPIDS jars for unknown platforms \['linux/riscv64'\]"):
+        matrix.parse_versions(data)

@@ -30,7 +30,8 @@ DATA = matrix.load_versions()
 
 
 def jars(data: dict) -> list[dict]:
-    out = [line[k] for line in data["lines"].values() for k in ("iceberg", "rapids")]
+    out = [line["iceberg"] for line in data["lines"].values()]
+    out += [jar for line in data["lines"].values() for jar in line["rapids"]["jars"].values()]
     return out + [r["connect"] for r in data["releases"] if r["connect"]]
 
 
@@ -169,6 +170,7 @@ def sample() -> tuple[dict, dict[str, bytes]]:
     files = {
         f"{repo}/g/ice/1.0/ice-1.0.jar": b"iceberg",
         f"{repo}/g/rapids/2.0/rapids-2.0.jar": jar_bytes("spark350/", "spark357/", "spark411/"),
+        f"{repo}/g/rapids/2.0/rapids-2.0-arm64.jar": jar_bytes("spark350/", "spark357/", "aarch64/"),
         f"{repo}/org/apache/spark/spark-connect_2.12/3.5.7/spark-connect_2.12-3.5.7.jar": b"connect",
     }
     data = {
@@ -183,11 +185,12 @@ def sample() -> tuple[dict, dict[str, bytes]]:
                     "group": "g",
                     "artifact": "rapids",
                     "version": "2.0",
-                    "sha1": "",
-                    "sha256": "",
-                    "size": 0,
                     "shims": [],
                     "explain_needs_gpu": False,
+                    "jars": {
+                        "linux/amd64": {"classifier": "", "sha1": "", "sha256": "", "size": 0},
+                        "linux/arm64": {"classifier": "arm64", "sha1": "", "sha256": "", "size": 0},
+                    },
                 },
             }
         },
@@ -208,10 +211,15 @@ def test_update_adds_the_newest_patch_fills_checksums_and_records_a_connect_stan
     assert r359["connect"]["version"] == "3.5.7" and "Maven serves no 3.5.9" in r359["connect"]["stand_in"]
     assert r357["connect"]["sha256"] == hashlib.sha256(b"connect").hexdigest()
     rapids = new["lines"]["3.5"]["rapids"]
-    assert rapids["shims"] == ["3.5.0", "3.5.7"] and rapids["sha256_from"] == "computed"
+    assert rapids["shims"] == ["3.5.0", "3.5.7"] and "sha1" not in rapids
+    amd64, arm64 = rapids["jars"]["linux/amd64"], rapids["jars"]["linux/arm64"]
+    assert amd64["sha256_from"] == arm64["sha256_from"] == "computed" and arm64["classifier"] == "arm64"
+    arm64_jar = files[f"{matrix.MAVEN_CENTRAL}/g/rapids/2.0/rapids-2.0-arm64.jar"]
+    assert arm64["sha256"] == hashlib.sha256(arm64_jar).hexdigest()
     assert any("added 3.5.9" in n for n in updater.notes)
     matrix.parse_versions(new)  # the matrix reads what the updater writes
-    assert sorted(fetch.downloads) == ["ice-1.0.jar", "rapids-2.0.jar", "spark-connect_2.12-3.5.7.jar"]  # once each
+    downloads = ["ice-1.0.jar", "rapids-2.0-arm64.jar", "rapids-2.0.jar", "spark-connect_2.12-3.5.7.jar"]
+    assert sorted(fetch.downloads) == downloads  # once each
 
     # a second run with nothing changed upstream downloads nothing and changes nothing
     again = uv.Updater(FakeFetcher(files), log=lambda _: None)
@@ -222,6 +230,13 @@ def test_update_adds_the_newest_patch_fills_checksums_and_records_a_connect_stan
     added = third.update(new, pypi)["releases"][-1]
     assert added["version"] == "3.5.11" and added["connect"]["sha256"] == r359["connect"]["sha256"]
     assert third.fetch.downloads == []
+
+
+def test_rapids_jars_of_one_release_that_ship_different_shims_are_refused():
+    data, files = sample()
+    files[f"{matrix.MAVEN_CENTRAL}/g/rapids/2.0/rapids-2.0-arm64.jar"] = jar_bytes("spark350/")
+    with pytest.raises(ValueError, match=r"RAPIDS 2.0: the platforms' jars ship different shims"):
+        uv.Updater(FakeFetcher(files), log=lambda _: None).update(data, PYPI)
 
 
 def test_keep_releases_adds_nothing_but_says_what_is_newer():

@@ -107,8 +107,13 @@ RUN --mount=type=secret,id=build-ca,target=/run/build-ca/ca.pem <<'EOF'
 set -euo pipefail
 if [ -s /run/build-ca/ca.pem ]; then export CURL_CA_BUNDLE=/run/build-ca/ca.pem PIP_CERT=/run/build-ca/ca.pem; fi
 mkdir -p /opt/rapids
-curl -fsSL --retry 5 --retry-all-errors --retry-delay 2 --connect-timeout 30 --max-time 1200 "$MAVEN_REPO/com/nvidia/rapids-4-spark_2.12/25.04.0/rapids-4-spark_2.12-25.04.0.jar" -o /opt/rapids/rapids-4-spark.jar
-echo "6d28b2d769692b45a0c8494f4403a01de1348e3608d4e42eab8338c3de217148  /opt/rapids/rapids-4-spark.jar" | sha256sum -c -
+case "$(dpkg --print-architecture)" in
+  amd64) jar="com/nvidia/rapids-4-spark_2.12/25.04.0/rapids-4-spark_2.12-25.04.0.jar" sha256=6d28b2d769692b45a0c8494f4403a01de1348e3608d4e42eab8338c3de217148 ;;
+  arm64) jar="com/nvidia/rapids-4-spark_2.12/25.04.0/rapids-4-spark_2.12-25.04.0-cuda12-arm64.jar" sha256=00185d5f184dc76bb80fd8a6d956c3d7a18447aaa33b33a8f3c16c8501a760b5 ;;
+  *) echo "no build of this jar for $(dpkg --print-architecture); versions.json has: amd64, arm64" >&2; exit 1 ;;
+esac
+curl -fsSL --retry 5 --retry-all-errors --retry-delay 2 --connect-timeout 30 --max-time 1200 "$MAVEN_REPO/$jar" -o /opt/rapids/rapids-4-spark.jar
+echo "$sha256  /opt/rapids/rapids-4-spark.jar" | sha256sum -c -
 
 # settings the "PySpark (RAPIDS)" kernel adds to spark-defaults.conf's
 cat > /opt/spark/conf/rapids.conf <<'CONF'
@@ -136,7 +141,7 @@ LABEL org.opencontainers.image.source="https://github.com/jupyter-spark-images/j
 LABEL org.opencontainers.image.licenses="Apache-2.0"
 LABEL org.opencontainers.image.base.name="debian:bookworm-slim"
 LABEL io.jupyter-spark.variant="gpu"
-LABEL io.jupyter-spark.platforms="linux/amd64"
+LABEL io.jupyter-spark.platforms="linux/amd64,linux/arm64"
 LABEL io.jupyter-spark.spark.version="3.5.7"
 LABEL io.jupyter-spark.scala.version="2.12"
 LABEL io.jupyter-spark.java.version="17"

@@ -106,8 +106,13 @@ RUN --mount=type=secret,id=build-ca,target=/run/build-ca/ca.pem <<'EOF'
 set -euo pipefail
 if [ -s /run/build-ca/ca.pem ]; then export CURL_CA_BUNDLE=/run/build-ca/ca.pem PIP_CERT=/run/build-ca/ca.pem; fi
 mkdir -p /opt/rapids
-curl -fsSL --retry 5 --retry-all-errors --retry-delay 2 --connect-timeout 30 --max-time 1200 "$MAVEN_REPO/com/nvidia/rapids-4-spark_2.13/26.08.1/rapids-4-spark_2.13-26.08.1.jar" -o /opt/rapids/rapids-4-spark.jar
-echo "d5224e1c07bc881e93829ea341b33a9a7896d1ced7783262b62d027a1e48b1f9  /opt/rapids/rapids-4-spark.jar" | sha256sum -c -
+case "$(dpkg --print-architecture)" in
+  amd64) jar="com/nvidia/rapids-4-spark_2.13/26.08.1/rapids-4-spark_2.13-26.08.1.jar" sha256=d5224e1c07bc881e93829ea341b33a9a7896d1ced7783262b62d027a1e48b1f9 ;;
+  arm64) jar="com/nvidia/rapids-4-spark_2.13/26.08.1/rapids-4-spark_2.13-26.08.1-cuda12-arm64.jar" sha256=6e9e05f9b3286b61eeb07ff6bd397e6d3451f94be0a289392c8a4ccd633c06a4 ;;
+  *) echo "no build of this jar for $(dpkg --print-architecture); versions.json has: amd64, arm64" >&2; exit 1 ;;
+esac
+curl -fsSL --retry 5 --retry-all-errors --retry-delay 2 --connect-timeout 30 --max-time 1200 "$MAVEN_REPO/$jar" -o /opt/rapids/rapids-4-spark.jar
+echo "$sha256  /opt/rapids/rapids-4-spark.jar" | sha256sum -c -
 
 # settings the "PySpark (RAPIDS)" kernel adds to spark-defaults.conf's
 cat > /opt/spark/conf/rapids.conf <<'CONF'
@@ -134,7 +139,7 @@ LABEL org.opencontainers.image.source="https://github.com/jupyter-spark-images/j
 LABEL org.opencontainers.image.licenses="Apache-2.0"
 LABEL org.opencontainers.image.base.name="debian:bookworm-slim"
 LABEL io.jupyter-spark.variant="gpu"
-LABEL io.jupyter-spark.platforms="linux/amd64"
+LABEL io.jupyter-spark.platforms="linux/amd64,linux/arm64"
 LABEL io.jupyter-spark.spark.version="4.1.1"
 LABEL io.jupyter-spark.scala.version="2.13"
 LABEL io.jupyter-spark.java.version="17"
@@ -214,7 +219,7 @@ LABEL org.opencontainers.image.source="https://github.com/jupyter-spark-images/j
 LABEL org.opencontainers.image.licenses="Apache-2.0"
 LABEL org.opencontainers.image.base.name="debian:bookworm-slim"
 LABEL io.jupyter-spark.variant="gpu-iceberg"
-LABEL io.jupyter-spark.platforms="linux/amd64"
+LABEL io.jupyter-spark.platforms="linux/amd64,linux/arm64"
 LABEL io.jupyter-spark.spark.version="4.1.1"
 LABEL io.jupyter-spark.scala.version="2.13"
 LABEL io.jupyter-spark.java.version="17"

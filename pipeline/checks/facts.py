@@ -1,5 +1,6 @@
 """Image facts: size within its budget, the user it runs as, no build CA left, labels that match what
-is inside, the architecture its platform names (in its config and running)."""
+is inside, the architecture its platform names (in its config, running, and in the RAPIDS jar's
+native code)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from .result import CheckFailed
 from .services import Services
 
 CAS_LEFT = "build-cas-left"
+BUILT_FOR = ("architecture", "rapids-native")  # facts of the platform, not of a label
 P = assembly.LABEL_PREFIX
 
 
@@ -39,6 +41,8 @@ def expected_facts(
         "iceberg": labels.get(f"{P}.iceberg.version"),
         "spark-connect": labels.get(f"{P}.spark-connect.version", labels[f"{P}.spark.version"]),
         "rapids": labels.get(f"{P}.rapids.version"),
+        # the RAPIDS jar's native code (cuDF) for the JVM's architecture: the platform's build of the jar
+        "rapids-native": [matrix.jvm_arch(platform)] if f"{P}.rapids.version" in labels else None,
         # keystore certificates (SHA-256 fingerprint and alias) that are not in the image's CA bundle
         CAS_LEFT: [],
     }
@@ -74,7 +78,7 @@ async def check(image: matrix.Image, services: Services, platform: str = matrix.
     found = json.loads(await services.probe("facts_probe.py", *where, inputs=inputs))
     expected = expected_facts(image, labels, platform)
     wrong = [
-        f"{k}: {'built for' if k == 'architecture' else 'label says'} {v!r}, image has {found.get(k)!r}"
+        f"{k}: {'built for' if k in BUILT_FOR else 'label says'} {v!r}, image has {found.get(k)!r}"
         for k, v in expected.items()
         if k != CAS_LEFT and found.get(k) != v
     ]

@@ -42,14 +42,27 @@ async def test_the_arm64_image_is_built_from_the_same_recipe_and_passes_its_emul
     assert native.result.passed and arm64.result.digest != native.result.digest
 
 
-async def test_the_facts_check_fails_an_image_whose_architecture_is_not_its_platforms(build, opts):
-    # the amd64 image checked as if it were the arm64 one: its config and its binaries say otherwise
-    image, ctr = build("4.1.1", "baseline")
+@pytest.mark.parametrize(
+    ("variant", "said"),
+    [
+        (  # its config and its binaries say amd64
+            "baseline",
+            [
+                "architecture: built for 'arm64', image has 'amd64'",
+                "platform: built for linux/arm64, the image's config says linux/amd64",
+            ],
+        ),
+        # and its RAPIDS jar (the plain jar) carries amd64's native cuDF
+        ("gpu", ["rapids-native: built for ['aarch64'], image has ['amd64']"]),
+    ],
+)
+async def test_the_facts_check_fails_an_image_whose_architecture_is_not_its_platforms(build, opts, variant, said):
+    # the amd64 image checked as if it were the arm64 one
+    image, ctr = build("4.1.1", variant)
     services = Services.for_image(ctr, opts.probes())
     with pytest.raises(checks.result.CheckFailed) as failed:
         await checks.facts.check(image, services, ARM64)
-    assert "architecture: built for 'arm64', image has 'amd64'" in str(failed.value)
-    assert "platform: built for linux/arm64, the image's config says linux/amd64" in str(failed.value)
+    assert all(s in str(failed.value) for s in said), str(failed.value)
 
 
 def sh(*cmd: str) -> subprocess.CompletedProcess:

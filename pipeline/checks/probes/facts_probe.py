@@ -40,6 +40,15 @@ def rapids_version() -> str | None:
     return re.search(r"^version=(\S+)", info, re.M).group(1)
 
 
+def rapids_native() -> list[str] | None:
+    """The architectures the RAPIDS jar carries native cuDF for (its <os.arch>/Linux/ folders)."""
+    jar = Path(args.rapids_jar)
+    if not jar.exists():
+        return None
+    names = zipfile.ZipFile(jar).namelist()
+    return sorted(m.group(1) for n in names if (m := re.fullmatch(r"([^/]+)/Linux/libcudf\.so", n)))
+
+
 def fingerprint(der: bytes) -> str:
     """SHA-256 of a certificate's DER bytes as keytool prints it (AB:CD:...)."""
     return ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
@@ -95,6 +104,7 @@ facts = {
     "iceberg": jar_version(r"iceberg-spark-runtime-[\d.]+_[\d.]+-([\d.]+)\.jar"),
     "spark-connect": jar_version(r"spark-connect_[\d.]+-([\d.]+)\.jar"),
     "rapids": rapids_version(),
+    "rapids-native": rapids_native(),
     "build-cas-left": build_cas_left(),
 }
 print(json.dumps(facts))
