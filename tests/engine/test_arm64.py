@@ -1,5 +1,6 @@
-"""linux/arm64 under emulation (QEMU user-mode, from `make engine`): one image, jupyter-4.1.1, built
-from the same recipe, checked, and shipped with its amd64 build as one multi-platform image."""
+"""linux/arm64 under emulation (QEMU user-mode, from `make engine`): jupyter-4.1.1 built from the
+same recipe, checked, and shipped with its amd64 build as one multi-platform image; jupyter-4.1.1-gpu
+built and checked for arm64 with NVIDIA's arm64 RAPIDS jar."""
 
 from __future__ import annotations
 
@@ -40,6 +41,15 @@ async def test_the_arm64_image_is_built_from_the_same_recipe_and_passes_its_emul
     )
     assert '"architecture": "arm64"' in outcomes["facts"].detail
     assert native.result.passed and arm64.result.digest != native.result.digest
+
+
+async def test_the_arm64_gpu_image_carries_the_arm64_rapids_jar_and_passes_its_emulated_checks(client, opts):  # noqa: ARG001
+    run = orchestrate.Run(opts, platform=ARM64)
+    [built] = await orchestrate.build_and_check_all([matrix.image("4.1.1", "gpu")], run)
+    outcomes = {c.name: c for c in built.result.checks}
+    assert {n for n, c in outcomes.items() if c.status == "passed"} == set(checks.EMULATED_CHECKS), built.result
+    assert '"rapids-native": ["aarch64"]' in outcomes["facts"].detail  # NVIDIA's cuda12-arm64 build
+    assert "pyspark-rapids" in outcomes["jupyterlab"].detail  # its kernel is there
 
 
 @pytest.mark.parametrize(
