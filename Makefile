@@ -15,7 +15,7 @@ ARM64_COMPILE := $(subst x86_64-manylinux,aarch64-manylinux,$(UV_COMPILE))
 # their locks (and so out of the images' size budget); pip check names them.
 HUB_ONLY := $(foreach p,pydantic pydantic-core annotated-types typing-inspection cryptography certipy oauthlib pamela,--no-emit-package $(p))
 
-.PHONY: build-all test unit lint engine dockerfiles update-versions lock bench clean offline-module
+.PHONY: build-all test test-arm64-gpu unit lint engine dockerfiles update-versions lock bench clean offline-module
 
 # What CI runs with `dagger call`: build-all exports the passed images and the report, gate fails on any failure.
 build-all: engine
@@ -27,6 +27,10 @@ test: lint engine
 	scripts/prune-test-registry.sh
 	$(WITH_ENGINE) REQUIRE_ENGINE=1 $(PY) -m pytest -v -rs --ignore=tests/faults $(PYTEST_ARGS)
 	$(WITH_ENGINE) REQUIRE_ENGINE=1 $(PY) -m pytest -v -rs tests/faults $(PYTEST_ARGS)
+
+# A second arm64 image, kept out of make test (CI's time): jupyter-4.1.1-gpu with the arm64 RAPIDS jar.
+test-arm64-gpu: engine
+	$(WITH_ENGINE) ARM64_GPU=1 REQUIRE_ENGINE=1 $(PY) -m pytest -v -rs tests/engine/test_arm64.py -k gpu_image
 
 unit: .venv
 	$(PY) -m pytest -v -m "not engine"
