@@ -195,6 +195,11 @@ def test_size_check_applies_the_budget_to_every_image_and_says_it():
         facts.check_size(gpu, 2_700_000_000)
     with pytest.raises(CheckFailed, match="over its budget 1.60 GB"):
         facts.check_size(matrix.image("3.5.7", "iceberg"), 1_700_000_000)
+    # an arm64 GPU image's budget counts the arm64 jar (744.6 MB for RAPIDS 25.04.0, not the plain 600.9 MB)
+    arm64 = facts.check_size(matrix.image("3.5.8", "gpu"), 2_200_000_000, "linux/arm64")
+    assert "budget 2.29 GB = baseline 1.50 GB + rapids-4-spark_2.12-25.04.0-cuda12-arm64.jar 0.74 GB" in arm64
+    with pytest.raises(CheckFailed, match="over its budget 2.15 GB"):
+        facts.check_size(matrix.image("3.5.8", "gpu"), 2_200_000_000)
 
 
 def test_images_narrowed_to_a_platform_leave_out_those_not_built_for_it(monkeypatch):

@@ -110,7 +110,7 @@ def _size_check(image: matrix.Image, ctr: dagger.Container, result: ImageResult)
 
     async def size() -> str:
         result.size_bytes = await facts.image_size(ctr)
-        return facts.check_size(image, result.size_bytes)
+        return facts.check_size(image, result.size_bytes, result.platform)
 
     return size
 

@@ -52,9 +52,10 @@ def _gb(size: int) -> str:
     return f"{size / 1e9:.2f} GB"
 
 
-def check_size(image: matrix.Image, size: int) -> str:
-    """The image within its budget: the baseline's (under the work order's 3 GB) plus what its variant adds."""
-    limit, parts = matrix.budget(image), matrix.budget_parts(image)
+def check_size(image: matrix.Image, size: int, platform: str = matrix.NATIVE_PLATFORM) -> str:
+    """The image within its budget: the baseline's (under the work order's 3 GB) plus what its variant
+    adds on the platform (a RAPIDS jar's size is its platform's build's)."""
+    limit, parts = matrix.budget(image, platform), matrix.budget_parts(image, platform)
     said = f"budget {_gb(limit)}" + (
         " = " + " + ".join(f"{name} {_gb(part)}" for name, part in parts)
         if len(parts) > 1
