@@ -198,10 +198,16 @@ class Updater:
     verify_jars: bool = False
     log: Callable[[str], None] = print
     notes: list[str] = field(default_factory=list)
-    seen: dict[tuple[str, str, str], dict] = field(default_factory=dict)  # jars refreshed in this run
+    seen: dict[tuple[str, str, str, str], dict] = field(default_factory=dict)  # jars refreshed, by coordinates
 
     def jar(
-        self, group: str, artifact: str, version: str, recorded: dict[str, Any] | None, line: str = "", classifier=""
+        self,
+        group: str,
+        artifact: str,
+        version: str,
+        recorded: dict[str, Any] | None,
+        line: str = "",
+        classifier: str = "",
     ) -> dict:
         """A jar's record: Maven's SHA-1, SHA-256, size (and RAPIDS shims of the line when line is given and
         the jar was downloaded)."""
