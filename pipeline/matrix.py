@@ -82,7 +82,7 @@ class Rapids:
     def platforms(self) -> tuple[str, ...]:
         return tuple(p for p, _ in self.jars)
 
-    def jar(self, platform: str = NATIVE_PLATFORM) -> MavenJar:
+    def jar(self, platform: str) -> MavenJar:
         """The jar built for a platform (a KeyError for one the data file lists none for)."""
         return dict(self.jars)[platform]
 

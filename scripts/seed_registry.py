@@ -21,7 +21,6 @@ from pipeline import matrix  # noqa: E402
 
 REGISTRY = "localhost:5000"
 IMAGES = ["debian:bookworm-slim"]
-NATIVE = "linux/amd64"  # the host's: its images come from the Docker daemon
 CACHE = Path(__file__).resolve().parent.parent / ".cache" / "engine"
 
 
@@ -39,7 +38,7 @@ async def present(ref: str) -> bool:
 
 
 def archive(ref: str, platform: str, workdir: Path) -> Path:
-    if platform == NATIVE:
+    if platform == matrix.NATIVE_PLATFORM:  # the host's: its images come from the Docker daemon
         tarball = workdir / f"{ref.replace(':', '_')}.tar"
         subprocess.run(["docker", "save", "-o", str(tarball), ref], check=True)
         return tarball

@@ -212,8 +212,8 @@ class Updater:
         """A jar's record: Maven's SHA-1, SHA-256, size (and RAPIDS shims of the line when line is given and
         the jar was downloaded)."""
         key = (group, artifact, version, classifier)
-        filename = matrix.MavenJar(group, artifact, version, "", "", 0, classifier=classifier).filename
-        base = f"{self.maven_repo}/{group.replace('.', '/')}/{artifact}/{version}/{filename}"
+        coordinates = matrix.MavenJar(group, artifact, version, "", "", 0, classifier=classifier)
+        filename, base = coordinates.filename, f"{self.maven_repo}/{coordinates.path()}"
         sha1 = self.fetch.text(base + ".sha1")
         if sha1 is None:
             raise LookupError(f"Maven serves no {group}:{artifact}:{version}{':' + classifier if classifier else ''}")

@@ -5,10 +5,11 @@ release or a line changes no test here; the product's 14 images are pinned in on
 """
 
 import dataclasses
+import subprocess
 
 import pytest
 
-from pipeline import assembly, feature_layers, matrix, paths, spark_base
+from pipeline import assembly, feature_layers, matrix, paths, recipe, spark_base
 
 DATA = matrix.load_versions()
 
@@ -231,6 +232,26 @@ def test_rapids_has_a_jar_per_platform_and_each_platforms_budget_counts_its_own(
     for p in matrix.PLATFORMS:
         jar = image.line.rapids.jar(p)
         assert f'  {matrix.arch(p)}) jar="{jar.path()}" sha256={jar.sha256} ;;' in script
+
+
+@pytest.mark.parametrize("machine", ["arm64", "riscv64"])
+def test_the_rapids_step_downloads_its_architectures_jar_and_stops_on_any_other(tmp_path, machine):
+    """The step itself, run by bash with a stub dpkg (the architecture) and curl (what it fetches)."""
+    (tmp_path / "dpkg").write_text(f"#!/bin/sh\necho {machine}\n")
+    (tmp_path / "curl").write_text('#!/bin/sh\necho "$@" > "$FETCHED"; exit 1\n')
+    for stub in ("dpkg", "curl"):
+        (tmp_path / stub).chmod(0o755)
+    jars = matrix.image("4.1.1", "gpu").line.rapids.jars
+    step = recipe.maven_jar_per_platform(jars, str(tmp_path / "rapids.jar"))
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "MAVEN_REPO": "https://maven.example", "FETCHED": str(tmp_path / "url")}
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", step], env=env, capture_output=True, text=True)
+    assert done.returncode != 0  # the stub curl fails either way: only what it was asked for differs
+    if machine == "arm64":
+        arm64 = dict(jars)["linux/arm64"]
+        assert (tmp_path / "url").read_text().split()[-3] == f"https://maven.example/{arm64.path()}"
+    else:
+        assert not (tmp_path / "url").exists()
+        assert "no build of this jar for riscv64; versions.json has: amd64, arm64" in done.stderr
 
 
 def test_rapids_jars_for_a_platform_the_matrix_does_not_build_are_refused():
