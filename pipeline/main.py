@@ -147,11 +147,7 @@ class JupyterSparkImages:
         run = await self.run(gpu, previous, recheck, platform)
         built = await self.build_and_check(run, spark_version, variant)
         await orchestrate.ship(built, run.opts)  # the indexes, into the report
-        return (
-            dagger.dag.directory()
-            .with_directory("images", orchestrate.exported_images(built, run.opts, archives))
-            .with_directory("reports", orchestrate.reports([b.result for b in built]))
-        )
+        return orchestrate.output(built, run.opts, archives)
 
     @function
     async def gate(

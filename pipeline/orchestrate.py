@@ -22,9 +22,8 @@ from .log import progress
 # Images built at once, and checked at once: checks start JVMs and services that need the host's
 # cores to themselves (on 2 cores, two images' checks side by side take longer than one after the other).
 PARALLEL_BUILDS, PARALLEL_CHECKS = 2, 1
-CHECK_CODE = "pipeline/checks"  # the checks and their probes: a result is reused only if these are unchanged
-ARCHIVE_LAYERS = publish.LAYERS  # what every `docker load` reads; pushes use the same, so the same digest
-ARCHIVE_TOOL = "pipeline/tools/oci_archive.py"
+CHECK_CODE = "pipeline/checks"  # the checks and their probes: a result is reused only if these (and the
+# archive tool, a probe too) are unchanged
 ARCHIVES = {
     "combined": "one archive of all passed images, each layer stored once (jupyter-spark-images.tar)",
     "per-image": "one archive per passed image (NAME.tar)",
@@ -127,8 +126,11 @@ async def _build_and_check(image: matrix.Image, ctr: dagger.Container, run: Run,
 
 
 async def check_code(opts: recipe.BuildOptions, gpu: bool) -> str:
-    """What the checks are: the digest of their code and probes, and whether the GPU was used."""
-    return (await opts.files().directory(CHECK_CODE).digest()) + ("+gpu" if gpu else "")
+    """What the checks are: the digest of their code and probes (the archive tool among them: it
+    sizes images), and whether the GPU was used."""
+    tool = opts.files().file(recipe.ARCHIVE_TOOL)
+    code = opts.files().directory(CHECK_CODE).with_file("probes/oci_archive.py", tool)
+    return (await code.digest()) + ("+gpu" if gpu else "")
 
 
 async def build_and_check_all(selected: list[matrix.Image], run: Run) -> list[Built]:
@@ -165,10 +167,7 @@ def reports(results: list[ImageResult]) -> dagger.Directory:
 
 
 def tarball(group: list[Built] | dagger.Container) -> dagger.File:
-    """An image as an OCI archive, unnamed: the bytes its digest, its archives and its pushes share.
-    Several platforms of an image make one multi-platform image (an OCI index)."""
-    ctrs = [b.container for b in group] if isinstance(group, list) else [group]
-    return ctrs[0].as_tarball(platform_variants=ctrs[1:], forced_compression=ARCHIVE_LAYERS)
+    return publish.tarball([b.container for b in group] if isinstance(group, list) else [group])
 
 
 def checked_platforms(group: list[Built]) -> dict[str, str]:
@@ -177,7 +176,7 @@ def checked_platforms(group: list[Built]) -> dict[str, str]:
 
 def _archive_tool(ctr: dagger.Container, opts: recipe.BuildOptions) -> dagger.Container:
     """The image's own Python, as root, with the archive tool: no other image is needed."""
-    return ctr.with_user("0").with_mounted_file("/archive/oci_archive.py", opts.files().file(ARCHIVE_TOOL))
+    return ctr.with_user("0").with_mounted_file("/archive/oci_archive.py", opts.files().file(recipe.ARCHIVE_TOOL))
 
 
 async def manifest_digest(
@@ -203,34 +202,49 @@ def image_tags(name: str, revision: str) -> list[str]:
     return [f"{name}:latest", f"{name}:{revision}"]
 
 
+def _archive_inputs(groups: list[list[Built]], opts: recipe.BuildOptions) -> tuple[dagger.Container, dict[str, dict]]:
+    """The archive tool with each image's archive mounted; the plan entry of each image, by name."""
+    tool, entries = _archive_tool(groups[0][0].container, opts), {}
+    for group in groups:
+        name = group[0].image.name
+        tool = tool.with_mounted_file(f"/archive/in/{name}.tar", tarball(group))
+        entries[name] = {
+            "archive": f"/archive/in/{name}.tar",
+            "platforms": checked_platforms(group),
+            "tags": image_tags(name, opts.revision),
+        }
+    return tool, entries
+
+
+def _write(target: str, plan: list[dict]) -> list[str]:
+    return ["python3", "/archive/oci_archive.py", "write", target, json.dumps(plan)]
+
+
 def archive(groups: list[list[Built]], opts: recipe.BuildOptions) -> dagger.File:
     """Checked images in one archive that loads each as NAME:latest and NAME:<revision>, each
     layer stored once, several platforms of an image as one multi-platform image. The images
     (indexes, manifests, configs, layers) are the checked ones, byte for byte: only the names are added."""
-    tool, plan = _archive_tool(groups[0][0].container, opts), []
-    for group in groups:
-        name = group[0].image.name
-        tool = tool.with_mounted_file(f"/archive/in/{name}.tar", tarball(group))
-        plan.append(
-            {
-                "archive": f"/archive/in/{name}.tar",
-                "platforms": checked_platforms(group),
-                "tags": image_tags(name, opts.revision),
-            }
-        )
-    script = ["python3", "/archive/oci_archive.py", "write", "/archive/out.tar", json.dumps(plan)]
-    return tool.with_exec(script).file("/archive/out.tar")
+    tool, entries = _archive_inputs(groups, opts)
+    return tool.with_exec(_write("/archive/out.tar", list(entries.values()))).file("/archive/out.tar")
 
 
-def exported_images(built: list[Built], opts: recipe.BuildOptions, archives: str = "combined") -> dagger.Directory:
-    """The archives of the images that passed on every platform (ARCHIVES says which), for `docker load`."""
-    passed, directory = shipped(built), dag.directory()
-    if passed and archives in ("combined", "both"):
-        directory = directory.with_file(COMBINED, archive(passed, opts))
-    if archives in ("per-image", "both"):
-        for group in passed:
-            directory = directory.with_file(f"{group[0].image.name}.tar", archive([group], opts))
-    return directory
+def output(built: list[Built], opts: recipe.BuildOptions, archives: str = "combined") -> dagger.Directory:
+    """The main job's output: images/, the archives (as `archive` writes them; ARCHIVES says which)
+    of the images that passed on every platform, and reports/. The archive tool writes the archives
+    into the output directory itself (a mount), so the engine keeps each archive once, not once more
+    per copy into a directory; they do not depend on the report, so a run with nothing changed
+    reuses them."""
+    passed, images = shipped(built), dag.directory().with_new_directory("images")
+    if passed:
+        tool, entries = _archive_inputs(passed, opts)
+        plans = {COMBINED: list(entries.values())} if archives in ("combined", "both") else {}
+        if archives in ("per-image", "both"):
+            plans |= {f"{name}.tar": [entry] for name, entry in entries.items()}
+        tool = tool.with_mounted_directory("/out", images)
+        for file, plan in plans.items():
+            tool = tool.with_exec(_write(f"/out/images/{file}", plan))
+        images = tool.directory("/out")
+    return images.with_directory("reports", reports([b.result for b in built]))
 
 
 PHASES = ("engine", "build", "checks", "export")

@@ -76,6 +76,13 @@ def with_auth(ctr: dagger.Container, registry: str, username: str | None, passwo
 LAYERS = dagger.ImageLayerCompression.Gzip  # as in the archives: the same manifest, so the same digest
 
 
+def tarball(ctrs: list[dagger.Container]) -> dagger.File:
+    """An image as an OCI archive, unnamed: the one file its digest, its size check, its archives
+    and its pushes share (built once, cached once). Several platforms make one multi-platform
+    image (an OCI index)."""
+    return ctrs[0].as_tarball(platform_variants=ctrs[1:], forced_compression=LAYERS)
+
+
 async def push(
     ctr: dagger.Container,
     latest: str,

@@ -29,6 +29,7 @@ PIP_CACHE = "/root/.cache/pip"
 SOURCE_FILES = ("pipeline/**", "requirements/*.txt")
 SOURCE_EXCLUDE = ("**/__pycache__",)
 PROBES = "pipeline/checks/probes"
+ARCHIVE_TOOL = "pipeline/tools/oci_archive.py"  # reads the engine's image archives (also a probe: the size check)
 
 
 def checkout() -> dagger.Directory:
@@ -96,7 +97,7 @@ class BuildOptions:
         return self.source if self.source is not None else checkout()
 
     def probes(self) -> dagger.Directory:
-        return self.files().directory(PROBES)
+        return self.files().directory(PROBES).with_file("oci_archive.py", self.files().file(ARCHIVE_TOOL))
 
     def values(self) -> dict[str, str]:
         return {

@@ -3,6 +3,7 @@ images, and build-all's rule of never rewriting an archive whose content is unch
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
@@ -16,11 +17,14 @@ from pipeline.orchestrate import COMBINED, image_tags
 from pipeline.tools import oci_archive
 
 
+TAR, GZIP = "application/vnd.oci.image.layer.v1.tar", "application/vnd.oci.image.layer.v1.tar+gzip"
+
+
 def blob_of(data: bytes) -> tuple[str, bytes]:
     return "sha256:" + hashlib.sha256(data).hexdigest(), data
 
 
-def image_blobs(layers: list[bytes], arch: str = "amd64") -> list[tuple[str, bytes]]:
+def image_blobs(layers: list[bytes], arch: str = "amd64", media_type: str = TAR) -> list[tuple[str, bytes]]:
     """One platform's layers, config and manifest (last), as the engine writes them."""
     blobs = dict(blob_of(layer) for layer in layers)
     config = blob_of(json.dumps({"architecture": arch, "rootfs": {"diff_ids": list(blobs)}}).encode())
@@ -29,7 +33,7 @@ def image_blobs(layers: list[bytes], arch: str = "amd64") -> list[tuple[str, byt
             {
                 "schemaVersion": 2,
                 "config": {"digest": config[0], "size": len(config[1])},
-                "layers": [{"digest": d, "size": len(b)} for d, b in blobs.items()],
+                "layers": [{"mediaType": media_type, "digest": d, "size": len(b)} for d, b in blobs.items()],
             }
         ).encode()
     )
@@ -48,9 +52,9 @@ def write_archive(path: Path, blobs: list[tuple[str, bytes]], top: dict) -> None
             tar.addfile(info, io.BytesIO(data))
 
 
-def image_archive(path: Path, layers: list[bytes]) -> str:
+def image_archive(path: Path, layers: list[bytes], media_type: str = TAR) -> str:
     """An unnamed one-image OCI archive as the engine writes one; returns its manifest digest."""
-    blobs = image_blobs(layers)
+    blobs = image_blobs(layers, media_type=media_type)
     manifest = blobs[-1]
     write_archive(path, blobs, {"digest": manifest[0], "size": len(manifest[1])})
     return manifest[0]
@@ -214,3 +218,14 @@ def test_a_partial_file_left_by_a_killed_run_is_removed(tmp_path, two_images):
     (folder / f".{COMBINED}.partial").write_bytes(b"half")
     run(folder, "combined", two_images)
     assert sorted(p.name for p in folder.iterdir()) == [COMBINED]
+
+
+def test_size_is_the_layers_uncompressed_read_from_the_archive(tmp_path):
+    """The size check's number: each gzip layer inflated and counted (a stream of several gzip members
+    too), from the same archive as the digest; a layer stored uncompressed counts as stored."""
+    zeros, noise = bytes(40_000_000), hashlib.sha512(b"x").digest() * 10_000  # 40 MB and 640 kB
+    members = gzip.compress(noise[:100_000]) + gzip.compress(noise[100_000:])
+    image_archive(tmp_path / "gzip.tar", [gzip.compress(zeros), members], media_type=GZIP)
+    assert oci_archive.size(str(tmp_path / "gzip.tar")) == len(zeros) + len(noise)
+    image_archive(tmp_path / "plain.tar", [zeros, noise])
+    assert oci_archive.size(str(tmp_path / "plain.tar")) == len(zeros) + len(noise)

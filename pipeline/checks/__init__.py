@@ -69,7 +69,7 @@ async def check_image(
         except (TimeoutError, dagger.DaggerError):
             pass
 
-    size = _size_check(image, ctr, result)
+    size = _size_check(image, services, result)
 
     async def check(name: str, run: Callable[[], Awaitable[str]]) -> None:
         outcome = await run_check(name, run, limits[name])
@@ -105,11 +105,11 @@ async def check_image(
     return result
 
 
-def _size_check(image: matrix.Image, ctr: dagger.Container, result: ImageResult) -> Callable[[], Awaitable[str]]:
+def _size_check(image: matrix.Image, services: Services, result: ImageResult) -> Callable[[], Awaitable[str]]:
     """The size check, which also records the size in the image's result."""
 
     async def size() -> str:
-        result.size_bytes = await facts.image_size(ctr)
+        result.size_bytes = await facts.image_size(services)
         return facts.check_size(image, result.size_bytes, result.platform)
 
     return size
@@ -122,7 +122,7 @@ async def _check_emulated(
     result, outcomes = ImageResult(image.name, platform=platform), {}
     services = dataclasses.replace(services, emulated=True)
 
-    size = _size_check(image, services.image, result)
+    size = _size_check(image, services, result)
 
     runs = {
         "size": size,

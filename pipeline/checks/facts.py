@@ -8,7 +8,7 @@ import json
 
 import dagger
 
-from .. import assembly, matrix, paths
+from .. import assembly, matrix, paths, publish
 from .result import CheckFailed
 from .services import Services
 
@@ -17,10 +17,12 @@ BUILT_FOR = ("architecture", "rapids-native")  # facts of the platform, not of a
 P = assembly.LABEL_PREFIX
 
 
-async def image_size(ctr: dagger.Container) -> int:
-    """Bytes of the image's uncompressed layers (what `docker images` reports, near enough)."""
-    tarball = ctr.as_tarball(forced_compression=dagger.ImageLayerCompression.Uncompressed)
-    return await tarball.size()
+async def image_size(services: Services) -> int:
+    """Bytes of the image's uncompressed layers (what `docker images` reports, near enough), counted
+    from the archive its digest was read from: no second, uncompressed archive kept in the engine."""
+    tarball = publish.tarball([services.image])
+    ctr = services.runner().with_user("0").with_mounted_file("/probe-inputs/image.tar", tarball)
+    return int(await ctr.with_exec(["python", "oci_archive.py", "size", "/probe-inputs/image.tar"]).stdout())
 
 
 def expected_facts(

@@ -12,6 +12,7 @@ Standard library only: it runs in the engine (in the image's own Python) and on 
 usage:
   oci_archive.py digest ARCHIVE          the manifest (or multi-platform index) digest of the archive's one image
   oci_archive.py platforms ARCHIVE       {"os/arch": manifest digest} of the archive's one image, as JSON
+  oci_archive.py size ARCHIVE            bytes of the archive's one image's layers, uncompressed
   oci_archive.py tags ARCHIVE            {"NAME:TAG": "sha256:...", ...} of the archive, as JSON
   oci_archive.py write OUT.tar PLAN      OUT.tar from PLAN, a JSON list of {"archive": PATH, "tags":
                                          ["NAME:TAG", ...], "platforms": {"os/arch": "sha256:..."}}: the
@@ -26,6 +27,7 @@ import json
 import sys
 import tarfile
 import time
+import zlib
 
 NAME_KEYS = ("io.containerd.image.name", "org.opencontainers.image.ref.name")
 INDEX = "application/vnd.oci.image.index.v1+json"
@@ -73,6 +75,33 @@ def verify(path: str, checked: dict[str, str]) -> None:
     same = list(held.values()) == list(checked.values()) if "" in held else held == checked
     if not same:
         sys.exit(f"{path} holds {held}, not the checked {checked}: refusing to ship it")
+
+
+def size(path: str) -> int:
+    """Bytes of the layers of the archive's one image (one platform), uncompressed: what `docker
+    images` reports, near enough. Each gzip layer is decompressed and counted; nothing is written."""
+    with tarfile.open(path) as tar:
+        top = next(m for m in read_json(tar, "index.json")["manifests"] if m["digest"] == digest(path))
+        (one,) = platform_manifests(tar, top).values()
+        layers = read_json(tar, blob(one["digest"]))["layers"]
+        return sum(_uncompressed_size(tar.extractfile(blob(layer["digest"])), layer) for layer in layers)
+
+
+def _uncompressed_size(stream: io.BufferedIOBase, layer: dict) -> int:
+    media_type = layer.get("mediaType", "")
+    if not media_type.endswith(("+gzip", ".gzip")):
+        if media_type.endswith(("+zstd", ".zstd")):
+            sys.exit(f"cannot size zstd layer {layer['digest']}: archive images with gzip layers")
+        return layer["size"]
+    total, chunk_size, inflate = 0, 1 << 20, zlib.decompressobj(zlib.MAX_WBITS | 16)
+    while chunk := stream.read(chunk_size):
+        while chunk:
+            total += len(inflate.decompress(chunk, 16 * chunk_size))
+            if inflate.eof:  # a gzip stream may hold several members
+                chunk, inflate = inflate.unused_data, zlib.decompressobj(zlib.MAX_WBITS | 16)
+            else:
+                chunk = inflate.unconsumed_tail
+    return total + len(inflate.flush())
 
 
 def tags(path: str) -> dict[str, str]:
@@ -138,6 +167,8 @@ if __name__ == "__main__":
         print(digest(*args))
     elif command == "platforms":
         print(json.dumps(platforms(*args)))
+    elif command == "size":
+        print(size(*args))
     elif command == "tags":
         print(json.dumps(tags(*args)))
     elif command == "write":
