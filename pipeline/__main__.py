@@ -32,7 +32,7 @@ import anyio
 import dagger
 from dagger import dag
 
-from . import matrix, orchestrate, recipe, report
+from . import matrix, orchestrate, publish, recipe, report
 from .limits import parse as parse_limits
 from .main import JupyterSparkImages
 from .matrix import MatrixError
@@ -156,8 +156,9 @@ async def build_all(args: argparse.Namespace) -> int:
     """build-all as the module's build_all, called once per image, each in a session of its own,
     and the per-image reports merged into one. The engine keeps what a session exports until the
     session ends: all 14 archives from one call and their layers do not fit this machine's disk
-    quota. The combined archive is assembled here, image by image, from the per-image archives
-    (the same tool the module runs in the engine), so at most one image's archive is staged.
+    quota. The combined archive is assembled here, image by image, from the engine's own archive of
+    each checked image (archives.py), so at most one image's archive is staged, and the engine keeps
+    no named archives (--archives none there): what stays in its cache between runs is smaller.
 
     What is unchanged is not redone: without --recheck, the last report.json in OUTPUT is the
     --previous one (checks reused where image and check code are unchanged), and an image whose
@@ -228,7 +229,7 @@ async def _build_one(
         connected = round(time.monotonic() - start, 1)
         if previous is not None:
             kwargs["previous"] = dag.directory().with_new_file("report.json", previous).file("report.json")
-        kwargs |= {"spark_version": image.spark.version, "variant": image.variant, "archives": "per-image"}
+        kwargs |= {"spark_version": image.spark.version, "variant": image.variant, "archives": "none"}
         result = await obj.build_all(**kwargs)
         checked = report.from_json(await result.file("reports/report.json").contents())
         start = time.monotonic()
@@ -237,8 +238,10 @@ async def _build_one(
         else:
             tags, digest = orchestrate.image_tags(image.name, await obj.effective_revision()), str(checked[0].shipped)
             if images.needs(image.name, digest, tags):
+                opts, platforms = await obj.options(), {r.platform: str(r.digest) for r in checked}
+                tarball = publish.tarball([orchestrate.container(image, opts, platform=p) for p in platforms])
                 with anyio.fail_after(waits["export"]):
-                    await images.fetch(image.name, result.file(f"images/{image.name}.tar"))
+                    await images.fetch(image.name, tarball, digest, platforms, tags)
             await anyio.to_thread.run_sync(images.take, image.name, digest, tags)
         exported = round(time.monotonic() - start, 1)
     for platform in checked:

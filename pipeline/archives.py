@@ -3,12 +3,17 @@
 - combined: jupyter-spark-images.tar, every image that passed, each layer stored once, written
   image by image as their archives come from the engine (at most one image's archive staged);
 - per-image: NAME.tar for each image that passed;
-- both.
+- both;
+- none: no archive (those of earlier runs are removed: they would not match this run's report).
+
+What comes from the engine is its own archive of the checked image, unnamed: the one file the
+image's digest was read from (publish.tarball), so the engine keeps no named copy of it. It is
+refused unless it holds exactly the checked digest (and platforms); the names are added here with
+pipeline/tools/oci_archive.py (the tool the module runs in the engine), the images byte for byte.
 
 Every file is written under a temporary name (.NAME.partial) and renamed when complete, mode
 0644. An archive that already holds an image's checked digest under its names is not fetched or
-rewritten: with nothing changed, nothing is written. The images inside are the engine's archives
-of the checked containers, byte for byte (pipeline/tools/oci_archive.py adds only the names).
+rewritten: with nothing changed, nothing is written.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from pathlib import Path
 import dagger
 
 from .orchestrate import COMBINED
+from .publish import NotChecked
 from .tools import oci_archive
 
 
@@ -42,6 +48,7 @@ class Archives:
         self.taken: list[tuple[str, str, list[str]]] = []  # name, digest, tags of each image in the combined archive
         self.stack = contextlib.ExitStack()
         self.writer: oci_archive.Writer | None = None
+        self.staged: dict[str, Path] = {}  # name -> the engine's archive of the image, fetched this run
         self.said = ""
 
     def per_image(self, name: str) -> Path:
@@ -52,50 +59,79 @@ class Archives:
 
     def needs(self, name: str, digest: str, tags: list[str]) -> bool:
         """Whether the image's archive must come from the engine: no archive here holds it under its names."""
+        if self.kind == "none":
+            return False
         per_image_ok = held(self.per_image(name)) == dict.fromkeys(tags, digest)
         if self.kind != "combined" and not per_image_ok:
             return True
         return self.kind != "per-image" and not per_image_ok and not self._holds(tags, digest)
 
-    async def fetch(self, name: str, file: dagger.File) -> None:
-        """The engine's archive of the image, renamed into place when complete."""
-        partial = self.folder / f".{name}.tar.partial"
-        await file.export(str(partial))
-        partial.chmod(0o644)
-        partial.replace(self.per_image(name))
+    def unnamed(self, name: str) -> Path:
+        return self.folder / f".{name}.unnamed.partial"
+
+    async def fetch(
+        self, name: str, file: dagger.File, digest: str, platforms: dict[str, str], tags: list[str]
+    ) -> None:
+        """The engine's archive of the image (publish.tarball), staged for take()."""
+        await file.export(str(self.unnamed(name)))
+        self.stage(name, digest, platforms, tags)
+
+    def stage(self, name: str, digest: str, platforms: dict[str, str], tags: list[str]) -> None:
+        """The fetched archive checked (exactly the checked digest, and platform manifests); the
+        image's own named archive written from it where --archives asks for one."""
+        source = str(self.unnamed(name))
+        try:
+            oci_archive.verify(source, platforms)
+        except SystemExit as err:
+            raise NotChecked(str(err)) from None
+        if oci_archive.digest(source) != digest:
+            raise NotChecked(
+                f"{name}: the engine's archive holds {oci_archive.digest(source)}, not the checked {digest}"
+            )
+        self.staged[name] = self.unnamed(name)
+        if self.kind != "combined":
+            partial = self.folder / f".{name}.tar.partial"
+            oci_archive.write(str(partial), [{"archive": source, "platforms": platforms, "tags": tags}])
+            partial.chmod(0o644)
+            partial.replace(self.per_image(name))
 
     def failed(self, name: str) -> None:
         """Never leave an earlier run's archive of an image that fails now."""
         self.per_image(name).unlink(missing_ok=True)
 
     def take(self, name: str, digest: str, tags: list[str]) -> None:
-        """A passed image into the combined archive: from its per-image archive, or the old combined one."""
-        if self.kind == "per-image":
-            return
-        fresh = held(self.per_image(name)) == dict.fromkeys(tags, digest)
-        if self.writer is not None or not self._holds(tags, digest):  # else written only if something else changes
-            self._start().add(self._open(self.per_image(name) if fresh else self.combined), digest, tags)
-        self.taken.append((name, digest, tags))
-        if self.kind == "combined":
-            self.per_image(name).unlink(missing_ok=True)  # staged only to be copied, or an earlier run's
-
-    def _open(self, path: Path) -> tarfile.TarFile:
-        return self.stack.enter_context(tarfile.open(path))
+        """A passed image into the combined archive: as fetched this run, from its per-image
+        archive, or from the old combined one."""
+        staged = self.staged.pop(name, None)
+        if self.kind in ("combined", "both"):
+            fresh = held(self.per_image(name)) == dict.fromkeys(tags, digest)
+            source = staged or (self.per_image(name) if fresh else self.combined)
+            if self.writer is not None or not self._holds(tags, digest):  # else written only if something else changes
+                with tarfile.open(source) as tar:
+                    self._start().add(tar, digest, tags)
+            self.taken.append((name, digest, tags))
+            if self.kind == "combined":
+                self.per_image(name).unlink(missing_ok=True)  # an earlier run's
+        if staged is not None:
+            staged.unlink()
 
     def _start(self) -> oci_archive.Writer:
         """The new combined archive, with the images taken so far from the old one."""
         if self.writer is None:
             partial = self.folder / f".{COMBINED}.partial"
             self.writer = oci_archive.Writer(self.stack.enter_context(tarfile.open(partial, "w")))  # noqa: SIM115
-            for _, digest, tags in self.taken:
-                self.writer.add(self._open(self.combined), digest, tags)
+            with tarfile.open(self.combined) if self.taken else contextlib.nullcontext() as old:
+                for _, digest, tags in self.taken:
+                    self.writer.add(old, digest, tags)
         return self.writer
 
     def finish(self) -> None:
         """Complete the combined archive (or leave it as it is when it holds exactly these images)."""
-        if self.kind == "per-image":
+        if self.kind in ("per-image", "none"):
             self.combined.unlink(missing_ok=True)  # not this run's: it could hold images that fail now
-            self.said = "archives: one per passed image"
+            for earlier in self.folder.glob("*.tar") if self.kind == "none" else ():
+                earlier.unlink()
+            self.said = "archives: one per passed image" if self.kind == "per-image" else "archives: none asked"
             return
         wanted = {tag: digest for _, digest, tags in self.taken for tag in tags}
         if self.writer is None and wanted == self.old:

@@ -28,6 +28,7 @@ ARCHIVES = {
     "combined": "one archive of all passed images, each layer stored once (jupyter-spark-images.tar)",
     "per-image": "one archive per passed image (NAME.tar)",
     "both": "the combined archive and one per image",
+    "none": "none: the report only (its digests are what `publish` or the runner ships)",
 }
 COMBINED = "jupyter-spark-images.tar"
 
@@ -235,7 +236,7 @@ def output(built: list[Built], opts: recipe.BuildOptions, archives: str = "combi
     per copy into a directory; they do not depend on the report, so a run with nothing changed
     reuses them."""
     passed, images = shipped(built), dag.directory().with_new_directory("images")
-    if passed:
+    if passed and archives != "none":
         tool, entries = _archive_inputs(passed, opts)
         plans = {COMBINED: list(entries.values())} if archives in ("combined", "both") else {}
         if archives in ("per-image", "both"):

@@ -7,6 +7,7 @@ import gzip
 import hashlib
 import io
 import json
+import shutil
 import tarfile
 from pathlib import Path
 
@@ -145,12 +146,10 @@ def test_a_multi_platform_image_keeps_its_index_and_every_platform_and_loads_nat
         )
 
 
-def stage(folder: Path, name: str, source: Path, digest: str, rev: str) -> None:
-    """What the runner's fetch leaves: the engine's per-image archive, named."""
-    oci_archive.write(
-        str(folder / f"{name}.tar"),
-        [{"archive": str(source), "platforms": {"linux/amd64": digest}, "tags": image_tags(name, rev)}],
-    )
+def stage(archives: Archives, name: str, source: Path, digest: str, rev: str) -> None:
+    """What the runner's fetch does: the engine's archive of the image (unnamed) exported, then staged."""
+    shutil.copyfile(source, archives.unnamed(name))
+    archives.stage(name, digest, {"linux/amd64": digest}, image_tags(name, rev))
 
 
 def run(folder: Path, kind: str, images: dict[str, tuple[Path, str]], rev: str = "r1") -> tuple[Archives, list[str]]:
@@ -158,7 +157,7 @@ def run(folder: Path, kind: str, images: dict[str, tuple[Path, str]], rev: str =
     archives, fetched = Archives(folder, kind), []
     for name, (source, digest) in images.items():
         if archives.needs(name, digest, image_tags(name, rev)):
-            stage(folder, name, source, digest, rev)
+            stage(archives, name, source, digest, rev)
             fetched.append(name)
         archives.take(name, digest, image_tags(name, rev))
     archives.finish()

@@ -47,7 +47,7 @@ def test_unreadable_files_and_secrets_are_refused_before_a_session(args, message
         (["build", "--spark-version", "3.5.7", "--variant", "gpu-iceberg"], "is not built for Spark 3.5"),
         (["--ca-bundle", "README.md", "build", "--spark-version", "4.1.1"], "is not a PEM certificate bundle"),
         (["publish", "--registry", "Registry/Team"], "malformed registry address 'Registry/Team'"),
-        (["build-all", "--archives", "tarballs"], "--archives 'tarballs': valid: combined, per-image, both"),
+        (["build-all", "--archives", "tarballs"], "--archives 'tarballs': valid: combined, per-image, both, none"),
         (["publish", "--registry", "jupyter"], "does not start with a registry host"),
         (["--revision", "a b", "publish", "--registry", "localhost:5000/ci"], "is not a valid image reference"),
     ],
