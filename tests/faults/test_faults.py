@@ -53,7 +53,8 @@ def wait_for(what: str, seconds: float, ready) -> None:
 
 def test_a_run_killed_while_exporting_leaves_no_partial_archive(tmp_path: Path):
     out = tmp_path / "build"
-    fetched, partial = out / "images" / "jupyter-4.1.1.tar", out / "images" / ".jupyter-4.1.1.unnamed.partial"  # the engine's archive, as fetched
+    # partial: the engine's archive of the image, unnamed, as the runner fetches it
+    fetched, partial = out / "images" / "jupyter-4.1.1.tar", out / "images" / ".jupyter-4.1.1.unnamed.partial"
     archive = out / "images" / COMBINED
     run = Run(tmp_path, "build-all", *ONE_IMAGE, "-o", str(out))
     exporting = lambda: partial.exists() and partial.stat().st_size > 0  # noqa: E731
