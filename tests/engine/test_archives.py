@@ -79,3 +79,31 @@ async def test_a_per_image_archive_names_its_image_and_keeps_the_checked_manifes
     path = tmp_path / "jupyter-4.1.1.tar"
     await orchestrate.archive([[one]], dataclasses.replace(opts, revision="r1")).export(str(path))
     assert held(path) == dict.fromkeys(orchestrate.image_tags("jupyter-4.1.1", "r1"), one.result.digest)
+
+
+async def test_build_alls_output_holds_the_archives_written_in_place_and_the_report(build, opts, tmp_path):
+    """orchestrate.output, what `dagger call build-all` returns: the tool writes the archives into the
+    output directory itself (a mount); every archive asked for, named, with the checked digest."""
+    built = [await checked(build, opts, "4.1.1", v) for v in ("baseline", "iceberg")]
+    rev = uuid.uuid4().hex[:12]
+    revised = dataclasses.replace(opts, revision=rev)
+    await orchestrate.output(built, revised, "both").export(str(tmp_path / "both"))
+    tags = {t: b.result.digest for b in built for t in orchestrate.image_tags(b.image.name, rev)}
+    images = tmp_path / "both" / "images"
+    assert sorted(p.name for p in images.iterdir()) == sorted(
+        [orchestrate.COMBINED, *(f"{n}.tar" for n in names(built))]
+    )
+    assert held(images / orchestrate.COMBINED) == tags
+    for b in built:
+        assert held(images / f"{b.image.name}.tar") == dict.fromkeys(
+            orchestrate.image_tags(b.image.name, rev), b.result.digest
+        )
+    assert [r["image"] for r in json.loads((tmp_path / "both" / "reports" / "report.json").read_text())] == names(built)
+
+    await orchestrate.output(built, revised, "none").export(str(tmp_path / "none"))
+    assert not list((tmp_path / "none" / "images").iterdir())
+    assert (tmp_path / "none" / "reports" / "report.json").is_file()
+
+
+def names(built: list[orchestrate.Built]) -> list[str]:
+    return [b.image.name for b in built]
