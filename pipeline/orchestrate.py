@@ -54,9 +54,11 @@ def container(
     opts: recipe.BuildOptions,
     base: dagger.Container | None = None,
     platform: str = matrix.NATIVE_PLATFORM,
+    warn: bool = True,
 ) -> dagger.Container:
-    """The image as built, checked and shipped: the recipe plus the source revision label."""
-    if image.rapids_shim_override:
+    """The image as built, checked and shipped: the recipe plus the source revision label. warn:
+    say where it forces a RAPIDS shim (False where the same image was built, and warned of, before)."""
+    if warn and image.rapids_shim_override:
         progress(
             f"WARNING {image.name}: RAPIDS {image.line.rapids.version} has no shim for Spark "
             f"{image.spark.version}; forcing the {image.rapids_shim_override} shim (untested upstream)"
