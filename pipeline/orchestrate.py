@@ -237,7 +237,7 @@ def output(built: list[Built], opts: recipe.BuildOptions, archives: str = "combi
     into the output directory itself (a mount), so the engine keeps each archive once, not once more
     per copy into a directory; they do not depend on the report, so a run with nothing changed
     reuses them."""
-    passed, images = shipped(built), dag.directory().with_new_directory("images")
+    passed, images = shipped(built), dag.directory().with_new_directory("images", permissions=0o755)  # not 0644
     if passed and archives != "none":
         tool, entries = _archive_inputs(passed, opts)
         plans = {COMBINED: list(entries.values())} if archives in ("combined", "both") else {}

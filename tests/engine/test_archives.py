@@ -90,6 +90,7 @@ async def test_build_alls_output_holds_the_archives_written_in_place_and_the_rep
     await orchestrate.output(built, revised, "both").export(str(tmp_path / "both"))
     tags = {t: b.result.digest for b in built for t in orchestrate.image_tags(b.image.name, rev)}
     images = tmp_path / "both" / "images"
+    assert oct(images.stat().st_mode & 0o777) == "0o755"  # any user can read the archives in it
     assert sorted(p.name for p in images.iterdir()) == sorted(
         [orchestrate.COMBINED, *(f"{n}.tar" for n in names(built))]
     )
