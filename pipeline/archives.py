@@ -84,10 +84,8 @@ class Archives:
             oci_archive.verify(source, platforms)
         except SystemExit as err:
             raise NotChecked(str(err)) from None
-        if oci_archive.digest(source) != digest:
-            raise NotChecked(
-                f"{name}: the engine's archive holds {oci_archive.digest(source)}, not the checked {digest}"
-            )
+        if (found := oci_archive.digest(source)) != digest:
+            raise NotChecked(f"{name}: the engine's archive holds {found}, not the checked {digest}")
         self.staged[name] = self.unnamed(name)
         if self.kind != "combined":
             partial = self.folder / f".{name}.tar.partial"

@@ -28,7 +28,7 @@ ARCHIVES = {
     "combined": "one archive of all passed images, each layer stored once (jupyter-spark-images.tar)",
     "per-image": "one archive per passed image (NAME.tar)",
     "both": "the combined archive and one per image",
-    "none": "none: the report only (its digests are what `publish` or the runner ships)",
+    "none": "no archive, the report only (its digests are what `publish` ships)",
 }
 COMBINED = "jupyter-spark-images.tar"
 

@@ -15,6 +15,7 @@ import pytest
 
 from pipeline.archives import Archives, held
 from pipeline.orchestrate import COMBINED, image_tags
+from pipeline.publish import NotChecked
 from pipeline.tools import oci_archive
 
 
@@ -228,3 +229,17 @@ def test_size_is_the_layers_uncompressed_read_from_the_archive(tmp_path):
     assert oci_archive.size(str(tmp_path / "gzip.tar")) == len(zeros) + len(noise)
     image_archive(tmp_path / "plain.tar", [zeros, noise])
     assert oci_archive.size(str(tmp_path / "plain.tar")) == len(zeros) + len(noise)
+
+
+def test_an_archive_from_the_engine_without_the_checked_digest_is_refused_and_not_named(tmp_path, two_images):
+    folder = tmp_path / "images"
+    archives = Archives(folder, "both")
+    (source, digest), other = two_images["jupyter-4.1.1"], two_images["jupyter-4.1.1-iceberg"][1]
+    shutil.copyfile(source, archives.unnamed("jupyter-4.1.1"))
+    tags = image_tags("jupyter-4.1.1", "r1")
+    with pytest.raises(NotChecked, match="not the checked"):  # another platform manifest
+        archives.stage("jupyter-4.1.1", other, {"linux/amd64": other}, tags)
+    with pytest.raises(NotChecked, match=f"holds {digest}, not the checked {other}"):  # another image digest
+        archives.stage("jupyter-4.1.1", other, {"linux/amd64": digest}, tags)
+    archives.discard()
+    assert not list(folder.iterdir())  # nothing under an archive's name, no partial left
