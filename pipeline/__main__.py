@@ -239,8 +239,7 @@ async def _build_one(
             tags, digest = orchestrate.image_tags(image.name, await obj.effective_revision()), str(checked[0].shipped)
             if images.needs(image.name, digest, tags):
                 opts, platforms = await obj.options(), {r.platform: str(r.digest) for r in checked}
-                ctrs = [orchestrate.container(image, opts, platform=p, warn=False) for p in platforms]
-                tarball = publish.tarball(ctrs)
+                tarball = publish.tarball([orchestrate.container(image, opts, platform=p) for p in platforms])
                 with anyio.fail_after(waits["export"]):
                     await images.fetch(image.name, tarball, digest, platforms, tags)
             await anyio.to_thread.run_sync(images.take, image.name, digest, tags)

@@ -54,6 +54,9 @@ class Archives:
     def per_image(self, name: str) -> Path:
         return self.folder / f"{name}.tar"
 
+    def _per_image_holds(self, name: str, digest: str, tags: list[str]) -> bool:
+        return held(self.per_image(name)) == dict.fromkeys(tags, digest)
+
     def _holds(self, tags: list[str], digest: str) -> bool:
         return all(self.old.get(tag) == digest for tag in tags)
 
@@ -61,7 +64,7 @@ class Archives:
         """Whether the image's archive must come from the engine: no archive here holds it under its names."""
         if self.kind == "none":
             return False
-        per_image_ok = held(self.per_image(name)) == dict.fromkeys(tags, digest)
+        per_image_ok = self._per_image_holds(name, digest, tags)
         if self.kind != "combined" and not per_image_ok:
             return True
         return self.kind != "per-image" and not per_image_ok and not self._holds(tags, digest)
@@ -102,8 +105,7 @@ class Archives:
         archive, or from the old combined one."""
         staged = self.staged.pop(name, None)
         if self.kind in ("combined", "both"):
-            fresh = held(self.per_image(name)) == dict.fromkeys(tags, digest)
-            source = staged or (self.per_image(name) if fresh else self.combined)
+            source = staged or (self.per_image(name) if self._per_image_holds(name, digest, tags) else self.combined)
             if self.writer is not None or not self._holds(tags, digest):  # else written only if something else changes
                 with tarfile.open(source) as tar:
                     self._start().add(tar, digest, tags)

@@ -93,6 +93,7 @@ class JupyterSparkImages:
         """Build one image of the matrix, unchecked (`test` checks it)."""
         image = matrix.image(spark_version, variant)
         base = assembly.from_address(spark_image) if spark_image else None
+        orchestrate.warn_of_forced_shim(image)
         return orchestrate.container(image, await self.options(), base)
 
     @function

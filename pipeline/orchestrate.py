@@ -22,8 +22,7 @@ from .log import progress
 # Images built at once, and checked at once: checks start JVMs and services that need the host's
 # cores to themselves (on 2 cores, two images' checks side by side take longer than one after the other).
 PARALLEL_BUILDS, PARALLEL_CHECKS = 2, 1
-CHECK_CODE = "pipeline/checks"  # the checks and their probes: a result is reused only if these (and the
-# archive tool, a probe too) are unchanged
+CHECK_CODE = "pipeline/checks"  # the checks and their probes: a result is reused only if these are unchanged
 ARCHIVES = {
     "combined": "one archive of all passed images, each layer stored once (jupyter-spark-images.tar)",
     "per-image": "one archive per passed image (NAME.tar)",
@@ -54,16 +53,18 @@ def container(
     opts: recipe.BuildOptions,
     base: dagger.Container | None = None,
     platform: str = matrix.NATIVE_PLATFORM,
-    warn: bool = True,
 ) -> dagger.Container:
-    """The image as built, checked and shipped: the recipe plus the source revision label. warn:
-    say where it forces a RAPIDS shim (False where the same image was built, and warned of, before)."""
-    if warn and image.rapids_shim_override:
+    """The image as built, checked and shipped: the recipe plus the source revision label."""
+    return assembly.build(image, opts, base, platform).with_label(assembly.REVISION_LABEL, opts.revision)
+
+
+def warn_of_forced_shim(image: matrix.Image) -> None:
+    """Said once per image built (by its builders, not by container(): that also rebuilds what is shipped)."""
+    if image.rapids_shim_override:
         progress(
             f"WARNING {image.name}: RAPIDS {image.line.rapids.version} has no shim for Spark "
             f"{image.spark.version}; forcing the {image.rapids_shim_override} shim (untested upstream)"
         )
-    return assembly.build(image, opts, base, platform).with_label(assembly.REVISION_LABEL, opts.revision)
 
 
 @dataclass
@@ -131,14 +132,15 @@ async def _build_and_check(image: matrix.Image, ctr: dagger.Container, run: Run,
 async def check_code(opts: recipe.BuildOptions, gpu: bool) -> str:
     """What the checks are: the digest of their code and probes (the archive tool among them: it
     sizes images), and whether the GPU was used."""
-    tool = opts.files().file(recipe.ARCHIVE_TOOL)
-    code = opts.files().directory(CHECK_CODE).with_file("probes/oci_archive.py", tool)
+    code = opts.files().directory(CHECK_CODE).with_directory("probes", opts.probes())  # as the checks get them
     return (await code.digest()) + ("+gpu" if gpu else "")
 
 
 async def build_and_check_all(selected: list[matrix.Image], run: Run) -> list[Built]:
     """Every platform of every image selected (only run.platform where one is given)."""
     targets = [(i, p) for i in selected for p in i.platforms if p == run.platform or not run.platform]
+    for image in selected:
+        warn_of_forced_shim(image)
     return list(await asyncio.gather(*(build_and_check(image, run, platform) for image, platform in targets)))
 
 

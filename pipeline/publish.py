@@ -77,9 +77,9 @@ LAYERS = dagger.ImageLayerCompression.Gzip  # as in the archives: the same manif
 
 
 def tarball(ctrs: list[dagger.Container]) -> dagger.File:
-    """An image as an OCI archive, unnamed: the one file its digest, its size check, its archives
-    and its pushes share (built once, cached once). Several platforms make one multi-platform
-    image (an OCI index)."""
+    """An image as an OCI archive, unnamed: the one file its digest, its size check and its archives
+    read (built once, cached once; pushes compress as it does, so they carry the same digest).
+    Several platforms make one multi-platform image (an OCI index)."""
     return ctrs[0].as_tarball(platform_variants=ctrs[1:], forced_compression=LAYERS)
 
 

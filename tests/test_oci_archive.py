@@ -229,6 +229,9 @@ def test_size_is_the_layers_uncompressed_read_from_the_archive(tmp_path):
     assert oci_archive.size(str(tmp_path / "gzip.tar")) == len(zeros) + len(noise)
     image_archive(tmp_path / "plain.tar", [zeros, noise])
     assert oci_archive.size(str(tmp_path / "plain.tar")) == len(zeros) + len(noise)
+    image_archive(tmp_path / "zstd.tar", [zeros], media_type=TAR + "+zstd")  # not readable with the standard library
+    with pytest.raises(SystemExit, match="cannot size zstd layer"):
+        oci_archive.size(str(tmp_path / "zstd.tar"))
 
 
 def test_an_archive_from_the_engine_without_the_checked_digest_is_refused_and_not_named(tmp_path, two_images):
