@@ -234,6 +234,21 @@ def test_size_is_the_layers_uncompressed_read_from_the_archive(tmp_path):
         oci_archive.size(str(tmp_path / "zstd.tar"))
 
 
+def test_size_keeps_each_layers_size_by_digest_and_reads_it_back(tmp_path):
+    """With a memo directory, a layer is inflated once: its size is kept under its digest (whole,
+    never a partial file), and a later count of any image with that layer reads it instead."""
+    zeros, noise = bytes(4_000_000), hashlib.sha512(b"y").digest() * 1_000
+    image_archive(tmp_path / "image.tar", [gzip.compress(zeros), gzip.compress(noise)], media_type=GZIP)
+    memo = tmp_path / "memo"
+    memo.mkdir()
+    assert oci_archive.size(str(tmp_path / "image.tar"), str(memo)) == len(zeros) + len(noise)
+    kept = {p.name: int(p.read_text()) for p in memo.iterdir()}
+    assert sorted(kept.values()) == sorted([len(noise), len(zeros)])
+    assert all(name.startswith("sha256-") for name in kept)
+    (memo / min(kept, key=kept.get)).write_text("7")  # read back, not counted again
+    assert oci_archive.size(str(tmp_path / "image.tar"), str(memo)) == len(zeros) + 7
+
+
 def test_an_archive_from_the_engine_without_the_checked_digest_is_refused_and_not_named(tmp_path, two_images):
     folder = tmp_path / "images"
     archives = Archives(folder, "both")

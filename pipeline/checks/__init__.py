@@ -57,6 +57,7 @@ async def check_image(
     check's redaction proof (platform.py); the size check (engine I/O), the platform check and the
     RAPIDS and facts checks (their own processes) run beside them."""
     services = Services.for_image(ctr, probes, iceberg=image.iceberg)
+    await services.prepare()
     if matrix.emulated(platform):
         return await _check_emulated(image, services, platform, for_platform(limits, emulated=True))
     result, outcomes = ImageResult(image.name, platform=platform), {}

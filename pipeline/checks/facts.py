@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import dagger
+from dagger import dag
 
 from .. import assembly, matrix, paths, publish
 from .result import CheckFailed
@@ -15,14 +16,22 @@ from .services import Services
 CAS_LEFT = "build-cas-left"
 BUILT_FOR = ("architecture", "rapids-native")  # facts of the platform, not of a label
 P = assembly.LABEL_PREFIX
+LAYER_SIZES = "/var/cache/layer-sizes"  # uncompressed size of each layer counted, by its digest
 
 
 async def image_size(services: Services) -> int:
     """Bytes of the image's uncompressed layers (what `docker images` reports, near enough), counted
-    from the archive its digest was read from: no second, uncompressed archive kept in the engine."""
+    from the archive its digest was read from: no second, uncompressed archive kept in the engine.
+    Layer sizes are kept by digest (LAYER_SIZES), so layers that images share are inflated once."""
     tarball = publish.tarball([services.image])
-    ctr = services.runner().with_user("0").with_mounted_file("/probe-inputs/image.tar", tarball)
-    return int(await ctr.with_exec(["python", "oci_archive.py", "size", "/probe-inputs/image.tar"]).stdout())
+    ctr = (
+        services.runner()
+        .with_user("0")
+        .with_mounted_file("/probe-inputs/image.tar", tarball)
+        .with_mounted_cache(LAYER_SIZES, dag.cache_volume("check-layer-sizes"))
+    )
+    size = ["python", "oci_archive.py", "size", "/probe-inputs/image.tar", LAYER_SIZES]
+    return int(await ctr.with_exec(size).stdout())
 
 
 def expected_facts(

@@ -12,6 +12,7 @@ runner container (the image itself, so pyspark matches the server) executes the 
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from dataclasses import dataclass
 
@@ -28,6 +29,10 @@ CONF_SECRET = "spark.jupyter-spark.probe.credential"  # a setting named `...cred
 OPENSHIFT_USER = "12345:0"  # an arbitrary uid in the root group, as OpenShift's restricted policy runs pods
 OTHER_USER = "5000:100"  # an arbitrary uid in docker-stacks' `users` group
 JUPYTER_URL, CONNECT_URL, CONNECT_UI = f"http://{JUPYTER}:8888", f"sc://{CONNECT}:15002", f"http://{CONNECT}:4040"
+# The image ships no bytecode (jupyter_layer.py), so each Python process compiles what it imports
+# (pyspark's Connect client alone: 2 CPU-s). A check starts some 30 of them under 4 uids; they share
+# one bytecode cache, new for each check run (PYTHONPYCACHEPREFIX: the image's own files unchanged).
+PYCACHE = "/var/cache/check-pycache"
 
 
 @dataclass
@@ -38,6 +43,7 @@ class Services:
     probes: dagger.Directory  # the probe scripts (pipeline/checks/probes of the module's source)
     token: dagger.Secret
     run_id: str
+    pycache: dagger.CacheVolume  # PYCACHE of this check run
     secrets: dict[str, str]  # SECRETS' values, which no Spark UI may show
     iceberg: bool = False  # the image has the Iceberg catalog: the shared server keeps its file warehouse
     # under emulation: JupyterLab is not bound to the Connect server (its check does not run there,
@@ -48,7 +54,23 @@ class Services:
     def for_image(cls, image: dagger.Container, probes: dagger.Directory, *, iceberg: bool = False) -> Services:
         run_id = uuid.uuid4().hex
         token = dag.set_secret(f"jupyter-token-{run_id}", uuid.uuid4().hex)
-        return cls(image, probes, token, run_id, {name: uuid.uuid4().hex for name in SECRETS}, iceberg)
+        pycache = dag.cache_volume(f"check-pycache-{run_id}")
+        return cls(image, probes, token, run_id, pycache, {name: uuid.uuid4().hex for name in SECRETS}, iceberg)
+
+    async def prepare(self) -> None:
+        """PYCACHE writable by every uid the checks run as (sticky, as /tmp): before any check starts.
+        Only a speed-up: where it fails (an image without chmod), Python compiles as it would anyway."""
+        ctr = self.image.with_user("0").with_mounted_cache(PYCACHE, self.pycache)
+        with contextlib.suppress(dagger.ExecError):
+            await ctr.with_exec(["chmod", "1777", PYCACHE]).sync()
+
+    def container(self) -> dagger.Container:
+        """The image for this check run's processes: a fresh service each run, sharing PYCACHE."""
+        return (
+            self.image.with_env_variable("CHECK_RUN", self.run_id)
+            .with_mounted_cache(PYCACHE, self.pycache)
+            .with_env_variable("PYTHONPYCACHEPREFIX", PYCACHE)
+        )
 
     def secret(self, name: str) -> dagger.Secret:
         return dag.set_secret(f"{name.lower()}-{self.run_id}", self.secrets[name])
@@ -78,7 +100,7 @@ class Services:
     @property
     def jupyter(self) -> dagger.Service:
         ctr = (
-            self.image.with_env_variable("CHECK_RUN", self.run_id)
+            self.container()
             .with_user(OPENSHIFT_USER)  # OpenShift's way: the jupyterlab and spark-connect checks prove it
             .with_secret_variable("JUPYTER_TOKEN", self.token)
         )
@@ -90,7 +112,7 @@ class Services:
         self, *, jupyter: bool = False, connect: bool = False, inputs: dagger.Directory | None = None
     ) -> dagger.Container:
         """The image as a probe runner, bound to the services asked for; never cached."""
-        ctr = self.image.with_env_variable("CHECK_RUN", self.run_id).with_mounted_directory("/probes", self.probes)
+        ctr = self.container().with_mounted_directory("/probes", self.probes)
         if self.emulated:
             ctr = ctr.with_env_variable("PROBE_SLOWDOWN", str(EMULATION_SLOWDOWN))
         if inputs is not None:

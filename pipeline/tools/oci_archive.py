@@ -12,7 +12,8 @@ Standard library only: it runs in the engine (in the image's own Python) and on 
 usage:
   oci_archive.py digest ARCHIVE          the manifest (or multi-platform index) digest of the archive's one image
   oci_archive.py platforms ARCHIVE       {"os/arch": manifest digest} of the archive's one image, as JSON
-  oci_archive.py size ARCHIVE            bytes of the archive's one image's layers, uncompressed
+  oci_archive.py size ARCHIVE [MEMO]     bytes of the archive's one image's layers, uncompressed; MEMO: a
+                                         directory of layer sizes by digest, read and added to
   oci_archive.py tags ARCHIVE            {"NAME:TAG": "sha256:...", ...} of the archive, as JSON
   oci_archive.py write OUT.tar PLAN      OUT.tar from PLAN, a JSON list of {"archive": PATH, "tags":
                                          ["NAME:TAG", ...], "platforms": {"os/arch": "sha256:..."}}: the
@@ -24,10 +25,12 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import sys
 import tarfile
 import time
 import zlib
+from pathlib import Path
 
 NAME_KEYS = ("io.containerd.image.name", "org.opencontainers.image.ref.name")
 INDEX = "application/vnd.oci.image.index.v1+json"
@@ -77,14 +80,30 @@ def verify(path: str, checked: dict[str, str]) -> None:
         sys.exit(f"{path} holds {held}, not the checked {checked}: refusing to ship it")
 
 
-def size(path: str) -> int:
+def size(path: str, memo: str | None = None) -> int:
     """Bytes of the layers of the archive's one image (one platform), uncompressed: what `docker
-    images` reports, near enough. Each gzip layer is decompressed and counted; nothing is written."""
+    images` reports, near enough. Each gzip layer is decompressed and counted, unless `memo` (a
+    directory) has its size: a layer's size is a function of its digest, so a layer that images share
+    (the Spark and Jupyter layers of a Spark version's variants) is inflated once, and its size
+    written there."""
     with tarfile.open(path) as tar:
         top = next(m for m in read_json(tar, "index.json")["manifests"] if m["digest"] == digest(path))
         (one,) = platform_manifests(tar, top).values()
         layers = read_json(tar, blob(one["digest"]))["layers"]
-        return sum(_uncompressed_size(tar.extractfile(blob(layer["digest"])), layer) for layer in layers)
+        return sum(_layer_size(tar, layer, memo) for layer in layers)
+
+
+def _layer_size(tar: tarfile.TarFile, layer: dict, memo: str | None) -> int:
+    known = Path(memo) / layer["digest"].replace(":", "-") if memo else None
+    if known:
+        with contextlib.suppress(FileNotFoundError, ValueError):
+            return int(known.read_text())
+    counted = _uncompressed_size(tar.extractfile(blob(layer["digest"])), layer)
+    if known:
+        partial = known.with_name(f".{known.name}.{os.getpid()}")  # whole or not at all: renamed when written
+        partial.write_text(str(counted))
+        partial.replace(known)
+    return counted
 
 
 def _uncompressed_size(stream: io.BufferedIOBase, layer: dict) -> int:

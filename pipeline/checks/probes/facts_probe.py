@@ -12,7 +12,10 @@ import re
 import subprocess
 import sys
 import zipfile
+from importlib import metadata
 from pathlib import Path
+
+import pyspark
 
 
 def run(*cmd: str) -> str:
@@ -98,9 +101,12 @@ facts = {
     "scala": scala_spark.partition("-")[0],
     "java": re.search(r'version "(\d+)', run("java", "-version")).group(1),
     "python": re.search(r"Python (\d+\.\d+)", run("python", "--version")).group(1),
-    "jupyterlab": run("jupyter", "lab", "--version").strip().splitlines()[-1],
-    "jupyterhub": run("jupyterhub-singleuser", "--version").strip().splitlines()[-1],
-    "pyspark": run("python", "-c", "import pyspark; print(pyspark.__version__)").strip().splitlines()[0],
+    # installed versions as pip records them: starting `jupyter lab --version` and `jupyterhub-singleuser
+    # --version` only to print them costs 6 CPU-s (JupyterLab runs in the jupyterlab check, the hub's
+    # single-user server in tests/engine/test_platform.py)
+    "jupyterlab": metadata.version("jupyterlab"),
+    "jupyterhub": metadata.version("jupyterhub"),
+    "pyspark": pyspark.__version__,  # Spark's own python/ (on the path by pyspark.pth), not a pip package
     "iceberg": jar_version(r"iceberg-spark-runtime-[\d.]+_[\d.]+-([\d.]+)\.jar"),
     "spark-connect": jar_version(r"spark-connect_[\d.]+-([\d.]+)\.jar"),
     "rapids": rapids_version(),
