@@ -1,7 +1,8 @@
 """The services a check binds: the image as JupyterLab and as a Spark Connect server.
 
-Both run the image unchanged, under arbitrary uids as OpenShift and `docker run --user` start it
-(JupyterLab as 12345:0, the Connect server as 5000:100): JupyterLab with its own default command, the
+Both run the image unchanged (the environment adds only the check run's PYCACHE and CHECK_JVM, below),
+under arbitrary uids as OpenShift and `docker run --user` start it (JupyterLab as 12345:0, the
+Connect server as 5000:100): JupyterLab with its own default command, the
 Connect server with the one documented command. The Connect server is started as a deployment hands it
 credentials: ICEBERG_REST_CREDENTIAL, ICEBERG_REST_TOKEN and a `--conf ...credential=` from Dagger
 secrets (and ICEBERG_REST_URI where the image has no Iceberg catalog to switch), so that the platform
@@ -33,6 +34,11 @@ JUPYTER_URL, CONNECT_URL, CONNECT_UI = f"http://{JUPYTER}:8888", f"sc://{CONNECT
 # (pyspark's Connect client alone: 2 CPU-s). A check starts some 30 of them under 4 uids; they share
 # one bytecode cache, new for each check run (PYTHONPYCACHEPREFIX: the image's own files unchanged).
 PYCACHE = "/var/cache/check-pycache"
+# Spark's JVMs in a check live for seconds, where C2's compiler threads cost more CPU than they save
+# (a local session on 4.1: 15-16 CPU-s, 9-10 with C1 only). The check's Spark JVMs run with C1 only:
+# SPARK_SUBMIT_OPTS, which spark-submit adds to the JVM's options (the image sets none). What a check
+# proves does not depend on the JIT tier; the image's defaults are unchanged.
+CHECK_JVM = ("SPARK_SUBMIT_OPTS", "-XX:TieredStopAtLevel=1")
 
 
 @dataclass
@@ -65,11 +71,13 @@ class Services:
             await ctr.with_exec(["chmod", "1777", PYCACHE]).sync()
 
     def container(self) -> dagger.Container:
-        """The image for this check run's processes: a fresh service each run, sharing PYCACHE."""
+        """The image for this check run's processes: a fresh service each run, sharing PYCACHE, Spark's
+        JVMs with CHECK_JVM."""
         return (
             self.image.with_env_variable("CHECK_RUN", self.run_id)
             .with_mounted_cache(PYCACHE, self.pycache)
             .with_env_variable("PYTHONPYCACHEPREFIX", PYCACHE)
+            .with_env_variable(*CHECK_JVM)
         )
 
     def secret(self, name: str) -> dagger.Secret:
@@ -78,7 +86,7 @@ class Services:
     def connect_server(self, user: str, *, rest_catalog: bool) -> dagger.Service:
         """The image as a Spark Connect server run as `user` with the credentials of SECRETS;
         rest_catalog: with ICEBERG_REST_URI (on an Iceberg image, the default catalog becomes REST)."""
-        ctr = self.image.with_env_variable("CHECK_RUN", self.run_id).with_user(user)  # a fresh server each run
+        ctr = self.container().with_user(user)
         if rest_catalog:
             ctr = ctr.with_env_variable("ICEBERG_REST_URI", REST_URI)
         for name in SECRETS:
