@@ -31,6 +31,7 @@ from pathlib import Path
 import anyio
 import dagger
 from dagger import dag
+from gql.transport.exceptions import TransportError
 
 from . import matrix, orchestrate, publish, recipe, report
 from .limits import parse as parse_limits
@@ -271,17 +272,42 @@ def main() -> int:
     try:
         preflight(args)
         return anyio.run(build_all if args.function == "build-all" else call, args)
-    except (MatrixError, Failed, dagger.SessionError) as err:
-        cause = err if isinstance(err, MatrixError | Failed) else err.__cause__
-        if not isinstance(cause, MatrixError | Failed):
-            return _engine_failed(err)
-        print(f"error: {cause}", file=sys.stderr)
-        return 2 if isinstance(cause, MatrixError) else 1
-    except dagger.DaggerError as err:  # the functions' own errors are Python's; these are the engine's
-        return _engine_failed(err)
+    except Exception as err:
+        return _failed(err)
 
 
-def _engine_failed(err: Exception) -> int:
+def _failed(err: Exception) -> int:
+    """Exit status of a run that raised: bad input (2) and a function's own failure (1) said in one
+    line; the engine's failure (1) said as such, whether the SDK raised it alone or in an exception
+    group, as its own error or as the GraphQL client's retries given up (a restarted engine's session
+    answers 502 for a while); anything else is a bug, raised."""
+    leaves = _leaves(err)
+    for leaf in leaves:
+        cause = leaf.__cause__ if isinstance(leaf, dagger.SessionError) else leaf
+        if isinstance(cause, MatrixError | Failed):
+            print(f"error: {cause}", file=sys.stderr)
+            return 2 if isinstance(cause, MatrixError) else 1
+    for leaf in leaves:
+        engine = next((e for e in _chain(leaf) if isinstance(e, dagger.DaggerError | TransportError)), None)
+        if engine is not None:  # the functions' own errors are Python's; these are the engine's
+            return _engine_failed(engine)
+    raise err
+
+
+def _leaves(err: BaseException) -> list[BaseException]:
+    if isinstance(err, BaseExceptionGroup):
+        return [leaf for inner in err.exceptions for leaf in _leaves(inner)]
+    return [err]
+
+
+def _chain(err: BaseException | None) -> Iterator[BaseException]:
+    """err and what it was raised from, outermost first."""
+    while err is not None:
+        yield err
+        err = err.__cause__
+
+
+def _engine_failed(err: BaseException) -> int:
     engine = os.environ.get("_EXPERIMENTAL_DAGGER_RUNNER_HOST", "the Dagger engine")
     what = (str(err).strip().splitlines() or [type(err).__name__])[0]
     print(f"error: the engine ({engine}) failed the run (was it restarted or stopped?): {what}", file=sys.stderr)

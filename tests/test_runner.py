@@ -75,3 +75,35 @@ def test_a_second_build_all_on_the_same_output_stops_at_once(tmp_path):
         result = run("build-all", "--spark-version", "4.1.1", "--variant", "baseline", "-o", str(tmp_path))
     assert result.returncode == 2 and "another build-all is writing" in result.stderr, result.stderr
     assert (tmp_path / "images" / "jupyter-4.1.1.tar").read_text() == "an archive of the first run"
+
+
+def _raised(err: BaseException, cause: BaseException | None = None) -> BaseException:
+    try:
+        raise err from cause
+    except BaseException as raised:  # noqa: BLE001 - handed back with its traceback and cause
+        return raised
+
+
+def test_an_engine_lost_mid_run_is_said_as_such_even_inside_an_exception_group(capsys):
+    """A restarted engine's session answers 502 for a while: the GraphQL client's retries give up with
+    its own error (raised from the transport's), inside the SDK's task group. That is the engine's
+    failure, said in one line (the fault test restarts the engine under a real run); bad input and
+    a function's failure keep their own words; any other error is a bug and is raised."""
+    from gql.transport.exceptions import TransportServerError
+
+    from pipeline.__main__ import _failed
+    from pipeline.matrix import MatrixError
+    from pipeline.report import Failed
+
+    class RetryError(Exception):  # what gql's retrying (tenacity) raises when it gives up
+        pass
+
+    gave_up = _raised(RetryError("RetryError[...]"), TransportServerError("Server error '502 Bad Gateway'"))
+    assert _failed(ExceptionGroup("unhandled errors in a TaskGroup", [gave_up])) == 1
+    said = capsys.readouterr().err
+    assert "error: the engine (" in said and "failed the run" in said and "502 Bad Gateway" in said
+    assert _failed(ExceptionGroup("group", [MatrixError("unknown Spark version")])) == 2
+    assert "error: unknown Spark version" in capsys.readouterr().err
+    assert _failed(Failed("2 of 14 images failed")) == 1
+    with pytest.raises(ZeroDivisionError):
+        _failed(_raised(ZeroDivisionError("a bug")))
