@@ -12,7 +12,7 @@ import pytest
 from pipeline import checks, matrix, orchestrate
 from pipeline.checks import facts, rapids
 from pipeline.checks.result import run_check
-from pipeline.checks.services import Services
+from pipeline.checks.services import CHECK_JVM, OPENSHIFT_USER, OTHER_USER, PYCACHE, Services
 
 pytestmark = pytest.mark.engine
 
@@ -197,3 +197,21 @@ async def test_a_failed_explain_only_session_fails_the_rapids_check_where_the_re
     outcome = await run_check("rapids", lambda: rapids.check(image, services), 300)
     assert outcome.status == "failed", outcome.detail
     assert "explainOnly session failed (this RAPIDS release is not marked as needing a GPU for it)" in outcome.detail
+
+
+async def test_a_check_runs_processes_share_one_bytecode_cache_and_sparks_jvms_get_c1_only(build, opts):
+    """What makes the checks cheaper reaches them: a module compiled by one uid's process is kept in
+    the check run's cache, where another uid's process in another container finds it; spark-submit
+    starts its JVM with CHECK_JVM's options."""
+    _, ctr = build("4.1.1", "baseline")
+    services = Services.for_image(ctr, opts.probes())
+    await services.prepare()
+    await services.runner().with_user(OPENSHIFT_USER).with_exec(["python", "-c", "import httpx"]).sync()
+    uid = OPENSHIFT_USER.split(":")[0]
+    kept = f"find {PYCACHE}/opt/venv -path '*/httpx/*' -name '__init__*.pyc' -uid {uid} 2>/dev/null; true"
+    found = await services.runner().with_user(OTHER_USER).with_exec(["bash", "-c", kept]).stdout()
+    assert found.strip(), f"no bytecode of httpx kept by uid {uid} in the check run's cache"
+    launch = services.runner().with_env_variable("SPARK_PRINT_LAUNCH_COMMAND", "1")
+    said = await launch.with_exec(["bash", "-c", "spark-submit --version 2>&1"]).stdout()
+    command = next(line for line in said.splitlines() if line.startswith("Spark Command:"))
+    assert CHECK_JVM[1] in command.split(), command

@@ -49,7 +49,6 @@ class Services:
     probes: dagger.Directory  # the probe scripts (pipeline/checks/probes of the module's source)
     token: dagger.Secret
     run_id: str
-    pycache: dagger.CacheVolume  # PYCACHE of this check run
     secrets: dict[str, str]  # SECRETS' values, which no Spark UI may show
     iceberg: bool = False  # the image has the Iceberg catalog: the shared server keeps its file warehouse
     # under emulation: JupyterLab is not bound to the Connect server (its check does not run there,
@@ -60,8 +59,12 @@ class Services:
     def for_image(cls, image: dagger.Container, probes: dagger.Directory, *, iceberg: bool = False) -> Services:
         run_id = uuid.uuid4().hex
         token = dag.set_secret(f"jupyter-token-{run_id}", uuid.uuid4().hex)
-        pycache = dag.cache_volume(f"check-pycache-{run_id}")
-        return cls(image, probes, token, run_id, pycache, {name: uuid.uuid4().hex for name in SECRETS}, iceberg)
+        return cls(image, probes, token, run_id, {name: uuid.uuid4().hex for name in SECRETS}, iceberg)
+
+    @property
+    def pycache(self) -> dagger.CacheVolume:
+        """PYCACHE's volume: this check run's own."""
+        return dag.cache_volume(f"check-pycache-{self.run_id}")
 
     async def prepare(self) -> None:
         """PYCACHE writable by every uid the checks run as (sticky, as /tmp): before any check starts.
