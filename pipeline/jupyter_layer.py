@@ -8,7 +8,8 @@ the entrypoint, start-notebook.py, start-singleuser.py, hooks).
 
 Any uid can run it (docker --user 12345:0, OpenShift's restricted policy, --user 5000:100): the few
 places a user writes are writable by every uid with the sticky bit (like /tmp: anyone creates,
-only the owner removes), start.sh gives a uid without a passwd entry one (nss_wrapper). Locked
+only the owner removes), start.sh gives a uid without a passwd entry one (EXTRA_USERS, below), which
+every process sees, also one exec'd into the running container (docker exec, oc rsh). Locked
 packages stay root-owned: `pip install` as the user adds packages beside them and cannot replace or
 remove them, and PIP_CONSTRAINT keeps the locked versions.
 """
@@ -16,7 +17,7 @@ remove them, and PIP_CONSTRAINT keeps the locked versions.
 from __future__ import annotations
 
 from . import matrix, paths
-from .paths import CONSTRAINTS, HOOKS, JOVYAN_HOME, KERNELS, REQUIREMENTS, SPARK_DEFAULTS
+from .paths import CONSTRAINTS, EXTRA_USERS, HEALTHCHECK, HOOKS, JOVYAN_HOME, KERNELS, REQUIREMENTS, SPARK_DEFAULTS
 from .recipe import PIP_CACHE, Config, Copy, Env, Layer, Run, apt_install
 
 HOME = JOVYAN_HOME
@@ -45,6 +46,18 @@ VENV_SHARED = (
 )
 
 
+# A uid without a passwd entry (docker --user 12345:0, OpenShift) gets one that every process sees, also
+# one exec'd into the running container, without /etc/passwd becoming writable: NSS asks /etc/passwd
+# first and then libnss-cache, whose files link into EXTRA_USERS, where start.sh writes the entry (mode
+# 1777, sticky: each uid owns what it writes, none replaces another's). An entry there can only add
+# names for uids and gids /etc/passwd and /etc/group lack, never change theirs; and with no set-uid or
+# set-gid program left in the image, an entry that names uid 0 gives no way to become it.
+EXTRA_USERS_SETUP = f"""sed -i -E 's/^(passwd|group):.*/\\1: files cache/' /etc/nsswitch.conf
+mkdir -p {EXTRA_USERS} && chmod 1777 {EXTRA_USERS}
+ln -s {EXTRA_USERS}/passwd /etc/passwd.cache && ln -s {EXTRA_USERS}/group /etc/group.cache
+find / -xdev -type f -perm /6000 -exec chmod ug-s {{}} +
+"""
+
 START_SCRIPTS = ("start.sh", "start-notebook.py", "start-notebook.sh", "start-singleuser.py", "start-singleuser.sh")
 
 
@@ -58,7 +71,7 @@ def layer(release: matrix.SparkRelease) -> Layer:
         args=("DEBIAN_MIRROR", "PIP_INDEX_URL"),
         steps=(
             Config(user="root"),
-            apt_install("python3", "python3-venv", "libnss-wrapper"),
+            apt_install("python3", "python3-venv", "libnss-wrapper", "libnss-cache"),
             Run(f"""
 useradd --create-home --uid 1000 --gid 100 --shell /bin/bash jovyan
 mkdir -p {HOME}/work {" ".join(HOOKS)} && chown -R jovyan:users {HOME}
@@ -68,7 +81,7 @@ chmod 1777 {" ".join(SHARED_DIRS)}
 {{ echo '# redact credentials wherever Spark shows settings'; echo 'spark.redaction.regex {REDACTION_REGEX}'; }} \\
   >{SPARK_DEFAULTS}
 chown jovyan:users {SPARK_DEFAULTS} && chmod 666 {SPARK_DEFAULTS}
-"""),
+{EXTRA_USERS_SETUP}"""),
             Copy(lock_file(release), REQUIREMENTS),
             Run(
                 f"""
@@ -90,6 +103,7 @@ cd /opt/venv && mkdir -p {" ".join(VENV_SHARED)} && chmod 1777 "$site" {" ".join
             Copy("pipeline/files/spark-conf-from-env", "/usr/local/bin/spark-conf-from-env", 0o755),
             *(Copy(f"pipeline/files/{name}", f"/usr/local/bin/{name}", 0o755) for name in START_SCRIPTS),
             Copy("pipeline/files/jupyter_server_config.py", "/etc/jupyter/jupyter_server_config.py"),
+            Copy("pipeline/files/docker_healthcheck.py", HEALTHCHECK, 0o755),
             Env("PATH", "/opt/venv/bin:${PATH}"),
             Env("PYSPARK_PYTHON", "/opt/venv/bin/python"),
             Env("SHELL", "/bin/bash"),
@@ -104,7 +118,7 @@ cd /opt/venv && mkdir -p {" ".join(VENV_SHARED)} && chmod 1777 "$site" {" ".join
                 expose=(8888, 4040, 15002),
                 entrypoint=("tini", "-g", "--", "start.sh"),
                 cmd=("start-notebook.py",),
-                healthcheck=("bash", "-c", "curl -fsS -o /dev/null http://localhost:${JUPYTER_PORT:-8888}/api"),
+                healthcheck=(HEALTHCHECK,),
             ),
         ),
     )

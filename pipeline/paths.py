@@ -23,6 +23,11 @@ JOVYAN_HOME: Final = "/home/jovyan"
 WAREHOUSE: Final = f"{JOVYAN_HOME}/warehouse"
 
 HOOKS: Final = ("/usr/local/bin/start-notebook.d", "/usr/local/bin/before-notebook.d")  # docker-stacks' hook folders
+# docker-stacks' path, so compose files and scripts that name it keep working
+HEALTHCHECK: Final = "/etc/jupyter/docker_healthcheck.py"
+# passwd and group entries for uids and gids /etc/passwd and /etc/group lack (docker --user 12345:0, OpenShift):
+# start.sh writes them here, NSS reads them after /etc/passwd (libnss-cache: /etc/passwd.cache links here)
+EXTRA_USERS: Final = "/var/lib/extra-users"
 
 RAPIDS_DIR: Final = "/opt/rapids"
 RAPIDS_JAR: Final = f"{RAPIDS_DIR}/rapids-4-spark.jar"

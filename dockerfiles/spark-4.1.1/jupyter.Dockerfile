@@ -18,7 +18,7 @@ if [ -n "${DEBIAN_MIRROR:-}" ]; then
   sed -i "s#http://deb.debian.org/debian#${DEBIAN_MIRROR}#" /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null || :
 fi
 apt-get update
-DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 python3-venv libnss-wrapper
+DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 python3-venv libnss-wrapper libnss-cache
 rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log
 
 command -v keytool >/dev/null || exit 0
@@ -39,6 +39,10 @@ chmod 1777 /home/jovyan /home/jovyan/work /opt/spark/work-dir
 { echo '# redact credentials wherever Spark shows settings'; echo 'spark.redaction.regex (?i)secret|password|token|access[.]?key|credential'; } \
   >/opt/spark/conf/spark-defaults.conf
 chown jovyan:users /opt/spark/conf/spark-defaults.conf && chmod 666 /opt/spark/conf/spark-defaults.conf
+sed -i -E 's/^(passwd|group):.*/\1: files cache/' /etc/nsswitch.conf
+mkdir -p /var/lib/extra-users && chmod 1777 /var/lib/extra-users
+ln -s /var/lib/extra-users/passwd /etc/passwd.cache && ln -s /var/lib/extra-users/group /etc/group.cache
+find / -xdev -type f -perm /6000 -exec chmod ug-s {} +
 EOF
 COPY --chmod=644 requirements/jupyter-4.1.txt /opt/venv/requirements.txt
 RUN --mount=type=secret,id=build-ca,target=/run/build-ca/ca.pem --mount=type=cache,target=/root/.cache/pip <<'EOF'
@@ -65,6 +69,7 @@ COPY --chmod=755 pipeline/files/start-notebook.sh /usr/local/bin/start-notebook.
 COPY --chmod=755 pipeline/files/start-singleuser.py /usr/local/bin/start-singleuser.py
 COPY --chmod=755 pipeline/files/start-singleuser.sh /usr/local/bin/start-singleuser.sh
 COPY --chmod=644 pipeline/files/jupyter_server_config.py /etc/jupyter/jupyter_server_config.py
+COPY --chmod=755 pipeline/files/docker_healthcheck.py /etc/jupyter/docker_healthcheck.py
 ENV PATH=/opt/venv/bin:${PATH}
 ENV PYSPARK_PYTHON=/opt/venv/bin/python
 ENV SHELL=/bin/bash
@@ -78,7 +83,7 @@ WORKDIR /home/jovyan/work
 EXPOSE 8888 4040 15002
 ENTRYPOINT ["tini", "-g", "--", "start.sh"]
 CMD ["start-notebook.py"]
-HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --start-interval=2s --retries=3 CMD ["bash", "-c", "curl -fsS -o /dev/null http://localhost:${JUPYTER_PORT:-8888}/api"]
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --start-interval=2s --retries=3 CMD ["/etc/jupyter/docker_healthcheck.py"]
 
 FROM jupyter AS baseline
 ARG REVISION=unknown

@@ -1,10 +1,14 @@
 """Platform check: the image under arbitrary uids, as OpenShift's restricted policy (12345:0) and
-`docker run --user 5000:100` start it, through its own entrypoint (start.sh).
+`docker run --user 5000:100` start it, through its own entrypoint (start.sh), and a process exec'd
+into the container afterwards (docker exec, kubectl exec, oc rsh: not start.sh's child, with only the
+image's environment).
 
-For each of the two uids (side by side): a passwd entry with the image's home, Java's user.home, a
-writable home, pip install beside the locked packages (which it cannot remove); as 5000:100, JupyterLab
-from start-notebook.py whose kernels start without warnings, `%pip install` in a notebook (JupyterLab
-as 12345:0 is the other checks' service). Beside them, a Spark Connect server started with an Iceberg
+For each of the two uids (side by side), the container started (start.sh run as that uid), then the
+probe exec'd into it: a passwd entry with the image's home, Java's user.home, a writable home, pip
+install beside the locked packages (which it cannot remove); as 12345:0 a local Spark session (which
+dies without a passwd entry); as 5000:100, JupyterLab from start-notebook.py whose kernels start
+without warnings, `%pip install` in a notebook (JupyterLab as 12345:0, under start.sh, is the other
+checks' service). Beside them, a Spark Connect server started with an Iceberg
 REST catalog's credential and token (Dagger secrets) and a setting named `...credential`: it answers,
 and its UI's environment page, read through the service binding, shows none of the values and lists
 the keys as redacted. That server is the shared one (services.py: as 5000:100, also serving the
@@ -37,15 +41,18 @@ def redaction_server(image: matrix.Image, services: Services) -> dagger.Service:
 async def check(image: matrix.Image, services: Services) -> str:
     listed = dag.set_secret(f"probe-secrets-{services.run_id}", ",".join(services.secrets.values()))
 
-    def probe(user: str, *args: str, server: dagger.Service | None = None) -> dagger.Container:
+    def probe(user: str, *args: str, server: dagger.Service | None = None, execd: bool = False) -> dagger.Container:
         ctr = services.runner().with_user(user).with_secret_variable("PROBE_SECRETS", listed)
         if server is not None:
             ctr = ctr.with_service_binding(CONNECT, server)
-        return ctr.with_exec(["python", "/probes/platform_probe.py", jupyter_layer.HOME, *args], use_entrypoint=True)
+        command = ["python", "/probes/platform_probe.py", jupyter_layer.HOME, *args]
+        if execd:  # the container started as `user` (its entrypoint ran), then the probe exec'd into it
+            return ctr.with_exec(["true"], use_entrypoint=True).with_exec(command)
+        return ctr.with_exec(command, use_entrypoint=True)
 
     runs = {  # JupyterLab as OPENSHIFT_USER is the jupyterlab and spark-connect checks' service
-        OPENSHIFT_USER: probe(OPENSHIFT_USER, "--local"),
-        OTHER_USER: probe(OTHER_USER, "--local", "--jupyterlab"),
+        OPENSHIFT_USER: probe(OPENSHIFT_USER, "--local", "--spark", execd=True),
+        OTHER_USER: probe(OTHER_USER, "--local", "--jupyterlab", execd=True),
         "redaction": probe(
             OTHER_USER,
             "--connect",
@@ -73,8 +80,8 @@ async def check(image: matrix.Image, services: Services) -> str:
 
 
 def _reason(err: Exception) -> str:
-    """A probe's own words (its stderr after start.sh's last line), not the engine's wrapping."""
+    """A probe's own words (its stderr after start.sh's last line, if start.sh ran it), not the engine's wrapping."""
     if isinstance(err, dagger.ExecError):
-        said = err.stderr.strip().rpartition("start.sh: running ")[2].partition("\n")[2]
+        said = err.stderr.strip().rpartition("Executing the command: ")[2].partition("\n")[2]
         return said[-4000:] or err.stderr.strip()[-2000:]
     return f"{type(err).__name__}: {err}"

@@ -7,7 +7,8 @@ from pathlib import Path
 from jupyter_core.paths import jupyter_data_dir
 
 c = get_config()  # noqa: F821
-c.ServerApp.ip = "0.0.0.0"
+# every interface, IPv4 and IPv6 where the network has both (an IPv6-only or dual-stack pod network)
+c.ServerApp.ip = "*"
 c.ServerApp.port = int(os.environ.get("JUPYTER_PORT", "8888"))
 c.ServerApp.open_browser = False
 c.ServerApp.allow_remote_access = True

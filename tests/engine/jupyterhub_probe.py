@@ -38,6 +38,7 @@ c.ConfigurableHTTPProxy.auth_token = "{PROXY_TOKEN}"
 c.JupyterHub.authenticator_class = "dummy"
 c.JupyterHub.spawner_class = "simple"
 c.Spawner.cmd = ["start-singleuser.py"]
+c.SimpleLocalProcessSpawner.home_dir_template = "/home/jovyan"  # the image's home, as container spawners give it
 c.Spawner.ip = "127.0.0.1"
 c.Spawner.port = {SERVER_PORT}
 c.Spawner.start_timeout = 90
@@ -88,6 +89,18 @@ def alice_ready() -> bool:
     return bool(model.get("servers", {}).get("", {}).get("ready"))
 
 
+def alice_running() -> bool:
+    model = json.loads(call("GET", f"{HUB_API}/users/alice", ADMIN)[1])
+    return bool(model.get("servers", {}))
+
+
+def healthcheck() -> dict:
+    """The image's healthcheck command with the image's environment (the hub's variables left out)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTERHUB")}
+    done = subprocess.run([os.environ["HEALTHCHECK"]], capture_output=True, text=True, env=env, timeout=30)
+    return {"rc": done.returncode, "said": (done.stdout + done.stderr).strip()}
+
+
 work = Path(tempfile.mkdtemp())
 (work / "jupyterhub_config.py").write_text(CONFIG)
 log = (work / "hub.log").open("w")
@@ -129,6 +142,12 @@ try:
     status, text, _ = call("DELETE", f"{PROXY_API}/user/alice", PROXY_TOKEN)
     assert status == 204, (status, text)
     result["alice_unrouted"] = answer(f"{alice}/api/status", tokens["alice"])
+    # the image's HEALTHCHECK, as docker runs it: healthy while her server runs under /user/alice/, then not
+    result["healthcheck"] = healthcheck()
+    status, text, _ = call("DELETE", f"{HUB_API}/users/alice/server", ADMIN)
+    assert status in (202, 204), (status, text)
+    wait("alice's server did not stop", lambda: not alice_running(), 60)
+    result["healthcheck_stopped"] = healthcheck()
     print(json.dumps(result))
 finally:
     hub.terminate()

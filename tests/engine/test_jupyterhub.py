@@ -40,6 +40,7 @@ async def test_a_jupyterhub_and_its_proxy_serve_the_images_single_user_server_wh
         .with_mounted_file("/tmp/jupyterhub_probe.py", dag.host().file(str(PROBE)))
         .with_env_variable("HUB", hub)
         .with_env_variable("CHP", "/opt/chp/node_modules/.bin/configurable-http-proxy")
+        .with_env_variable("HEALTHCHECK", " ".join(await ctr.docker_healthcheck().args()))
         .with_env_variable("RUN", uuid.uuid4().hex)  # the layers above come from the cache, the probe runs anew
         .with_exec([f"{hub}/bin/python", "/tmp/jupyterhub_probe.py"])
         .stdout()
@@ -61,3 +62,6 @@ async def test_a_jupyterhub_and_its_proxy_serve_the_images_single_user_server_wh
     assert result["bob_at_bob_hub"]["status"] == 424  # "not running"
     # with alice's route deleted from the proxy, the same request reaches the hub, not her server
     assert result["alice_unrouted"] == {"status": 302, "location": "/hub/user/alice/api/status"}
+    # the image's HEALTHCHECK follows the single-user server to its base URL; unhealthy once it stopped
+    assert result["healthcheck"] == {"rc": 0, "said": "healthy: http://localhost:8890/user/alice/api"}
+    assert result["healthcheck_stopped"]["rc"] == 1, result["healthcheck_stopped"]

@@ -3,9 +3,10 @@ their documentation describes (start.sh, start-notebook.py, hooks, GEN_CERT), on
 
 from __future__ import annotations
 
+import dagger
 import pytest
 
-from pipeline import jupyter_layer, limits, matrix
+from pipeline import jupyter_layer, limits, matrix, paths
 from pipeline.checks import platform
 from pipeline.checks.result import run_check
 from pipeline.checks.services import Services
@@ -13,8 +14,12 @@ from pipeline.checks.services import Services
 pytestmark = pytest.mark.engine
 
 SITE = "$(python -c 'import sysconfig; print(sysconfig.get_path(\"purelib\"))')"
-# three breakages at once: the check reports each (its probes go on after a problem)
-BREAK = f"chmod 755 {jupyter_layer.HOME} {SITE} && sed -i '/^spark.redaction.regex/d' {jupyter_layer.SPARK_DEFAULTS}"
+# four breakages at once: the check reports each (its probes go on after a problem); NSS without the
+# entries start.sh adds: a process exec'd into the container has no passwd entry, so Spark's JVM dies
+BREAK = (
+    f"chmod 755 {jupyter_layer.HOME} {SITE} && sed -i '/^spark.redaction.regex/d' {jupyter_layer.SPARK_DEFAULTS}"
+    " && sed -i 's/ cache$//' /etc/nsswitch.conf"
+)
 
 
 async def test_a_home_pip_and_redaction_broken_fail_the_platform_check(build, opts):
@@ -26,6 +31,8 @@ async def test_a_home_pip_and_redaction_broken_fail_the_platform_check(build, op
     assert f"home {jupyter_layer.HOME} is not writable" in outcome.detail
     assert "pip install failed" in outcome.detail
     assert "shows secret" in outcome.detail and "in clear" in outcome.detail
+    assert "uid 12345:0: no passwd entry" in outcome.detail
+    assert "uid 12345:0: a local Spark session did not start" in outcome.detail
 
 
 HOOKS = {
@@ -41,11 +48,16 @@ REPORT = (
 )
 
 
-async def test_started_as_root_start_sh_refits_the_user_runs_hooks_and_drops_privileges(build):
-    _, ctr = build("4.1.1", "baseline")
+def with_hooks(ctr):
     ctr = ctr.with_user("root")
     for path, (text, mode) in HOOKS.items():
         ctr = ctr.with_new_file(f"/usr/local/bin/{path}", text, permissions=mode)
+    return ctr
+
+
+async def test_started_as_root_start_sh_refits_the_user_runs_hooks_and_drops_privileges(build):
+    _, ctr = build("4.1.1", "baseline")
+    ctr = with_hooks(ctr)
     env = {
         "NB_USER": "alice",
         "NB_UID": "2000",
@@ -57,23 +69,105 @@ async def test_started_as_root_start_sh_refits_the_user_runs_hooks_and_drops_pri
     }
     for name, value in env.items():
         ctr = ctr.with_env_variable(name, value)
-    out = await ctr.with_exec(["bash", "-c", REPORT], use_entrypoint=True).stdout()
-    first, *hooks = out.strip().splitlines()
+    run = ctr.with_exec(["bash", "-c", REPORT], use_entrypoint=True)
+    first, *hooks = (await run.stdout()).strip().splitlines()
     assert first == (
         "id=2000:2000 name=alice home=/home/alice umask=0002 hook=set unset=unset pwd=/home/alice/work owner=2000:2000"
     )
     assert hooks == ["start-hook 0", "before-hook 0", "exec-hook"]  # as root; failed and non-executable ones skipped
+    # docker-stacks' log lines, which its docs and users' scripts look for
+    said = await run.stderr()
+    assert "Entered start.sh with args: bash -c" in said
+    assert "Update alice's UID:GID to 2000:2000" in said
+    assert "Running as alice: bash -c" in said
+
+
+async def test_rootless_root_runs_the_command_as_root_with_home_slash_home_slash_root(build):
+    # rootless Podman's way (docker-stacks' docs): root in the container is the user outside
+    _, ctr = build("4.1.1", "baseline")
+    ctr = with_hooks(ctr)
+    for name in ("NB_USER", "NB_UID", "NB_GID"):
+        ctr = ctr.with_env_variable(name, "root" if name == "NB_USER" else "0")
+    run = ctr.with_exec(["bash", "-c", REPORT + "; getent passwd root"], use_entrypoint=True)
+    first, *rest = (await run.stdout()).strip().splitlines()
+    assert first.startswith("id=0:0 name=root home=/home/root umask=0022 hook=set unset=unset pwd=/home/root/work ")
+    assert rest == ["start-hook 0", "before-hook 0", "exec-hook", "root:x:0:0:root:/home/root:/bin/bash"]
+    assert "Running as root: bash -c" in await run.stderr()
+
+
+async def test_start_sh_runs_once_when_also_given_as_the_command(build):
+    # `docker run IMAGE start.sh CMD` (older docs): the hooks run once, and start.sh says why it did not run again
+    _, ctr = build("4.1.1", "baseline")
+    ctr = with_hooks(ctr).with_user("1000:100")
+    run = ctr.with_exec(["start.sh", "bash", "-c", "cat /tmp/hooks"], use_entrypoint=True)
+    assert (await run.stdout()).split() == ["start-hook", "1000", "before-hook", "1000", "exec-hook"]
+    said = await run.stderr()
+    assert said.count("WARNING: start.sh is the default ENTRYPOINT, do not include it in CMD") == 1
+    assert "Executing the command: bash -c cat /tmp/hooks" in said
 
 
 async def test_an_arbitrary_uid_gets_a_passwd_entry_and_the_hooks_run_as_it(build):
     _, ctr = build("4.1.1", "baseline")
-    ctr = ctr.with_user("root")
-    for path, (text, mode) in HOOKS.items():
-        ctr = ctr.with_new_file(f"/usr/local/bin/{path}", text, permissions=mode)
-    out = await ctr.with_user("12345:0").with_exec(["bash", "-c", REPORT], use_entrypoint=True).stdout()
-    first, *hooks = out.strip().splitlines()
+    run = with_hooks(ctr).with_user("12345:0").with_exec(["bash", "-c", REPORT], use_entrypoint=True)
+    first, *hooks = (await run.stdout()).strip().splitlines()
     assert first.startswith("id=12345:0 name=jovyan home=/home/jovyan umask=0022 hook=set unset=unset")
     assert hooks == ["start-hook 12345", "before-hook 12345", "exec-hook"]
+    said = await run.stderr()
+    assert "There is no entry in /etc/passwd for our UID=12345. Attempting to fix..." in said
+    assert "Executing the command: bash -c" in said
+
+
+# A process exec'd into a running container (docker exec, kubectl exec, oc rsh) is not start.sh's child
+# and has only the image's environment: the container starts (start.sh runs as the uid), then a second
+# exec runs without the entrypoint, in the filesystem the first left.
+EXECD = """
+getent passwd "$(id -u)" | cut -d: -f1,3,4,6
+java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *user.home = /user.home=/p'
+cd /tmp && python - <<'PY' 2>/dev/null
+from pyspark.sql import SparkSession
+spark = SparkSession.builder.master("local[1]").getOrCreate()
+print("spark", spark.range(7).count(), spark.sparkContext.sparkUser())
+spark.stop()
+PY
+"""
+
+
+@pytest.mark.parametrize("user", ["12345:0", "5000:100"])
+async def test_a_process_execd_into_a_container_under_any_uid_has_a_passwd_entry_and_runs_spark(build, user):
+    _, ctr = build("4.1.1", "baseline")
+    started = ctr.with_user(user).with_exec(["true"], use_entrypoint=True)
+    out = await started.with_exec(["bash", "-c", EXECD]).stdout()
+    uid, gid = user.split(":")
+    assert out.split() == [f"jovyan:{uid}:{gid}:/home/jovyan", "user.home=/home/jovyan", "spark", "7", "jovyan"]
+    # without the container's start, the same process has no entry: what start.sh wrote is what it sees
+    never_started = await ctr.with_user(user).with_exec(["bash", "-c", "getent passwd $(id -u) || echo none"]).stdout()
+    assert never_started.strip() == "none"
+
+
+# Why that is safe: /etc/passwd stays root's and read-only; NSS reads it first, so the file the uid
+# wrote can only add names, never change an existing user (a forged root line is ignored), another
+# uid cannot replace or edit it (sticky folder), and no set-uid or set-gid program is left to use an entry with.
+FORGE = f"""
+stat -c '%U %a' /etc/passwd; test -w /etc/passwd && echo "/etc/passwd writable"
+echo 'root:x:0:0:forged:/tmp/evil:/bin/sh' >>{paths.EXTRA_USERS}/passwd
+getent passwd root; getent passwd 0
+find / -xdev -type f -perm /6000 2>/dev/null | sed 's/^/set-id: /'
+"""
+OTHER_UID = f"""
+echo x >>{paths.EXTRA_USERS}/passwd 2>/dev/null && echo edited
+echo 'jovyan:x:5000:100::/tmp:/bin/sh' >/tmp/passwd
+mv -f /tmp/passwd {paths.EXTRA_USERS}/passwd 2>/dev/null && echo replaced
+getent passwd 12345
+"""
+
+
+async def test_the_added_passwd_entry_cannot_change_other_users_or_gain_privileges(build):
+    _, ctr = build("4.1.1", "baseline")
+    started = ctr.with_user("12345:0").with_exec(["true"], use_entrypoint=True)
+    out = await started.with_exec(["bash", "-c", FORGE]).stdout()
+    assert out.strip().splitlines() == ["root 644", *["root:x:0:0:root:/root:/bin/bash"] * 2]  # no set-id line
+    other = await started.with_user("5000:100").with_exec(["bash", "-c", OTHER_UID]).stdout()
+    assert other.strip() == "jovyan:x:12345:0:jovyan:/home/jovyan:/bin/bash"
 
 
 async def test_start_notebook_py_follows_docker_stacks_jupyter_cmd_and_hands_over_to_jupyterhub(build):
@@ -94,6 +188,86 @@ async def test_start_notebook_py_follows_docker_stacks_jupyter_cmd_and_hands_ove
         "server": server.strip(),
         "hub": matrix.JUPYTERHUB_VERSION,  # start-singleuser.py ran jupyterhub-singleuser
     }
+
+
+@pytest.mark.parametrize("subcommand", ["notebook", "nbclassic"])
+async def test_a_jupyter_cmd_the_image_lacks_is_said_plainly_not_a_server_that_dies(build, subcommand):
+    _, ctr = build("4.1.1", "baseline")
+    run = ctr.with_env_variable("DOCKER_STACKS_JUPYTER_CMD", subcommand)
+    with pytest.raises(dagger.ExecError) as failed:
+        await run.with_exec(["start-notebook.py"], use_entrypoint=True).sync()
+    assert failed.value.exit_code == 2
+    assert f"DOCKER_STACKS_JUPYTER_CMD={subcommand}: `jupyter {subcommand}` is not in this image" in failed.value.stderr
+    assert "use lab (the default) or server" in failed.value.stderr
+
+
+# The image's HEALTHCHECK command as docker runs it (exec'd into the container, as the container's user,
+# with its environment) while the server runs, then after the server stopped.
+HEALTH = """
+start.sh {server} >/tmp/server.log 2>&1 &
+server=$!
+for _ in $(seq 90); do
+  if "$@" >/tmp/health 2>&1; then echo "healthy $(cat /tmp/health)"; break; fi
+  sleep 1
+done
+grep -q '^healthy' /tmp/health || {{ echo "never healthy: $(cat /tmp/health)"; tail -5 /tmp/server.log; }}
+kill $server; wait $server  # start.sh execs the server: the same process
+"$@" >/dev/null 2>&1; echo "stopped $?"
+"""
+HEALTH_CASES = {  # user, environment, server command, the URL the healthcheck asks
+    "base-url": (
+        "1000:100",
+        {},
+        "start-notebook.py --ServerApp.base_url=/user/alice/",
+        "localhost:8888/user/alice/api",
+    ),
+    "gen-cert": ("12345:0", {"GEN_CERT": "yes"}, "start-notebook.py", "https://localhost:8888/api"),
+    "port": ("1000:100", {"JUPYTER_PORT": "9999"}, "start-notebook.py", "http://localhost:9999/api"),
+    "root-starts-alice": (
+        "root",
+        {"NB_USER": "alice"},
+        "start-notebook.py --ServerApp.base_url=/x/",
+        "localhost:8888/x/api",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", HEALTH_CASES)
+async def test_the_healthcheck_follows_the_server_to_its_url_and_fails_once_it_stopped(build, case):
+    _, ctr = build("4.1.1", "baseline")
+    user, env, server, url = HEALTH_CASES[case]
+    health = await ctr.docker_healthcheck().args()
+    ctr = ctr.with_user(user)
+    for name, value in env.items():
+        ctr = ctr.with_env_variable(name, value)
+    out = await ctr.with_exec(["bash", "-c", HEALTH.format(server=server), "health", *health]).stdout()
+    healthy, stopped = out.strip().splitlines()
+    assert healthy.startswith("healthy healthy: ") and healthy.endswith(url), out
+    assert stopped == "stopped 1"
+
+
+LISTENS = """
+start-notebook.py >/tmp/server.log 2>&1 &
+for _ in $(seq 60); do /etc/jupyter/docker_healthcheck.py >/dev/null 2>&1 && break; sleep 1; done
+python - <<'PY'
+import socket
+for host in ("127.0.0.1", "::1"):
+    try:
+        socket.create_connection((host, 8888), timeout=5).close()
+        print(host, "answers")
+    except OSError as err:
+        print(host, type(err).__name__)
+PY
+"""
+
+
+async def test_the_server_listens_on_ipv4_and_ipv6(build):
+    _, ctr = build("4.1.1", "baseline")
+    loopbacks = await ctr.with_exec(["bash", "-c", "grep -c '^0*1 ' /proc/net/if_inet6 || true"]).stdout()
+    if loopbacks.strip() in ("", "0"):
+        pytest.skip("the engine's container network has no IPv6 loopback")
+    out = await ctr.with_exec(["bash", "-c", LISTENS]).stdout()
+    assert out.strip().splitlines() == ["127.0.0.1 answers", "::1 answers"]
 
 
 GEN_CERT = """
