@@ -309,3 +309,46 @@ async def test_matplotlib_is_one_pip_install_away_for_an_arbitrary_uid(build):
     user = user.with_exec(["python", "-m", "pip", "install", "-q", "matplotlib"], use_entrypoint=True)
     out = await user.with_exec(["python", "-c", PLOT], use_entrypoint=True).stdout()
     assert out.strip().splitlines()[-1] == f"{locked} True"
+
+
+# The rest of the README's conventions table, each row it says "yes" to
+async def test_the_other_start_conventions_of_the_readme_table(build):
+    _, ctr = build("4.1.1", "baseline")
+    root = ctr.with_user("root").with_exec(["mkdir", "-p", "/tmp/extra/a", "/tmp/other"])
+    root = root.with_exec(["touch", "/tmp/extra/a/f"])
+    env = {
+        "NB_USER": "bob",
+        "NB_UID": "3000",
+        "NB_GID": "3000",
+        "NB_GROUP": "team",
+        "CHOWN_HOME": "1",
+        "CHOWN_HOME_OPTS": "-R",
+        "CHOWN_EXTRA": "/tmp/extra,/tmp/other",
+        "CHOWN_EXTRA_OPTS": "-R",
+        "GRANT_SUDO": "yes",
+    }
+    for name, value in env.items():
+        root = root.with_env_variable(name, value)
+    script = 'echo "$(stat -c %u:%g /home/bob/work /tmp/extra/a/f /tmp/other | tr "\\n" " ")$(id -gn)"'
+    run = root.with_exec(["bash", "-c", script], use_entrypoint=True)
+    assert (await run.stdout()).split() == ["3000:3000"] * 3 + ["team"]  # CHOWN_*_OPTS=-R reached the files below
+    assert "WARNING: GRANT_SUDO: this image has no sudo; not granted" in await run.stderr()
+
+    # the shims and NOTEBOOK_ARGS
+    args = ctr.with_env_variable("NOTEBOOK_ARGS", "--version")
+    assert (await args.with_exec(["start-notebook.sh"], use_entrypoint=True).stdout()).strip() == (
+        matrix.JUPYTERLAB_VERSION
+    )
+    assert (await args.with_exec(["start-singleuser.sh"], use_entrypoint=True).stdout()).strip() == (
+        matrix.JUPYTERHUB_VERSION
+    )
+
+    # without root: NB_* changes and RESTARTABLE warn; JUPYTER_DOCKER_STACKS_QUIET keeps only the warnings
+    user = ctr.with_env_variable("NB_UID", "2000").with_env_variable("RESTARTABLE", "yes")
+    said = await user.with_exec(["start-notebook.py", "--version"], use_entrypoint=True).stderr()
+    assert "WARNING: NB_UID=2000 needs the container to start as root (--user root); running as 1000" in said
+    assert "WARNING: RESTARTABLE is not supported by this image; ignored" in said
+    assert "Executing the command: start-notebook.py --version" in said
+    quiet = user.with_env_variable("JUPYTER_DOCKER_STACKS_QUIET", "1")
+    said = await quiet.with_exec(["start-notebook.py", "--version"], use_entrypoint=True).stderr()
+    assert "WARNING: NB_UID=2000 needs" in said and "Executing the command" not in said and "Entered" not in said
