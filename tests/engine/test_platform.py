@@ -214,6 +214,7 @@ grep -q '^healthy' /tmp/health || {{ echo "never healthy: $(cat /tmp/health)"; t
 kill $server; wait $server  # start.sh execs the server: the same process
 "$@" >/dev/null 2>&1; echo "stopped $?"
 """
+DEAD_PROXY = "http://127.0.0.1:9"  # a proxy from the environment is not used: the server is asked directly
 HEALTH_CASES = {  # user, environment, server command, the URL the healthcheck asks
     "base-url": (
         "1000:100",
@@ -221,8 +222,18 @@ HEALTH_CASES = {  # user, environment, server command, the URL the healthcheck a
         "start-notebook.py --ServerApp.base_url=/user/alice/",
         "localhost:8888/user/alice/api",
     ),
-    "gen-cert": ("12345:0", {"GEN_CERT": "yes"}, "start-notebook.py", "https://localhost:8888/api"),
-    "port": ("1000:100", {"JUPYTER_PORT": "9999"}, "start-notebook.py", "http://localhost:9999/api"),
+    "gen-cert": (
+        "12345:0",
+        {"GEN_CERT": "yes", "https_proxy": DEAD_PROXY},
+        "start-notebook.py",
+        "https://localhost:8888/api",
+    ),
+    "port": (
+        "1000:100",
+        {"JUPYTER_PORT": "9999", "http_proxy": DEAD_PROXY},
+        "start-notebook.py",
+        "http://localhost:9999/api",
+    ),
     "root-starts-alice": (
         "root",
         {"NB_USER": "alice"},
