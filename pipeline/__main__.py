@@ -31,6 +31,7 @@ from pathlib import Path
 import anyio
 import dagger
 from dagger import dag
+from dagger.provisioning import DownloadError
 from gql.transport.exceptions import TransportError
 
 from . import matrix, orchestrate, publish, recipe, report
@@ -112,6 +113,9 @@ def preflight(args: argparse.Namespace) -> None:
     """Files and secrets named on the command line exist and can be read, limits parse: checked
     before any session."""
     parse_limits(args.limits)
+    returns = typing.get_type_hints(FUNCTIONS[args.function]).get("return")
+    if args.output and returns is dagger.Directory and Path(args.output).exists() and not Path(args.output).is_dir():
+        raise MatrixError(f"-o {args.output}: {args.function} writes a directory there, and it is a file")
     for name, value, annotation in _inputs(args):
         flag, kind = "--" + name.replace("_", "-"), _kind(annotation)
         if value is not None and kind is dagger.File and not os.access(value, os.R_OK):
@@ -272,8 +276,22 @@ def main() -> int:
     try:
         preflight(args)
         return anyio.run(build_all if args.function == "build-all" else call, args)
+    except KeyboardInterrupt:
+        return _interrupted(args)
+    except BaseExceptionGroup as group:
+        if group.subgroup(KeyboardInterrupt) is not None:
+            return _interrupted(args)
+        return _failed(group)
     except Exception as err:
         return _failed(err)
+
+
+def _interrupted(args: argparse.Namespace) -> int:
+    """Ctrl-C: one line saying what stopped (build-all's report, written on the way out, lists the images
+    not done as failed, and no archive is left half-written), the shell's exit status for SIGINT."""
+    kept = f"; {args.output or 'build'}/reports/ lists what was not done" if args.function == "build-all" else ""
+    print(f"error: interrupted: {args.function} stopped{kept}", file=sys.stderr)
+    return 130
 
 
 def _failed(err: Exception) -> int:
@@ -310,7 +328,10 @@ def _chain(err: BaseException | None) -> Iterator[BaseException]:
 def _engine_failed(err: BaseException) -> int:
     engine = os.environ.get("_EXPERIMENTAL_DAGGER_RUNNER_HOST", "the Dagger engine")
     what = (str(err).strip().splitlines() or [type(err).__name__])[0]
-    print(f"error: the engine ({engine}) failed the run (was it restarted or stopped?): {what}", file=sys.stderr)
+    if isinstance(err, DownloadError):  # no engine configured (make engine's environment): no session started
+        print(f"error: no Dagger engine to run on ({what}); start one with `make engine`", file=sys.stderr)
+    else:
+        print(f"error: the engine ({engine}) failed the run (was it restarted or stopped?): {what}", file=sys.stderr)
     return 1
 
 

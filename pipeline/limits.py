@@ -3,6 +3,7 @@ any of them for one run (e.g. `--limits build=3600,push=1800` for a slow mirror 
 
 from __future__ import annotations
 
+import math
 from typing import Final
 
 from .matrix import MatrixError
@@ -47,7 +48,7 @@ def parse(overrides: str) -> dict[str, float]:
             seconds = float(value)
         except ValueError:
             seconds = 0
-        if seconds <= 0:
-            raise MatrixError(f"--limits {item!r}: expected {name}=SECONDS, a positive number")
+        if not (math.isfinite(seconds) and seconds > 0):  # nan and inf would fail every wait or remove it
+            raise MatrixError(f"--limits {item!r}: expected {name}=SECONDS, a positive finite number")
         limits[name] = seconds
     return limits

@@ -160,7 +160,11 @@ class JupyterSparkImages:
         """Fail when a report lists failed images, naming them; else say how many passed.
 
         Run it after exporting test's or build-all's output, so the report and the passed images are kept."""
-        return verdict(json.loads(await report.contents()))
+        try:
+            entries = json.loads(await report.contents())
+        except ValueError as err:
+            raise matrix.MatrixError(f"--report is not a report.json of this pipeline: not JSON ({err})") from None
+        return verdict(entries)
 
     async def run(
         self, gpu: bool, previous: dagger.File | None = None, recheck: bool = False, platform: str = ""

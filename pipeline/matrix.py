@@ -138,7 +138,8 @@ def _rapids(line: str, d: dict[str, Any]) -> Rapids:
             f"{VERSIONS_FILE.name}: Spark {line}: RAPIDS jars for unknown platforms {unknown}; built: {list(PLATFORMS)}"
         )
     jars = tuple((p, _jar(d["jars"][p], d["group"], d["artifact"], d["version"])) for p in PLATFORMS if p in d["jars"])
-    return Rapids(d["version"], jars, tuple(d["shims"]), d["explain_needs_gpu"])
+    # a new line's block may lack what `make update-versions` fills in (ARCHITECTURE: adding a line)
+    return Rapids(d["version"], jars, tuple(d.get("shims", ())), d.get("explain_needs_gpu", False))
 
 
 def load_versions(path: Path = VERSIONS_FILE) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import json
 import re
 from xml.etree import ElementTree as ET
 
-from .matrix import NATIVE_PLATFORM
+from .matrix import NATIVE_PLATFORM, MatrixError
 from .checks.result import CheckResult, ImageResult, label
 
 MARK = {"passed": "pass", "failed": "FAIL", "skipped": "skip"}
@@ -22,9 +22,18 @@ class Failed(Exception):
     """Images failed their checks: what `gate` and `publish` raise, so `dagger call` exits non-zero."""
 
 
-def verdict(report: list[dict]) -> str:
-    """A report.json's verdict: how many passed, or Failed naming the images that did not."""
-    failed = [label(r["image"], r.get("platform", NATIVE_PLATFORM)) for r in report if r["verdict"] != "passed"]
+def _failed_label(entry: dict) -> str:
+    """An image (and platform) that failed, with the checks it failed: jupyter-4.1.1-iceberg (size)."""
+    checks = [c["name"] for c in entry.get("checks", []) if c.get("status") == "failed"]
+    return label(entry["image"], entry.get("platform", NATIVE_PLATFORM)) + (f" ({', '.join(checks)})" if checks else "")
+
+
+def verdict(report: object) -> str:
+    """A report.json's verdict: how many passed, or Failed naming the images that did not (and their
+    failed checks); MatrixError for a document that is not a report."""
+    if not (isinstance(report, list) and all(isinstance(r, dict) and {"image", "verdict"} <= r.keys() for r in report)):
+        raise MatrixError("--report is not a report.json of this pipeline (a list of {image, verdict, checks, ...})")
+    failed = [_failed_label(r) for r in report if r["verdict"] != "passed"]
     if not report:
         raise Failed("the report lists no images")
     if failed:

@@ -19,7 +19,15 @@ def test_overrides_apply_over_the_defaults():
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("biuld=10", "unknown limit 'biuld'"), ("build=0", "positive"), ("push=soon", "positive"), ("build", "positive")],
+    [
+        ("biuld=10", "unknown limit 'biuld'"),
+        ("build=0", "positive"),
+        ("push=soon", "positive"),
+        ("build", "positive"),
+        ("build=nan", "positive finite number"),  # every wait would fail at once
+        ("build=inf", "positive finite number"),  # the bound would silently go
+        ("export=-inf", "positive finite number"),
+    ],
 )
 def test_bad_overrides_are_one_clear_error(text, message):
     with pytest.raises(MatrixError, match=message):

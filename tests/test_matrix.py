@@ -259,3 +259,14 @@ def test_rapids_jars_for_a_platform_the_matrix_does_not_build_are_refused():
     data["lines"]["4.1"]["rapids"]["jars"]["linux/riscv64"] = data["lines"]["4.1"]["rapids"]["jars"]["linux/arm64"]
     with pytest.raises(ValueError, match=r"Spark 4.1: RAPIDS jars for unknown platforms \['linux/riscv64'\]"):
         matrix.parse_versions(data)
+
+
+def test_a_new_lines_rapids_block_without_shims_loads_so_the_updater_can_fill_them_in():
+    # ARCHITECTURE's recipe for a new line: the block has coordinates, not yet what the updater finds
+    data = matrix.load_versions()
+    for key in ("shims", "explain_needs_gpu"):
+        del data["lines"]["4.1"]["rapids"][key]
+    lines, _ = matrix.parse_versions(data)
+    assert lines["4.1"].rapids.shims == () and lines["4.1"].rapids.explain_needs_gpu is False
+    with pytest.raises(matrix.MatrixError, match=r"RAPIDS jar has no shim for Spark 4.1.x"):
+        matrix.shim_override("4.1.1", lines["4.1"].rapids.shims)

@@ -8,6 +8,7 @@ import pytest
 
 from pipeline import report
 from pipeline.checks.result import CheckResult, ImageResult
+from pipeline.matrix import MatrixError
 from pipeline.report import Failed, verdict
 
 LOG_WITH_CONTROL_CHARACTERS = "\x1b[31mERROR\x1b[0m Kernel died\x00\x07 tab\tok\nlast line \x1b[0m"
@@ -62,3 +63,18 @@ def test_markdown_shows_each_digest_and_when_reused_results_were_checked():
     md = report.as_markdown(results())
     assert "`sha256:abababababab`" in md
     assert "passed (reused: checked at 2026-11-26T12:00:00+00:00)" in md
+
+
+def test_verdict_names_each_failed_images_failed_checks_and_refuses_what_is_not_a_report():
+    failed = [
+        {
+            "image": "jupyter-4.1.1-iceberg",
+            "verdict": "failed",
+            "checks": [{"name": "size", "status": "failed"}, {"name": "facts", "status": "passed"}],
+        }
+    ]
+    with pytest.raises(Failed, match=r"1 of 1 images failed their checks: jupyter-4.1.1-iceberg \(size\)$"):
+        verdict(failed)
+    for not_a_report in ({"image": "x"}, [{"name": "x"}], ["x"], "report"):
+        with pytest.raises(MatrixError, match="is not a report.json of this pipeline"):
+            verdict(not_a_report)

@@ -31,6 +31,9 @@ def run(*args: str, engine: bool = False, **env: str) -> subprocess.CompletedPro
         (["publish", "--registry", "localhost:5000/ci", "--password", "env:UNSET_SECRET_VAR"], "env:VAR"),
         (["publish", "--registry", "localhost:5000/ci", "--password", "file:/nonexistent/pw"], "cannot read the file"),
         (["gate", "--report", "/nonexistent/report.json"], "--report /nonexistent/report.json: no such readable"),
+        (["-o", "README.md", "test", "--spark-version", "4.1.1"], "-o README.md: test writes a directory there"),
+        (["build-all", "-o", "README.md"], "-o README.md: build-all writes a directory there, and it is a file"),
+        (["--limits", "build=nan", "build", "--spark-version", "4.1.1"], "a positive finite number"),
     ],
 )
 def test_unreadable_files_and_secrets_are_refused_before_a_session(args, message):
@@ -49,6 +52,8 @@ def test_unreadable_files_and_secrets_are_refused_before_a_session(args, message
         (["publish", "--registry", "Registry/Team"], "malformed registry address 'Registry/Team'"),
         (["build-all", "--archives", "tarballs"], "--archives 'tarballs': valid: combined, per-image, both, none"),
         (["publish", "--registry", "jupyter"], "does not start with a registry host"),
+        (["gate", "--report", "pyproject.toml"], "--report is not a report.json of this pipeline: not JSON"),
+        (["gate", "--report", "tests/engine/chp/package.json"], "--report is not a report.json of this pipeline"),
         (["--revision", "a b", "publish", "--registry", "localhost:5000/ci"], "is not a valid image reference"),
     ],
 )

@@ -149,3 +149,18 @@ def test_an_engine_restarted_under_a_run_fails_it_clearly_and_in_bounded_time(tm
     assert not (out / "images" / "jupyter-4.1.1.tar").exists()
     gate = Run(tmp_path, "gate", "--report", str(out / "reports" / "report.json"))
     assert gate.finish(120)[0] == 1
+
+
+def test_ctrl_c_says_what_stopped_and_leaves_a_consistent_report(tmp_path: Path):
+    out = tmp_path / "build"
+    run = Run(tmp_path, "build-all", *ONE_IMAGE, "-o", str(out))
+    wait_for("the checks to start", 900, lambda: "checking" in run.stderr.read_text() or run.process.poll() is not None)
+    assert run.process.poll() is None, run.stderr.read_text()[-2000:]
+    os.killpg(run.process.pid, signal.SIGINT)  # what a terminal's Ctrl-C sends: the whole process group
+    code, _, stderr = run.finish(120)
+    assert code == 130, stderr[-3000:]
+    assert "error: interrupted: build-all stopped" in stderr and "Traceback" not in stderr, stderr[-3000:]
+    report = json.loads((out / "reports" / "report.json").read_text())
+    assert [(r["image"], r["verdict"]) for r in report] == [("jupyter-4.1.1", "failed")]
+    assert "not built: the run stopped" in report[0]["checks"][0]["detail"]
+    assert not [p.name for p in (out / "images").glob("*") if not p.name.startswith(".")]
