@@ -17,10 +17,10 @@ HUB_ONLY := $(foreach p,pydantic pydantic-core annotated-types typing-inspection
 
 .PHONY: build-all test test-arm64-gpu unit lint engine dockerfiles update-versions lock bench clean offline-module
 
-# What CI runs with `dagger call`: build-all exports the passed images and the report, gate fails on any failure.
+# What CI runs with `dagger call`: build-all exports the passed images and the report, and fails naming any
+# image that failed (after the export: the runner delivers each image as it is done).
 build-all: engine
 	$(WITH_ENGINE) $(PY) -m pipeline build-all $(BUILD_ARGS)
-	$(WITH_ENGINE) $(PY) -m pipeline gate --report build/reports/report.json
 
 # The fault tests restart the engine, which ends every open session: a pytest run of their own, last.
 test: lint engine
@@ -48,8 +48,9 @@ engine: .venv
 	.venv/bin/pip install -q --require-hashes -r requirements/dev.txt
 	touch .venv
 
-dockerfiles: .venv
-	$(PY) -W ignore -m pipeline.dockerfiles
+# `dagger generate`'s generator (generate-dockerfiles), through the runner: dockerfiles/ rendered anew
+dockerfiles: engine
+	$(WITH_ENGINE) $(PY) -m pipeline generate-dockerfiles
 
 # Newest patch release of each Spark line from PyPI, jar checksums from Maven, into pipeline/versions.json;
 # re-renders dockerfiles/ and prints the diff (needs network). UPDATE_ARGS: --dry-run, --check, --keep-releases.

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import anyio
 import dagger
-from dagger import dag
+from dagger import DefaultPath, Ignore, dag
 from dagger.provisioning import DownloadError
 from gql.transport.exceptions import TransportError
 
@@ -40,7 +40,7 @@ from .main import JupyterSparkImages
 from .matrix import MatrixError
 from .archives import Archives
 from .checks.result import CheckResult, ImageResult
-from .report import Failed
+from .report import Failed, verdict
 
 FUNCTIONS = {
     name.replace("_", "-"): fn
@@ -57,13 +57,20 @@ def _kind(annotation: object) -> type:
     return args[0] if args else annotation  # type: ignore[return-value]
 
 
+def _meta(annotation: object, kind: type) -> object | None:
+    """The Annotated[...] metadata of a kind (DefaultPath, Ignore), if any."""
+    extras = typing.get_args(annotation)[1:] if typing.get_origin(annotation) is typing.Annotated else ()
+    return next((extra for extra in extras if isinstance(extra, kind)), None)
+
+
 def _add(parser: argparse.ArgumentParser, name: str, annotation: object, default: object) -> None:
     kind, flag = _kind(annotation), "--" + name.replace("_", "-")
     if kind is bool:
         parser.add_argument(flag, action="store_true", default=bool(default))
     else:
-        required = default is inspect.Parameter.empty or default is dataclasses.MISSING
-        parser.add_argument(flag, dest=name, required=required, default=None if required else default)
+        missing = default is inspect.Parameter.empty or default is dataclasses.MISSING
+        required = missing and _meta(annotation, DefaultPath) is None  # DefaultPath: this checkout's, as dagger call
+        parser.add_argument(flag, dest=name, required=required, default=None if missing else default)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -127,8 +134,14 @@ def preflight(args: argparse.Namespace) -> None:
 def _convert(name: str, value: object, annotation: object) -> object:
     """Strings from the command line to Dagger types: files by path, secrets as env:VAR / file:PATH."""
     kind = _kind(annotation)
+    if value is None and kind is dagger.Directory and (default := _meta(annotation, DefaultPath)) is not None:
+        ignore = _meta(annotation, Ignore)
+        path = recipe.ROOT / default.from_context.lstrip("/")
+        return dag.host().directory(str(path), exclude=list(ignore.patterns) if ignore else [])
     if value is None or kind in (str, bool):
         return value
+    if kind is dagger.Directory:
+        return dag.host().directory(str(value))
     if kind is dagger.File:
         return dag.host().file(str(value))
     if kind is dagger.Secret:
@@ -220,6 +233,8 @@ async def _build_all(args: argparse.Namespace, selected: list[matrix.Image], out
     print(orchestrate.summary(results), file=sys.stderr)
     print(images.said, file=sys.stderr)
     print(f"exported to {out}/", file=sys.stderr)
+    if not args.allow_failures:  # as the module's build_all: a failed image fails the run, named
+        verdict([r.as_dict() for r in results])
     return 0
 
 
@@ -234,7 +249,9 @@ async def _build_one(
         connected = round(time.monotonic() - start, 1)
         if previous is not None:
             kwargs["previous"] = dag.directory().with_new_file("report.json", previous).file("report.json")
+        # the report of each image, also a failed one: the verdict on all comes after, below
         kwargs |= {"spark_version": image.spark.version, "variant": image.variant, "archives": "none"}
+        kwargs["allow_failures"] = True
         result = await obj.build_all(**kwargs)
         checked = report.from_json(await result.file("reports/report.json").contents())
         start = time.monotonic()
@@ -255,7 +272,13 @@ async def _build_one(
 
 
 async def _deliver(result: object, args: argparse.Namespace) -> None:
-    if isinstance(result, dagger.Directory):
+    if result is None:  # a check that passed
+        print(f"{args.function}: passed", file=sys.stderr)
+    elif isinstance(result, dagger.Changeset):  # a generator: its changes applied to this checkout
+        changed = [*await result.added_paths(), *await result.modified_paths(), *await result.removed_paths()]
+        await result.export(str(recipe.ROOT))
+        print(f"{args.function}: {', '.join(sorted(changed)) or 'nothing'} changed", file=sys.stderr)
+    elif isinstance(result, dagger.Directory):
         out = Path(args.output or "build")
         await result.export(str(out))
         print(f"exported to {out}/", file=sys.stderr)

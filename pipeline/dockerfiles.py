@@ -6,7 +6,8 @@ from __future__ import annotations
 from . import assembly, feature_layers, jupyter_layer, matrix, spark_base
 from .recipe import ROOT, Layer, render
 
-OUT = ROOT / "dockerfiles"
+OUT_DIR = "dockerfiles"  # relative to the checkout (and the module source)
+OUT = ROOT / OUT_DIR
 HEADER = (
     "# DO NOT EDIT: rendered by `make dockerfiles` from pipeline/ (the recipe the pipeline builds).\n"
     "# Needs BuildKit's built-in Dockerfile frontend (Docker 23.0 or later): heredocs, RUN --mount, COPY --chmod.\n"

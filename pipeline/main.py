@@ -7,11 +7,11 @@ import json
 from typing import Annotated
 
 import dagger
-from dagger import DefaultPath, Doc, Ignore, function, object_type
+from dagger import DefaultPath, Doc, Ignore, check, function, generate, object_type
 
 from . import assembly, matrix, orchestrate, publish, recipe
 from . import spark_base as spark_base_layer
-from .dockerfiles import render_all
+from .dockerfiles import OUT_DIR, render_all
 from .limits import parse as parse_limits
 from .report import Failed, from_json, verdict
 
@@ -25,6 +25,11 @@ PLATFORM_DOC = (
     "shipped as one multi-platform image; images whose features are not built for it are left out)"
 )
 RECHECK_DOC = "check every image again, even where --previous has results to reuse"
+ALLOW_FAILURES_DOC = (
+    "return the report (and the images that passed) even when images failed, and exit 0: for a CI job that "
+    "exports them first and then fails on `gate --report`"
+)
+DOCKERFILES_DOC = "the checkout's dockerfiles/ (default: this module's own)"
 ARCHIVES_DOC = "which archives images/ gets: " + "; ".join(f"{k}: {v}" for k, v in orchestrate.ARCHIVES.items())
 SPARK_VERSIONS = ", ".join(matrix.SPARK_VERSIONS)
 VARIANTS = ", ".join(matrix.VARIANTS)
@@ -113,12 +118,15 @@ class JupyterSparkImages:
         previous: Annotated[dagger.File | None, Doc(PREVIOUS_DOC)] = None,
         recheck: Annotated[bool, Doc(RECHECK_DOC)] = False,
         platform: Annotated[str, Doc(PLATFORM_DOC)] = "",
+        allow_failures: Annotated[bool, Doc(ALLOW_FAILURES_DOC)] = False,
     ) -> dagger.Directory:
         """Build and check images; returns the report (report.json, report.md, junit.xml).
 
-        Returns even when images failed, so that the report is kept: `gate` on it fails the job."""
+        Fails, naming each failed image and its failed checks, when any image failed, unless
+        --allow-failures (then `gate` on the exported report fails the job)."""
         run = await self.run(gpu, previous, recheck, platform)
         built = await self.build_and_check(run, spark_version, variant)
+        passed_or_allowed(built, allow_failures)
         return orchestrate.reports([b.result for b in built])
 
     @function
@@ -136,17 +144,20 @@ class JupyterSparkImages:
         previous: Annotated[dagger.File | None, Doc(PREVIOUS_DOC)] = None,
         recheck: Annotated[bool, Doc(RECHECK_DOC)] = False,
         platform: Annotated[str, Doc(PLATFORM_DOC)] = "",
+        allow_failures: Annotated[bool, Doc(ALLOW_FAILURES_DOC)] = False,
     ) -> dagger.Directory:
         """The main job: build and check the matrix; returns the images that passed and the report.
 
         images/ holds the images that passed on every platform as archives for `docker load`,
         `podman load` and skopeo, each image (one multi-platform image where it has several)
         named NAME:latest and NAME:<revision>; reports/ the report, with each platform's manifest
-        digest as checked and the index that ships them. Returns even when images failed: `gate`
-        on reports/report.json fails the job."""
+        digest as checked and the index that ships them. Fails, naming each failed image and its
+        failed checks, when any image failed, unless --allow-failures (then the images that passed
+        and the report come back, and `gate` on reports/report.json fails the job)."""
         orchestrate.archives_kind(archives)
         run = await self.run(gpu, previous, recheck, platform)
         built = await self.build_and_check(run, spark_version, variant)
+        passed_or_allowed(built, allow_failures)
         await orchestrate.ship(built, run.opts)  # the indexes, into the report
         return orchestrate.output(built, run.opts, archives)
 
@@ -224,6 +235,36 @@ class JupyterSparkImages:
         return directory
 
     @function
+    @generate
+    def generate_dockerfiles(
+        self,
+        checkout: Annotated[dagger.Directory, Doc(DOCKERFILES_DOC), DefaultPath("/"), Ignore(["*", f"!{OUT_DIR}/**"])],
+    ) -> dagger.Changeset:
+        """dockerfiles/ rendered anew from the recipes (`dagger generate` writes it; `make dockerfiles` too)."""
+        return checkout.without_directory(OUT_DIR).with_directory(OUT_DIR, self.dockerfiles()).changes(checkout)
+
+    @function
+    @check
+    async def dockerfiles_current(
+        self,
+        checkout: Annotated[dagger.Directory, Doc(DOCKERFILES_DOC), DefaultPath("/"), Ignore(["*", f"!{OUT_DIR}/**"])],
+    ) -> None:
+        """Fail when dockerfiles/ is not what the recipes render (run `dagger generate` or `make dockerfiles`)."""
+        changes = self.generate_dockerfiles(checkout)
+        stale = [*await changes.modified_paths(), *await changes.added_paths(), *await changes.removed_paths()]
+        if stale:
+            raise Failed(
+                f"dockerfiles/ is not what the recipes render: {', '.join(sorted(stale))}; "
+                "run `dagger generate` or `make dockerfiles`"
+            )
+
+    @function
+    @check
+    async def images_pass(self) -> None:
+        """Fail when an image of the default selection fails its checks (`test` with its defaults)."""
+        await self.test()
+
+    @function
     def matrix(
         self,
         spark_version: Annotated[str, Doc(f"only this Spark version: {SPARK_VERSIONS} (default: all)")] = "",
@@ -237,3 +278,9 @@ class JupyterSparkImages:
                 for i in selected
             ]
         )
+
+
+def passed_or_allowed(built: list[orchestrate.Built], allow_failures: bool) -> None:
+    """Failed, naming each failed image and its failed checks, unless every image passed or failures are allowed."""
+    if not allow_failures:
+        verdict([b.result.as_dict() for b in built])

@@ -5,6 +5,7 @@ refused by the module's functions before they build anything (those need the eng
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import subprocess
 import sys
@@ -16,11 +17,16 @@ from pipeline.matrix import SPARK_VERSIONS
 from pipeline.recipe import ROOT
 
 
-def run(*args: str, engine: bool = False, **env: str) -> subprocess.CompletedProcess:
+def run(*args: str, engine: bool = False, timeout: float = 60, **env: str) -> subprocess.CompletedProcess:
     dagger_env = ("_EXPERIMENTAL_DAGGER", "DAGGER_")
     clean = {k: v for k, v in os.environ.items() if engine or not k.startswith(dagger_env)}
     return subprocess.run(
-        [sys.executable, "-m", "pipeline", *args], cwd=ROOT, env=clean | env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "pipeline", *args],
+        cwd=ROOT,
+        env=clean | env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -112,3 +118,28 @@ def test_an_engine_lost_mid_run_is_said_as_such_even_inside_an_exception_group(c
     assert _failed(Failed("2 of 14 images failed")) == 1
     with pytest.raises(ZeroDivisionError):
         _failed(_raised(ZeroDivisionError("a bug")))
+
+
+@pytest.mark.engine
+def test_the_dockerfiles_check_and_generator_run_through_the_runner_on_this_checkout():
+    current = run("dockerfiles-current", engine=True)
+    assert current.returncode == 0 and "dockerfiles-current: passed" in current.stderr, current.stderr
+    generated = run("generate-dockerfiles", engine=True)
+    assert generated.returncode == 0 and "generate-dockerfiles: nothing changed" in generated.stderr, generated.stderr
+
+
+@pytest.mark.engine
+def test_build_all_fails_naming_the_image_and_check_after_writing_the_report_unless_failures_are_allowed(tmp_path):
+    # the facts check given no time: it fails, the others pass; build-all exits 1 as `dagger call build-all` does
+    one = ["build-all", "--spark-version", "4.1.1", "--variant", "baseline", "--platform", "linux/amd64"]
+    failing = run("--limits", "facts=0.001", *one, "-o", str(tmp_path / "a"), engine=True, timeout=900)
+    assert failing.returncode == 1, failing.stderr[-3000:]
+    assert "error: 1 of 1 images failed their checks: jupyter-4.1.1 (facts)" in failing.stderr
+    assert "Traceback" not in failing.stderr
+    [image] = json.loads((tmp_path / "a" / "reports" / "report.json").read_text())
+    assert image["verdict"] == "failed" and not (tmp_path / "a" / "images" / "jupyter-spark-images.tar").exists()
+    allowed = run(
+        "--limits", "facts=0.001", *one, "--allow-failures", "-o", str(tmp_path / "b"), engine=True, timeout=900
+    )
+    assert allowed.returncode == 0, allowed.stderr[-3000:]
+    assert json.loads((tmp_path / "b" / "reports" / "report.json").read_text())[0]["verdict"] == "failed"

@@ -101,6 +101,40 @@ async def test_test_returns_the_report_and_gate_judges_it(api, tested):
     assert "1 of 1 images failed their checks: jupyter-4.1.1" in str(error.value)
 
 
+async def test_test_fails_naming_the_image_and_its_check_unless_failures_are_allowed(api):
+    # the facts check given no time: it fails, the others pass
+    selection = f'test({ONE_IMAGE}, allowFailures: $allow) {{ file(path: "report.json") {{ contents }} }}'
+    text = f'query($allow: Boolean!) {{ jupyterSparkImages(limits: "facts=0.001") {{ {selection} }} }}'
+    allowed = await api.query(text, allow=True)
+    [image] = json.loads(allowed["jupyterSparkImages"]["test"]["file"]["contents"])
+    assert image["verdict"] == "failed" and [c["name"] for c in image["checks"] if c["status"] == "failed"] == ["facts"]
+    with pytest.raises(QueryError) as error:
+        await api.query(text, allow=False)
+    assert "1 of 1 images failed their checks: jupyter-4.1.1 (facts)" in str(error.value)
+
+
+async def test_the_dockerfiles_check_and_generator_judge_the_checkout_and_a_stale_one(api):
+    assert (await call(api, "dockerfilesCurrent"))["dockerfilesCurrent"] is None
+    assert (await call(api, "generateDockerfiles { isEmpty }"))["generateDockerfiles"]["isEmpty"] is True
+    # the checkout's dockerfiles/ with one file edited by hand
+    stale_file = "dockerfiles/spark-4.1.1/Dockerfile"
+    host = await api.query(
+        "query($path: String!) { host { directory(path: $path) { id } } }", path=str(ROOT / "dockerfiles")
+    )
+    edited = await api.query(
+        'query($dir: DirectoryID!, $file: String!) { directory { withDirectory(path: "dockerfiles", '
+        'directory: $dir) { withNewFile(path: $file, contents: "FROM edited") { id } } } }',
+        dir=host["host"]["directory"]["id"],
+        file=stale_file,
+    )
+    checkout = ("DirectoryID!", edited["directory"]["withDirectory"]["withNewFile"]["id"])
+    changes = await call(api, "generateDockerfiles(checkout: $c) { modifiedPaths }", c=checkout)
+    assert changes["generateDockerfiles"]["modifiedPaths"] == [stale_file]
+    with pytest.raises(QueryError) as error:
+        await call(api, "dockerfilesCurrent(checkout: $c)", c=checkout)
+    assert f"dockerfiles/ is not what the recipes render: {stale_file}; run `dagger generate`" in str(error.value)
+
+
 def registry_has(repository: str, tag: str) -> bool:
     path = f"{REGISTRY_ROOT}/{repository}/_manifests/tags/{tag}"
     return subprocess.run(["docker", "exec", ENGINE, "test", "-d", path], check=False).returncode == 0

@@ -130,7 +130,20 @@ async def test_the_module_installs_as_daggers_python_runtime_installs_it(client,
     entry_point, functions = out.strip().splitlines()
     assert entry_point == "pipeline:JupyterSparkImages"
     assert functions.split() == sorted(
-        ["build", "build_all", "dockerfiles", "gate", "matrix", "publish", "spark_base", "test", "test_all"]
+        [
+            "build",
+            "build_all",
+            "dockerfiles",
+            "dockerfiles_current",
+            "gate",
+            "generate_dockerfiles",
+            "images_pass",
+            "matrix",
+            "publish",
+            "spark_base",
+            "test",
+            "test_all",
+        ]
     )
     where = "import dagger, importlib.metadata as m; print(m.version('dagger-io'), dagger.__file__)"
     assert (await ctr.with_exec(["python", "-c", where]).stdout()).split() == [
