@@ -40,6 +40,7 @@ from .main import JupyterSparkImages
 from .matrix import MatrixError
 from .archives import Archives
 from .checks.result import CheckResult, ImageResult
+from .log import step_failure
 from .report import Failed, verdict
 
 FUNCTIONS = {
@@ -304,9 +305,18 @@ def main() -> int:
     except BaseExceptionGroup as group:
         if group.subgroup(KeyboardInterrupt) is not None:
             return _interrupted(args)
-        return _failed(group)
+        return _failed(group, _mirrors(args))
     except Exception as err:
-        return _failed(err)
+        return _failed(err, _mirrors(args))
+
+
+def _mirrors(args: argparse.Namespace) -> str:
+    """The download options given that differ from the defaults: a failed step's likely cause."""
+    defaults = {f.name: f.default for f in dataclasses.fields(JupyterSparkImages)}
+    given = [
+        f"--{name.replace('_', '-')} {getattr(args, name)}" for name in MIRRORS if getattr(args, name) != defaults[name]
+    ]
+    return f" (downloads from {', '.join(given)})" if given else ""
 
 
 def _interrupted(args: argparse.Namespace) -> int:
@@ -317,7 +327,10 @@ def _interrupted(args: argparse.Namespace) -> int:
     return 130
 
 
-def _failed(err: Exception) -> int:
+MIRRORS = ("debian_mirror", "pypi_files", "pip_index_url", "maven_repo")
+
+
+def _failed(err: BaseException, downloads: str = "") -> int:
     """Exit status of a run that raised: bad input (2) and a function's own failure (1) said in one
     line; the engine's failure (1) said as such, whether the SDK raised it alone or in an exception
     group, as its own error or as the GraphQL client's retries given up (a restarted engine's session
@@ -328,6 +341,11 @@ def _failed(err: Exception) -> int:
         if isinstance(cause, MatrixError | Failed):
             print(f"error: {cause}", file=sys.stderr)
             return 2 if isinstance(cause, MatrixError) else 1
+    for leaf in leaves:  # a build step that failed (`build`, `spark-base`): the step and its output, not the engine
+        failed_step = next((e for e in _chain(leaf) if isinstance(e, dagger.ExecError)), None)
+        if failed_step is not None:
+            print(f"error: {step_failure(failed_step, downloads)}", file=sys.stderr)
+            return 1
     for leaf in leaves:
         engine = next((e for e in _chain(leaf) if isinstance(e, dagger.DaggerError | TransportError)), None)
         if engine is not None:  # the functions' own errors are Python's; these are the engine's

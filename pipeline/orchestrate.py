@@ -17,7 +17,7 @@ import anyio
 from . import assembly, checks, matrix, publish, recipe, report
 from .checks.result import ImageResult, label
 from .limits import DEFAULTS, for_platform
-from .log import progress
+from .log import progress, step_failure
 
 # Images built at once, and checked at once: checks start JVMs and services that need the host's
 # cores to themselves (on 2 cores, two images' checks side by side take longer than one after the other).
@@ -106,6 +106,9 @@ async def _build_and_check(image: matrix.Image, ctr: dagger.Container, run: Run,
         except (dagger.DaggerError, TimeoutError) as err:
             progress(f"{name}: build FAILED")
             why = f"timed out after {limit:.0f}s" if isinstance(err, TimeoutError) else str(err)[-3000:]
+            if isinstance(err, dagger.ExecError):
+                why = step_failure(err)
+            progress(f"{name}: {why}")
             failed = checks.CheckResult("build", "failed", round(time.monotonic() - start, 1), why)
             return Built(image, ctr, ImageResult(image.name, [failed], platform))
         built_in = round(time.monotonic() - start, 1)

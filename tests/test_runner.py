@@ -143,3 +143,15 @@ def test_build_all_fails_naming_the_image_and_check_after_writing_the_report_unl
     )
     assert allowed.returncode == 0, allowed.stderr[-3000:]
     assert json.loads((tmp_path / "b" / "reports" / "report.json").read_text())[0]["verdict"] == "failed"
+
+
+@pytest.mark.engine
+def test_a_failed_build_step_is_named_with_its_output_and_the_download_option_not_as_the_engine():
+    index = "http://127.0.0.1:9/simple"  # nothing listens there
+    result = run("--pip-index-url", index, "build", "--spark-version", "4.1.1", engine=True, timeout=600)
+    assert result.returncode == 1, result.stderr[-3000:]
+    first = result.stderr.strip().splitlines()[0]
+    step = "the step `python3 -m venv /opt/venv` exited 1"
+    assert first == f"error: {step} (downloads from --pip-index-url {index}); its output ends:"
+    assert "No matching distribution found" in result.stderr
+    assert "engine" not in result.stderr and "Traceback" not in result.stderr
