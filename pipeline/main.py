@@ -240,23 +240,9 @@ class JupyterSparkImages:
         self,
         checkout: Annotated[dagger.Directory, Doc(DOCKERFILES_DOC), DefaultPath("/"), Ignore(["*", f"!{OUT_DIR}/**"])],
     ) -> dagger.Changeset:
-        """dockerfiles/ rendered anew from the recipes (`dagger generate` writes it; `make dockerfiles` too)."""
+        """dockerfiles/ rendered anew from the recipes: `dagger generate` writes it (`make dockerfiles` too),
+        `dagger check` fails while it would change anything."""
         return checkout.without_directory(OUT_DIR).with_directory(OUT_DIR, self.dockerfiles()).changes(checkout)
-
-    @function
-    @check
-    async def dockerfiles_current(
-        self,
-        checkout: Annotated[dagger.Directory, Doc(DOCKERFILES_DOC), DefaultPath("/"), Ignore(["*", f"!{OUT_DIR}/**"])],
-    ) -> None:
-        """Fail when dockerfiles/ is not what the recipes render (run `dagger generate` or `make dockerfiles`)."""
-        changes = self.generate_dockerfiles(checkout)
-        stale = [*await changes.modified_paths(), *await changes.added_paths(), *await changes.removed_paths()]
-        if stale:
-            raise Failed(
-                f"dockerfiles/ is not what the recipes render: {', '.join(sorted(stale))}; "
-                "run `dagger generate` or `make dockerfiles`"
-            )
 
     @function
     @check

@@ -121,9 +121,7 @@ def test_an_engine_lost_mid_run_is_said_as_such_even_inside_an_exception_group(c
 
 
 @pytest.mark.engine
-def test_the_dockerfiles_check_and_generator_run_through_the_runner_on_this_checkout():
-    current = run("dockerfiles-current", engine=True)
-    assert current.returncode == 0 and "dockerfiles-current: passed" in current.stderr, current.stderr
+def test_the_dockerfiles_generator_runs_through_the_runner_and_changes_nothing_in_this_checkout():
     generated = run("generate-dockerfiles", engine=True)
     assert generated.returncode == 0 and "generate-dockerfiles: nothing changed" in generated.stderr, generated.stderr
 
