@@ -3,6 +3,8 @@ what the pipeline builds. `make dockerfiles` writes them; a test fails when they
 
 from __future__ import annotations
 
+import dagger
+
 from . import assembly, feature_layers, jupyter_layer, matrix, spark_base
 from .recipe import ROOT, Layer, render
 
@@ -62,6 +64,23 @@ def render_all() -> dict[str, str]:
         out[f"spark-{release.version}/Dockerfile"] = spark_dockerfile(release)
         out[f"spark-{release.version}/jupyter.Dockerfile"] = jupyter_dockerfile(release)
     return out
+
+
+COPIED = "pipeline/files"  # what the recipes copy into images besides each line's lock file
+
+
+def image_inputs(source: dagger.Directory) -> dagger.Directory:
+    """Everything an image's content comes from: the recipes as rendered (every step, version, URL and
+    checksum: dockerfiles/), the files they copy and the lock files. Its digest names a build where no
+    revision is given, so an edit anywhere else (docs, the report, tests, dev tools) leaves every
+    image's digest as it was, and with it the checks' results."""
+    inputs = dagger.dag.directory().with_directory(COPIED, source.directory(COPIED))
+    for release in matrix.SPARK_RELEASES:
+        lock = jupyter_layer.lock_file(release)
+        inputs = inputs.with_file(lock, source.file(lock))
+    for path, text in render_all().items():
+        inputs = inputs.with_new_file(f"{OUT_DIR}/{path}", text)
+    return inputs
 
 
 def write() -> None:

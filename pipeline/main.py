@@ -11,7 +11,7 @@ from dagger import DefaultPath, Doc, Ignore, check, function, generate, object_t
 
 from . import assembly, matrix, orchestrate, publish, recipe
 from . import spark_base as spark_base_layer
-from .dockerfiles import OUT_DIR, render_all
+from .dockerfiles import OUT_DIR, image_inputs, render_all
 from .limits import parse as parse_limits
 from .report import Failed, from_json, verdict
 
@@ -61,7 +61,8 @@ class JupyterSparkImages:
         str,
         Doc(
             "source revision for the images' revision label and immutable tag, e.g. $GITHUB_SHA "
-            "(default: src- and the digest of the module's build inputs)"
+            "(default: src- and the digest of what the images are made from: the rendered recipes, "
+            "the files they copy, the lock files)"
         ),
     ] = ""
     limits: Annotated[
@@ -83,8 +84,9 @@ class JupyterSparkImages:
         )
 
     async def effective_revision(self) -> str:
-        """--revision, else src-<digest of the build inputs>: a tag that never names two different builds."""
-        return self.revision or "src-" + (await self.source.digest()).split(":")[-1][:12]
+        """--revision, else src-<digest of what the images are made from (dockerfiles.image_inputs)>: a tag
+        that never names two different builds, and the same tag where nothing an image is made from changed."""
+        return self.revision or "src-" + (await image_inputs(self.source).digest()).split(":")[-1][:12]
 
     @function
     async def build(

@@ -15,6 +15,7 @@ from dagger import dag
 import anyio
 
 from . import assembly, checks, matrix, publish, recipe, report
+from .checks import jupyter as jupyter_check
 from .checks.result import ImageResult, label
 from .limits import DEFAULTS, for_platform
 from .log import progress, step_failure
@@ -23,6 +24,7 @@ from .log import progress, step_failure
 # cores to themselves (on 2 cores, two images' checks side by side take longer than one after the other).
 PARALLEL_BUILDS, PARALLEL_CHECKS = 2, 1
 CHECK_CODE = "pipeline/checks"  # the checks and their probes: a result is reused only if these are unchanged
+IMAGE_WAITS = ("build", "push", "export")  # the limits that bound the pipeline's own steps, not what a check proves
 ARCHIVES = {
     "combined": "one archive of all passed images, each layer stored once (jupyter-spark-images.tar)",
     "per-image": "one archive per passed image (NAME.tar)",
@@ -112,7 +114,7 @@ async def _build_and_check(image: matrix.Image, ctr: dagger.Container, run: Run,
             failed = checks.CheckResult("build", "failed", round(time.monotonic() - start, 1), why)
             return Built(image, ctr, ImageResult(image.name, [failed], platform))
         built_in = round(time.monotonic() - start, 1)
-    code = await check_code(run.opts, run.gpu)
+    code = await check_code(run.opts, run.gpu, held_to(image, platform, run.limits))
     earlier = run.previous.get((image.name, platform))
     if earlier and earlier.passed and (earlier.digest, earlier.check_code) == (digest, code):
         progress(f"{name}: built in {built_in:.0f}s; unchanged since its checks at {earlier.checked_at}: reused")
@@ -132,10 +134,26 @@ async def _build_and_check(image: matrix.Image, ctr: dagger.Container, run: Run,
     return Built(image, ctr, result)
 
 
-async def check_code(opts: recipe.BuildOptions, gpu: bool) -> str:
+def held_to(image: matrix.Image, platform: str, limits: dict[str, float]) -> str:
+    """What an image's checks hold it to beyond their code: its size budget, the kernels it must
+    offer, the time each check gets (the facts it must show come from its labels, part of its digest)."""
+    waits = for_platform(limits, matrix.emulated(platform))
+    return json.dumps(
+        {
+            "budget": matrix.budget_parts(image, platform),
+            "kernels": jupyter_check.expected_kernels(image),
+            "limits": {name: waits[name] for name in sorted(waits) if name not in IMAGE_WAITS},
+        },
+        sort_keys=True,
+    )
+
+
+async def check_code(opts: recipe.BuildOptions, gpu: bool, expectations: str = "") -> str:
     """What the checks are: the digest of their code and probes (the archive tool among them: it
-    sizes images), and whether the GPU was used."""
+    sizes images) and of what they hold the image to (held_to), and whether the GPU was used. A check
+    result is reused only where this and the image's digest are both unchanged."""
     code = opts.files().directory(CHECK_CODE).with_directory("probes", opts.probes())  # as the checks get them
+    code = code.with_new_file("held-to.json", expectations)
     return (await code.digest()) + ("+gpu" if gpu else "")
 
 

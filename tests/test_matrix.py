@@ -270,3 +270,17 @@ def test_a_new_lines_rapids_block_without_shims_loads_so_the_updater_can_fill_th
     assert lines["4.1"].rapids.shims == () and lines["4.1"].rapids.explain_needs_gpu is False
     with pytest.raises(matrix.MatrixError, match=r"RAPIDS jar has no shim for Spark 4.1.x"):
         matrix.shim_override("4.1.1", lines["4.1"].rapids.shims)
+
+
+def test_what_an_image_is_held_to_changes_with_its_budget_and_its_checks_limits_only(monkeypatch):
+    from pipeline import orchestrate
+    from pipeline.limits import DEFAULTS
+
+    image = matrix.image("4.1.1", "gpu")
+    held = orchestrate.held_to(image, matrix.NATIVE_PLATFORM, DEFAULTS)
+    # the pipeline's own waits are not what a check proves
+    assert orchestrate.held_to(image, matrix.NATIVE_PLATFORM, DEFAULTS | {"build": 1, "export": 2}) == held
+    assert orchestrate.held_to(image, matrix.NATIVE_PLATFORM, DEFAULTS | {"jupyterlab": 100}) != held
+    monkeypatch.setattr(matrix, "BASELINE_BUDGET", matrix.BASELINE_BUDGET - 1)  # a lowered budget
+    assert orchestrate.held_to(image, matrix.NATIVE_PLATFORM, DEFAULTS) != held
+    assert '"kernels": ["python3", "pyspark-local", "pyspark-connect", "pyspark-rapids"]' in held
