@@ -22,6 +22,7 @@ import contextlib
 import tarfile
 from pathlib import Path
 
+import anyio
 import dagger
 
 from .orchestrate import COMBINED
@@ -75,9 +76,10 @@ class Archives:
     async def fetch(
         self, name: str, file: dagger.File, digest: str, platforms: dict[str, str], tags: list[str]
     ) -> None:
-        """The engine's archive of the image (publish.tarball), staged for take()."""
+        """The engine's archive of the image (publish.tarball), staged for take(): the file work (reading
+        and writing gigabytes) in a thread, so the caller's export limit can end the wait."""
         await file.export(str(self.unnamed(name)))
-        self.stage(name, digest, platforms, tags)
+        await anyio.to_thread.run_sync(self.stage, name, digest, platforms, tags, abandon_on_cancel=True)
 
     def stage(self, name: str, digest: str, platforms: dict[str, str], tags: list[str]) -> None:
         """The fetched archive checked (exactly the checked digest, and platform manifests); the

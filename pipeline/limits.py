@@ -12,6 +12,10 @@ DEFAULTS: Final[dict[str, float]] = {
     "build": 2400,  # one image's build, its downloads included
     "push": 900,  # one reference pushed to the registry
     "export": 1800,  # one archive written to the host
+    "ship": 1800,  # one multi-platform image's index: its archive made and its manifests verified
+    "prepare": 120,  # a check run's shared bytecode cache made writable (before its checks)
+    "stop": 60,  # a check run's services stopped (each)
+    "check-code": 120,  # the digest of the checks' code and probes
     # each check (every wait inside its probe is bounded by less)
     "size": 240,
     "jupyterlab": 240,

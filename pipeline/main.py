@@ -160,7 +160,7 @@ class JupyterSparkImages:
         run = await self.run(gpu, previous, recheck, platform)
         built = await self.build_and_check(run, spark_version, variant)
         passed_or_allowed(built, allow_failures)
-        await orchestrate.ship(built, run.opts)  # the indexes, into the report
+        await orchestrate.ship(built, run.opts, run.limits)  # the indexes, into the report
         return orchestrate.output(built, run.opts, archives)
 
     @function
@@ -220,7 +220,7 @@ class JupyterSparkImages:
         for image in matrix.images(spark_version or None, variant or None):
             publish.references(target, image, run.opts.revision)  # a revision that makes a bad tag: before any build
         built = await self.build_and_check(run, spark_version, variant)
-        await orchestrate.ship(built, run.opts)  # each multi-platform image's index, checked
+        await orchestrate.ship(built, run.opts, run.limits)  # each multi-platform image's index, checked
         out = await orchestrate.publish_passed(built, target, username or None, password, run.opts.revision, run.limits)
         problems = [f"not published, failed their checks: {', '.join(out.refused)}"] if out.refused else []
         problems += [f"push failed: {failure}" for failure in out.failed]

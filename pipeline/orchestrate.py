@@ -24,7 +24,8 @@ from .log import progress, step_failure
 # cores to themselves (on 2 cores, two images' checks side by side take longer than one after the other).
 PARALLEL_BUILDS, PARALLEL_CHECKS = 2, 1
 CHECK_CODE = "pipeline/checks"  # the checks and their probes: a result is reused only if these are unchanged
-IMAGE_WAITS = ("build", "push", "export")  # the limits that bound the pipeline's own steps, not what a check proves
+# the limits that bound the pipeline's own steps, not what a check proves
+IMAGE_WAITS = ("build", "push", "export", "ship", "prepare", "stop", "check-code")
 ARCHIVES = {
     "combined": "one archive of all passed images, each layer stored once (jupyter-spark-images.tar)",
     "per-image": "one archive per passed image (NAME.tar)",
@@ -114,7 +115,8 @@ async def _build_and_check(image: matrix.Image, ctr: dagger.Container, run: Run,
             failed = checks.CheckResult("build", "failed", round(time.monotonic() - start, 1), why)
             return Built(image, ctr, ImageResult(image.name, [failed], platform))
         built_in = round(time.monotonic() - start, 1)
-    code = await check_code(run.opts, run.gpu, held_to(image, platform, run.limits))
+    with anyio.fail_after(run.limits["check-code"]):
+        code = await check_code(run.opts, run.gpu, held_to(image, platform, run.limits))
     earlier = run.previous.get((image.name, platform))
     if earlier and earlier.passed and (earlier.digest, earlier.check_code) == (digest, code):
         progress(f"{name}: built in {built_in:.0f}s; unchanged since its checks at {earlier.checked_at}: reused")
@@ -173,13 +175,15 @@ def shipped(built: list[Built]) -> list[list[Built]]:
     return [group for group in by_name.values() if all(b.result.passed for b in group)]
 
 
-async def ship(built: list[Built], opts: recipe.BuildOptions) -> list[list[Built]]:
+async def ship(built: list[Built], opts: recipe.BuildOptions, limits: dict[str, float] = DEFAULTS) -> list[list[Built]]:
     """shipped(built), with the index of each multi-platform image recorded in its results: the
-    engine's multi-platform archive of the checked containers, whose manifests must be the checked ones."""
+    engine's multi-platform archive of the checked containers, whose manifests must be the checked ones
+    (each within limits["ship"])."""
     groups = shipped(built)
     for group in groups:
         if len(group) > 1:
-            index = await manifest_digest(group, opts, verify=True)
+            with anyio.fail_after(limits["ship"]):
+                index = await manifest_digest(group, opts, verify=True)
             for b in group:
                 b.result.index = index
     return groups

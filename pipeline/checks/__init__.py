@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import dataclasses
 from collections.abc import Awaitable, Callable
 
@@ -57,7 +59,8 @@ async def check_image(
     check's redaction proof (platform.py); the size check (engine I/O), the platform check and the
     RAPIDS and facts checks (their own processes) run beside them."""
     services = Services.for_image(ctr, probes, iceberg=image.iceberg)
-    await services.prepare()
+    with anyio.move_on_after(limits["prepare"]):  # only a speed-up (services.py): without it, Python compiles as before
+        await services.prepare()
     if matrix.emulated(platform):
         return await _check_emulated(image, services, platform, for_platform(limits, emulated=True))
     result, outcomes = ImageResult(image.name, platform=platform), {}
@@ -98,9 +101,10 @@ async def check_image(
                 ("jupyterlab", lambda: jupyter.check(image, services)),
                 ("spark-connect", lambda: spark_connect.check(image, services)),
             )
-    finally:  # their JVMs' CPU back before the GPU check
+    finally:  # their JVMs' CPU back before the GPU check; each stop tried and bounded, whatever the others do
         for service in reversed(started):
-            await service.stop()
+            with anyio.move_on_after(limits["stop"]), contextlib.suppress(dagger.DaggerError):
+                await service.stop()
     await check("gpu", lambda: rapids.check_gpu(image, services, gpu))
     result.checks = [outcomes[name] for name in CHECKS]
     return result

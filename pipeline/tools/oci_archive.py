@@ -25,10 +25,10 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import sys
 import tarfile
 import time
+import uuid
 import zlib
 from pathlib import Path
 
@@ -100,7 +100,9 @@ def _layer_size(tar: tarfile.TarFile, layer: dict, memo: str | None) -> int:
             return int(known.read_text())
     counted = _uncompressed_size(tar.extractfile(blob(layer["digest"])), layer)
     if known:
-        partial = known.with_name(f".{known.name}.{os.getpid()}")  # whole or not at all: renamed when written
+        # whole or not at all: renamed when written; a name of its own (sessions on one engine share the volume,
+        # and a PID repeats across containers)
+        partial = known.with_name(f".{known.name}.{uuid.uuid4().hex}")
         partial.write_text(str(counted))
         partial.replace(known)
     return counted
