@@ -211,17 +211,21 @@ class JupyterSparkImages:
     ) -> list[str]:
         """Build, check and push the images that passed; returns the pushed references.
 
-        Each image goes to NAME:latest and NAME:<date>-<revision>, one multi-platform image where
-        it has several platforms (all of which must pass); the references come back with
-        their digests. Never cached: every call pushes. The immutable tag is never moved to other
-        content. Fails, naming them, when any image failed its checks or a push failed (after
-        pushing all it could)."""
+        Each image goes to NAME:<date>-<revision> and then NAME:latest, one multi-platform image
+        where it has several platforms (all of which must pass); the references come back with
+        their digests. Never cached: every call pushes. Before anything is pushed, every image is
+        verified (the checked digest; the immutable tag absent or holding it, a registry that cannot
+        be read refusing that image): the immutable tag never moves, and :latest only moves to a
+        checked image whose immutable tag is in place. Fails, naming them, when any image failed its
+        checks or could not be pushed (after pushing all it could)."""
         target, run = publish.registry_address(registry), await self.run(gpu, platform=platform)
         for image in matrix.images(spark_version or None, variant or None):
             publish.references(target, image, run.opts.revision)  # a revision that makes a bad tag: before any build
         built = await self.build_and_check(run, spark_version, variant)
         await orchestrate.ship(built, run.opts, run.limits)  # each multi-platform image's index, checked
-        out = await orchestrate.publish_passed(built, target, username or None, password, run.opts.revision, run.limits)
+        out = await orchestrate.publish_passed(
+            built, target, username or None, password, run.opts.revision, run.limits, run.opts
+        )
         problems = [f"not published, failed their checks: {', '.join(out.refused)}"] if out.refused else []
         problems += [f"push failed: {failure}" for failure in out.failed]
         if problems:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import dagger
@@ -310,25 +312,53 @@ async def publish_passed(
     password: dagger.Secret | None,
     rev: str,
     limits: dict[str, float] = DEFAULTS,
+    opts: recipe.BuildOptions | None = None,
 ) -> Published:
-    """Push the images that passed on every platform, each reference on its own: a failed push is
-    reported and the others go on. A multi-platform image must have been through ship() (its index
-    is what the registry must get). The immutable tag is never moved: if it holds other content,
-    that push fails."""
-    out, groups = Published([], [], []), shipped(built)
+    """Push the images that passed on every platform. Fail-closed: first, before anything is pushed,
+    every image is verified: what would be pushed has its checked digest, and its immutable tag is
+    absent or holds that digest (a registry answer other than "not found" fails that image). Then each
+    verified image on its own (a failed push is reported and the others go on): the immutable tag
+    first, :latest last, so a refused or failed image never moves :latest. A multi-platform image must
+    have been through ship() (its index is what the registry must get). Each image's steps within
+    limits["push"]."""
+    out, groups, opts = Published([], [], []), shipped(built), opts or recipe.BuildOptions()
     passed = {group[0].image.name for group in groups}
     for name in dict.fromkeys(b.image.name for b in built if b.image.name not in passed):
         progress(f"REFUSED {name}: it failed its checks")
         out.refused.append(name)
+    verified = []
     for group in groups:
-        image, result = group[0].image, group[0].result
+        with _push_failure(group[0].image.name, limits, out):
+            verified.append((group, await _verified(group, registry, username, password, rev, opts)))
+    for group, (refs, present) in verified:
         ctr = publish.with_auth(group[0].container, registry, username, password)
-        try:
-            with anyio.fail_after(limits["push"]):
-                refs = publish.references(registry, image, rev)
-                await publish.push(ctr, *refs, result.shipped, [b.container for b in group[1:]], pushed=out.pushed)
-        except (dagger.DaggerError, TimeoutError, publish.TagMoved, publish.NotChecked) as err:
-            why = f"timed out after {limits['push']:.0f}s" if isinstance(err, TimeoutError) else str(err)
-            progress(f"PUSH FAILED {image.name}: {why}")
-            out.failed.append(f"{image.name}: {why.strip().splitlines()[0] if why.strip() else type(err).__name__}")
+        variants = [b.container for b in group[1:]]
+        with _push_failure(group[0].image.name, limits, out):
+            await publish.push(ctr, *refs, group[0].result.shipped, variants, present=present, pushed=out.pushed)
     return out
+
+
+async def _verified(
+    group: list[Built], registry: str, username: str | None, password: dagger.Secret | None, rev: str, opts
+) -> tuple[list[str], bool]:
+    """An image's references, and whether its immutable tag already holds it; NotChecked, TagMoved or
+    ReadFailed where it must not be pushed."""
+    image, checked = group[0].image, group[0].result.shipped
+    refs = publish.references(registry, image, rev)
+    now = await manifest_digest(group if len(group) > 1 else group[0].container, opts)
+    if now != checked:
+        raise publish.NotChecked(f"{image.name} would push manifest {now}, not the checked {checked}")
+    base = publish.with_auth(dag.container(), registry, username, password)
+    return refs, await publish.verify(base, refs[1], str(checked))
+
+
+@contextlib.contextmanager
+def _push_failure(name: str, limits: dict[str, float], out: Published) -> Iterator[None]:
+    """One image's publishing step within limits["push"]; what goes wrong is that image's failure, reported."""
+    try:
+        with anyio.fail_after(limits["push"]):
+            yield
+    except (dagger.DaggerError, TimeoutError, publish.TagMoved, publish.NotChecked, publish.ReadFailed) as err:
+        why = f"timed out after {limits['push']:.0f}s" if isinstance(err, TimeoutError) else str(err)
+        progress(f"PUSH FAILED {name}: {why}")
+        out.failed.append(f"{name}: {why.strip().splitlines()[0] if why.strip() else type(err).__name__}")

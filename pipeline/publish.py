@@ -83,6 +83,20 @@ def tarball(ctrs: list[dagger.Container]) -> dagger.File:
     return ctrs[0].as_tarball(platform_variants=ctrs[1:], forced_compression=LAYERS)
 
 
+class ReadFailed(Exception):
+    """The registry answered a read of a tag with neither its digest nor "not found"."""
+
+
+async def verify(base: dagger.Container, immutable: str, checked: str) -> bool:
+    """Before anything is pushed: whether the immutable tag already holds the checked digest (True)
+    or does not exist (False); TagMoved if it holds other content, ReadFailed if the registry's answer
+    is anything else (a 401, a 5xx, a timeout): never taken as "not there"."""
+    existing = await digest_of(immutable, base)
+    if existing is not None and existing != checked:
+        raise TagMoved(f"{immutable} already holds {existing}, not {checked}: an immutable tag never moves")
+    return existing == checked
+
+
 async def push(
     ctr: dagger.Container,
     latest: str,
@@ -90,33 +104,35 @@ async def push(
     checked: str | None,
     variants: list[dagger.Container] | None = None,
     *,
+    present: bool,
     pushed: list[str],
 ) -> None:
-    """Push NAME:latest (with the image's other platforms' variants: one multi-platform image), then
-    the immutable tag unless it already holds the same digest; TagMoved if it holds other content,
-    NotChecked if the registry got a manifest other than the checked one (digest `checked`). Each
-    reference is added to `pushed` (with its digest) once it is there."""
+    """Push the immutable tag (unless `present`: it holds the checked digest already), then NAME:latest,
+    each with the image's other platforms' variants (one multi-platform image); NotChecked if the
+    registry got a manifest other than the checked one (digest `checked`), and then :latest stays where
+    it was. Each reference is added to `pushed` (with its digest) once it is there."""
     variants = variants or []
-    pushed.append(await ctr.publish(latest, platform_variants=variants, forced_compression=LAYERS))
-    progress(f"pushed {pushed[-1]}")
-    digest = pushed[-1].split("@", 1)[1]
-    if digest != checked:
-        raise NotChecked(f"{latest} got manifest {digest}, not the checked {checked}")
-    existing = await digest_of(immutable)
-    if existing is not None and existing != digest:
-        raise TagMoved(f"{immutable} already holds {existing}, not {digest}: an immutable tag never moves")
-    pushed.append(
-        f"{immutable}@{digest}"
-        if existing == digest
-        else await ctr.publish(immutable, platform_variants=variants, forced_compression=LAYERS)
-    )
-    progress(f"pushed {pushed[-1]}")
+    for ref in ([] if present else [immutable]) + [latest]:
+        address = await ctr.publish(ref, platform_variants=variants, forced_compression=LAYERS)
+        digest = address.split("@", 1)[1]
+        if digest != checked:
+            raise NotChecked(f"{ref} got manifest {digest}, not the checked {checked}")
+        pushed.append(address)
+        progress(f"pushed {address}")
+    if present:
+        pushed.insert(len(pushed) - 1, f"{immutable}@{checked}")
 
 
-async def digest_of(ref: str) -> str | None:
-    """The manifest digest a tag holds in its registry now, or None when the tag does not exist."""
+async def digest_of(ref: str, base: dagger.Container | None = None) -> str | None:
+    """The manifest digest a tag holds in its registry now; None only when the registry says it does not
+    exist; ReadFailed for any other answer. base: a container with the registry's credentials."""
     try:
-        address = await dagger.dag.container().from_(ref).image_ref()
-    except dagger.QueryError:
-        return None
-    return address.split("@", 1)[1] if "@" in address else None
+        address = await (base or dagger.dag.container()).from_(ref).image_ref()
+    except dagger.QueryError as err:
+        if re.search(rf"{re.escape(ref)}: not found\b", str(err)):
+            return None
+        said = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise ReadFailed(f"cannot read {ref} from its registry, so nothing is pushed for it: {said}") from None
+    if "@" not in address:
+        raise ReadFailed(f"cannot read {ref}'s digest from its registry ({address}), so nothing is pushed for it")
+    return address.split("@", 1)[1]

@@ -1,5 +1,6 @@
-"""Publishing on the real engine and the local registry: each push on its own, failures reported
-and never counted as pushed, the immutable tag never moved to other content."""
+"""Publishing on the real engine and the local registry: every image verified before anything is
+pushed, then each push on its own (the immutable tag first, :latest last), failures reported and never
+counted as pushed, the immutable tag never moved to other content, :latest never moved by a refused image."""
 
 from __future__ import annotations
 
@@ -25,11 +26,13 @@ async def passed(image: matrix.Image, ctr, digest: str | None = None) -> orchest
     return orchestrate.Built(image, ctr, result)
 
 
-async def test_a_registry_that_is_down_is_named_and_nothing_counts_as_pushed(build):
+async def test_a_registry_that_cannot_be_read_is_named_and_nothing_is_pushed(build):
+    # a read that fails is never "the tag is not there": the image is refused before any push
     image, ctr = build("4.1.1", "baseline")
     out = await orchestrate.publish_passed([await passed(image, ctr)], f"{DOWN}/ci", None, None, "down", FAST)
     assert out.pushed == [] and out.refused == []
-    assert len(out.failed) == 1 and out.failed[0].startswith("jupyter-4.1.1: ") and DOWN in out.failed[0]
+    assert len(out.failed) == 1 and out.failed[0].startswith("jupyter-4.1.1: cannot read ") and DOWN in out.failed[0]
+    assert "so nothing is pushed for it" in out.failed[0]
 
 
 async def test_the_immutable_tag_never_moves_and_other_pushes_go_on(build):
@@ -40,9 +43,9 @@ async def test_the_immutable_tag_never_moves_and_other_pushes_go_on(build):
     first = await orchestrate.publish_passed([checked], namespace, None, None, rev, FAST)
     assert len(first.pushed) == 2 and not first.failed
     assert {ref.split("@")[1] for ref in first.pushed} == {checked.result.digest}  # what was checked is what ships
-    _, immutable = publish.references(namespace, image, rev)
+    latest, immutable = publish.references(namespace, image, rev)
     held = await publish.digest_of(immutable)
-    assert held and first.pushed[1] == f"{immutable}@{held}"
+    assert held and first.pushed == [f"{immutable}@{held}", f"{latest}@{held}"]  # the immutable tag first
 
     # the same content again: the tag already holds it, which is fine
     again = await orchestrate.publish_passed([await passed(image, ctr)], namespace, None, None, rev, FAST)
@@ -55,10 +58,8 @@ async def test_the_immutable_tag_never_moves_and_other_pushes_go_on(build):
     )
     assert len(out.failed) == 1 and "an immutable tag never moves" in out.failed[0]
     assert await publish.digest_of(immutable) == held
-    assert [ref.split("@")[0] for ref in out.pushed] == [
-        f"{namespace}/jupyter-4.1.1:latest",  # :latest moves, as it should
-        *publish.references(namespace, other, rev),
-    ]
+    assert await publish.digest_of(latest) == held  # the refused image left :latest where it was
+    assert [ref.split("@")[0] for ref in out.pushed] == publish.references(namespace, other, rev)[::-1]
 
 
 async def test_images_that_failed_are_refused_and_not_pushed(build):
@@ -75,6 +76,6 @@ async def test_a_push_whose_manifest_is_not_the_checked_one_fails(build):
     namespace = f"{REGISTRY}/unchecked-{uuid.uuid4().hex[:8]}"
     other = "sha256:" + "0" * 64  # as if the checks had seen other bytes
     out = await orchestrate.publish_passed([await passed(image, ctr, other)], namespace, None, None, "rev", FAST)
-    assert len(out.failed) == 1 and f"not the checked {other}" in out.failed[0]
-    immutable = publish.references(namespace, image, "rev")[1]
-    assert await publish.digest_of(immutable) is None, "the immutable tag was pushed after a mismatch"
+    assert len(out.failed) == 1 and f"not the checked {other}" in out.failed[0] and out.pushed == []
+    for ref in publish.references(namespace, image, "rev"):  # verified before any push: nothing went
+        assert await publish.digest_of(ref) is None, f"{ref} was pushed after a mismatch"
