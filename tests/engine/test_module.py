@@ -121,12 +121,12 @@ async def test_the_dockerfiles_generator_changes_nothing_in_the_checkout_and_men
         "query($path: String!) { host { directory(path: $path) { id } } }", path=str(ROOT / "dockerfiles")
     )
     edited = await api.query(
-        'query($dir: DirectoryID!, $file: String!) { directory { withDirectory(path: "dockerfiles", '
-        'directory: $dir) { withNewFile(path: $file, contents: "FROM edited") { id } } } }',
+        'query($dir: ID!, $file: String!) { directory { withDirectory(path: "dockerfiles", '
+        'source: $dir) { withNewFile(path: $file, contents: "FROM edited") { id } } } }',
         dir=host["host"]["directory"]["id"],
         file=stale_file,
     )
-    checkout = ("DirectoryID!", edited["directory"]["withDirectory"]["withNewFile"]["id"])
+    checkout = ("ID!", edited["directory"]["withDirectory"]["withNewFile"]["id"])
     changes = await call(api, "generateDockerfiles(checkout: $c) { modifiedPaths addedPaths removedPaths }", c=checkout)
     assert changes["generateDockerfiles"] == {"modifiedPaths": [stale_file], "addedPaths": [], "removedPaths": []}
 
