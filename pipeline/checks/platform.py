@@ -4,12 +4,13 @@ into the container afterwards (docker exec, kubectl exec, oc rsh: not start.sh's
 image's environment).
 
 For each of the two uids (side by side), the container started (start.sh run as that uid), then the
-probe exec'd into it: a passwd entry with the image's home, Java's user.home, a writable home, pip
-install beside the locked packages (which it cannot remove); as 12345:0 a local Spark session (which
-dies without a passwd entry); as 5000:100, JupyterLab from start-notebook.py whose kernels start
-without warnings, `%pip install` in a notebook (JupyterLab as 12345:0, under start.sh, is the other
-checks' service). Beside them, a Spark Connect server started with an Iceberg
-REST catalog's credential and token (Dagger secrets) and a setting named `...credential`: it answers,
+probe exec'd into it: a passwd entry with the image's home, Java's user.home (without them Spark's
+JVM dies at start: tests/engine/test_platform.py runs Spark there, here the local session is the
+jupyterlab check's), a writable home, pip install beside the locked packages (which it cannot remove);
+as 5000:100, JupyterLab from start-notebook.py whose kernels start without warnings, `%pip install` in
+a notebook (JupyterLab as 12345:0, under start.sh, is the other checks' service). Beside them, a
+Spark Connect server started with an Iceberg REST catalog's credential and token (Dagger secrets) and
+a setting named `...credential`: it answers,
 and its UI's environment page, read through the service binding, shows none of the values and lists
 the keys as redacted. That server is the shared one (services.py: as 5000:100, also serving the
 spark-connect check) on images without Iceberg; an Iceberg image's shared server keeps the file
@@ -51,7 +52,7 @@ async def check(image: matrix.Image, services: Services) -> str:
         return ctr.with_exec(command, use_entrypoint=True)
 
     runs = {  # JupyterLab as OPENSHIFT_USER is the jupyterlab and spark-connect checks' service
-        OPENSHIFT_USER: probe(OPENSHIFT_USER, "--local", "--spark", execd=True),
+        OPENSHIFT_USER: probe(OPENSHIFT_USER, "--local", execd=True),
         OTHER_USER: probe(OTHER_USER, "--local", "--jupyterlab", execd=True),
         "redaction": probe(
             OTHER_USER,
@@ -82,6 +83,8 @@ async def check(image: matrix.Image, services: Services) -> str:
 def _reason(err: Exception) -> str:
     """A probe's own words (its stderr after start.sh's last line, if start.sh ran it), not the engine's wrapping."""
     if isinstance(err, dagger.ExecError):
-        said = err.stderr.strip().rpartition("Executing the command: ")[2].partition("\n")[2]
+        said = err.stderr.strip()
+        if "Executing the command: " in said:  # start.sh ran the probe: its lines, then the probe's
+            said = said.rpartition("Executing the command: ")[2].partition("\n")[2]
         return said[-4000:] or err.stderr.strip()[-2000:]
     return f"{type(err).__name__}: {err}"

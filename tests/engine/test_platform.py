@@ -15,7 +15,7 @@ pytestmark = pytest.mark.engine
 
 SITE = "$(python -c 'import sysconfig; print(sysconfig.get_path(\"purelib\"))')"
 # four breakages at once: the check reports each (its probes go on after a problem); NSS without the
-# entries start.sh adds: a process exec'd into the container has no passwd entry, so Spark's JVM dies
+# entries start.sh adds: a process exec'd into the container has no passwd entry, and Java no home
 BREAK = (
     f"chmod 755 {jupyter_layer.HOME} {SITE} && sed -i '/^spark.redaction.regex/d' {jupyter_layer.SPARK_DEFAULTS}"
     " && sed -i 's/ cache$//' /etc/nsswitch.conf"
@@ -31,8 +31,8 @@ async def test_a_home_pip_and_redaction_broken_fail_the_platform_check(build, op
     assert f"home {jupyter_layer.HOME} is not writable" in outcome.detail
     assert "pip install failed" in outcome.detail
     assert "shows secret" in outcome.detail and "in clear" in outcome.detail
-    assert "uid 12345:0: no passwd entry" in outcome.detail
-    assert "uid 12345:0: a local Spark session did not start" in outcome.detail
+    assert "uid 12345:0: no passwd entry" in outcome.detail and "uid 5000:100: no passwd entry" in outcome.detail
+    assert "uid 12345:0: Java's user.home is '?'" in outcome.detail
 
 
 HOOKS = {

@@ -1,12 +1,11 @@
 """The image as a platform runs it: an arbitrary uid (docker --user, OpenShift), run through the
 image's entrypoint (start.sh). --local proves, as that uid: a passwd entry with the image's home (so
 Java's user.home is real), a writable home, `pip install` beside the locked packages (which it cannot
-remove); --spark: a local Spark session (Spark's JVM needs the passwd entry: without one it dies at start);
---jupyterlab: JupyterLab started by start-notebook.py whose kernels start without warnings, and `%pip
+remove); --jupyterlab: JupyterLab started by start-notebook.py whose kernels start without warnings, and `%pip
 install` in a notebook. --connect: a Spark Connect server started with an Iceberg REST credential and
 token (and a setting named `...credential`) answers, and its UI's environment page shows none of them.
 
-usage: platform_probe.py HOME [--local] [--spark] [--jupyterlab] [--connect SC_URL UI_URL [--iceberg]]
+usage: platform_probe.py HOME [--local] [--jupyterlab] [--connect SC_URL UI_URL [--iceberg]]
 env:   PROBE_SECRETS: the secret values that must not appear in the Spark UI (comma-separated)
 """
 
@@ -29,7 +28,6 @@ from kernel_client import Jupyter
 parser = argparse.ArgumentParser()
 parser.add_argument("home")
 parser.add_argument("--local", action="store_true")
-parser.add_argument("--spark", action="store_true")
 parser.add_argument("--jupyterlab", action="store_true")
 parser.add_argument("--iceberg", action="store_true")
 parser.add_argument("--connect", nargs=2, metavar=("SC_URL", "UI_URL"))
@@ -112,23 +110,6 @@ def local() -> None:
     print(f"{who}: pip install of a wheel, a locked package's removal refused: checked")
 
 
-def local_spark() -> None:
-    from pyspark.sql import SparkSession
-
-    try:
-        spark = SparkSession.builder.master("local[1]").appName("platform-probe").getOrCreate()
-    except Exception as err:  # noqa: BLE001 - the probe's finding: JAVA_GATEWAY_EXITED without a passwd entry
-        fail(f"a local Spark session did not start: {type(err).__name__}: {str(err)[:600]}")
-        return
-    try:
-        count, user = spark.range(7).count(), spark.sparkContext.sparkUser()
-    finally:
-        spark.stop()
-    if count != 7:
-        fail(f"a local Spark session counted {count} rows of 7")
-    print(f"{who}: a local Spark session as {user}, 7 rows counted: checked")
-
-
 def jupyterlab() -> None:
     # JupyterLab through start-notebook.py, as this uid; kernels start without warnings; %pip install
     port, token = "8899", uuid.uuid4().hex
@@ -177,8 +158,6 @@ def jupyterlab() -> None:
 
 if args.local:
     local()
-if args.spark:
-    local_spark()
 if args.jupyterlab:
     jupyterlab()
 
