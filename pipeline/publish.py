@@ -112,6 +112,8 @@ async def push(
     registry got a manifest other than the checked one (digest `checked`), and then :latest stays where
     it was. Each reference is added to `pushed` (with its digest) once it is there."""
     variants = variants or []
+    if present:
+        pushed.append(f"{immutable}@{checked}")
     for ref in ([] if present else [immutable]) + [latest]:
         address = await ctr.publish(ref, platform_variants=variants, forced_compression=LAYERS)
         digest = address.split("@", 1)[1]
@@ -119,8 +121,6 @@ async def push(
             raise NotChecked(f"{ref} got manifest {digest}, not the checked {checked}")
         pushed.append(address)
         progress(f"pushed {address}")
-    if present:
-        pushed.insert(len(pushed) - 1, f"{immutable}@{checked}")
 
 
 async def digest_of(ref: str, base: dagger.Container | None = None) -> str | None:

@@ -48,6 +48,12 @@ REPORT = (
 )
 
 
+def with_env(ctr, env: dict[str, str]):
+    for name, value in env.items():
+        ctr = ctr.with_env_variable(name, value)
+    return ctr
+
+
 def with_hooks(ctr):
     ctr = ctr.with_user("root")
     for path, (text, mode) in HOOKS.items():
@@ -67,9 +73,7 @@ async def test_started_as_root_start_sh_refits_the_user_runs_hooks_and_drops_pri
         "SECRET_A": "x",
         "JUPYTER_ENV_VARS_TO_UNSET": "SECRET_A",
     }
-    for name, value in env.items():
-        ctr = ctr.with_env_variable(name, value)
-    run = ctr.with_exec(["bash", "-c", REPORT], use_entrypoint=True)
+    run = with_env(ctr, env).with_exec(["bash", "-c", REPORT], use_entrypoint=True)
     first, *hooks = (await run.stdout()).strip().splitlines()
     assert first == (
         "id=2000:2000 name=alice home=/home/alice umask=0002 hook=set unset=unset pwd=/home/alice/work owner=2000:2000"
@@ -86,8 +90,7 @@ async def test_rootless_root_runs_the_command_as_root_with_home_slash_home_slash
     # rootless Podman's way (docker-stacks' docs): root in the container is the user outside
     _, ctr = build("4.1.1", "baseline")
     ctr = with_hooks(ctr)
-    for name in ("NB_USER", "NB_UID", "NB_GID"):
-        ctr = ctr.with_env_variable(name, "root" if name == "NB_USER" else "0")
+    ctr = with_env(ctr, {"NB_USER": "root", "NB_UID": "0", "NB_GID": "0"})
     run = ctr.with_exec(["bash", "-c", REPORT + "; getent passwd root"], use_entrypoint=True)
     first, *rest = (await run.stdout()).strip().splitlines()
     assert first.startswith("id=0:0 name=root home=/home/root umask=0022 hook=set unset=unset pwd=/home/root/work ")
@@ -248,9 +251,7 @@ async def test_the_healthcheck_follows_the_server_to_its_url_and_fails_once_it_s
     _, ctr = build("4.1.1", "baseline")
     user, env, server, url = HEALTH_CASES[case]
     health = await ctr.docker_healthcheck().args()
-    ctr = ctr.with_user(user)
-    for name, value in env.items():
-        ctr = ctr.with_env_variable(name, value)
+    ctr = with_env(ctr.with_user(user), env)
     out = await ctr.with_exec(["bash", "-c", HEALTH.format(server=server), "health", *health]).stdout()
     healthy, stopped = out.strip().splitlines()
     assert healthy.startswith("healthy healthy: ") and healthy.endswith(url), out
@@ -338,8 +339,7 @@ async def test_the_other_start_conventions_of_the_readme_table(build):
         "CHOWN_EXTRA_OPTS": "-R",
         "GRANT_SUDO": "yes",
     }
-    for name, value in env.items():
-        root = root.with_env_variable(name, value)
+    root = with_env(root, env)
     script = 'echo "$(stat -c %u:%g /home/bob/work /tmp/extra/a/f /tmp/other | tr "\\n" " ")$(id -gn)"'
     run = root.with_exec(["bash", "-c", script], use_entrypoint=True)
     assert (await run.stdout()).split() == ["3000:3000"] * 3 + ["team"]  # CHOWN_*_OPTS=-R reached the files below
