@@ -15,7 +15,7 @@ ARM64_COMPILE := $(subst x86_64-manylinux,aarch64-manylinux,$(UV_COMPILE))
 # their locks (and so out of the images' size budget); pip check names them.
 HUB_ONLY := $(foreach p,pydantic pydantic-core annotated-types typing-inspection cryptography certipy oauthlib pamela,--no-emit-package $(p))
 
-.PHONY: build-all test test-arm64-gpu unit lint engine dockerfiles update-versions lock bench clean offline-module
+.PHONY: build-all test test-arm64-gpu unit lint engine dockerfiles update-versions lock bench bench-platforms clean offline-module
 
 # What CI runs with `dagger call`: build-all exports the passed images and the report, and fails naming any
 # image that failed (after the export: the runner delivers each image as it is done).
@@ -68,6 +68,7 @@ lock: .venv sdk
 	.venv/bin/uv lock
 	$(UV_COMPILE) pyproject.toml requirements/module.in -o requirements/module.txt
 	$(UV_COMPILE) pyproject.toml --extra test requirements/dev.in -o requirements/dev.txt
+	.venv/bin/uv pip compile -q --no-sources --generate-hashes --python-version 3.11 requirements/build.in -o requirements/build.txt
 	for f in requirements/jupyter-*.in; do $(UV_COMPILE) $(HUB_ONLY) $$f -o $${f%.in}.txt && \
 	  $(ARM64_COMPILE) $(HUB_ONLY) --no-header $$f -o $${f%.in}.arm64.tmp && \
 	  diff <(grep '==' $${f%.in}.txt) <(grep '==' $${f%.in}.arm64.tmp) \
@@ -80,6 +81,10 @@ offline-module:
 
 bench: engine
 	$(WITH_ENGINE) $(PY) scripts/bench.py -- $(BUILD_ARGS)
+
+# A cold build of one image for each platform, one after the other, and the emulated/native ratio
+bench-platforms: engine
+	$(WITH_ENGINE) $(PY) scripts/bench_platforms.py $(BENCH_ARGS)
 
 clean:
 	rm -rf build .cache/engine/image

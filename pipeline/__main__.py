@@ -121,6 +121,8 @@ def preflight(args: argparse.Namespace) -> None:
     """Files and secrets named on the command line exist and can be read, limits parse: checked
     before any session."""
     parse_limits(args.limits)
+    if getattr(args, "platform", None):  # its names (the engine's own platform is asked for in the session)
+        matrix.targets(args.platform, "")
     returns = typing.get_type_hints(FUNCTIONS[args.function]).get("return")
     if args.output and returns is dagger.Directory and Path(args.output).exists() and not Path(args.output).is_dir():
         raise MatrixError(f"-o {args.output}: {args.function} writes a directory there, and it is a file")
@@ -182,13 +184,17 @@ async def build_all(args: argparse.Namespace) -> int:
     What is unchanged is not redone: without --recheck, the last report.json in OUTPUT is the
     --previous one (checks reused where image and check code are unchanged), and an image whose
     archive already holds its digest under its names is not exported again."""
-    # bad input: before any work
-    selected = matrix.images(args.spark_version or None, args.variant or None, args.platform or None)
+    # bad input: before any work (the platforms checked once the engine said its own)
+    matrix.images(args.spark_version or None, args.variant or None)
     orchestrate.archives_kind(args.archives)
     out, waits = Path(args.output or "build"), parse_limits(args.limits)
     out.mkdir(parents=True, exist_ok=True)
     with _exclusive(out):
-        return await _build_all(args, selected, out, waits)
+        async with dagger.connection(CONFIG):
+            native = await orchestrate.engine_platform()
+        targets = matrix.targets(args.platform, native)
+        selected = matrix.images(args.spark_version or None, args.variant or None, targets.platforms)
+        return await _build_all(args, selected, targets, out, waits)
 
 
 @contextlib.contextmanager
@@ -208,25 +214,26 @@ def _previous(args: argparse.Namespace, out: Path) -> str | None:
     return None if args.recheck or not path.is_file() else path.read_text()
 
 
-async def _build_all(args: argparse.Namespace, selected: list[matrix.Image], out: Path, waits: dict[str, float]) -> int:
+async def _build_all(
+    args: argparse.Namespace, selected: list[matrix.Image], on: matrix.Targets, out: Path, waits: dict[str, float]
+) -> int:
     previous = _previous(args, out)
     shutil.rmtree(out / "reports", ignore_errors=True)  # the verdict (gate) must come from this run only
     images = Archives(out / "images", args.archives)
     results: list[ImageResult] = []
     try:
-        for image in selected:
-            results += await _build_one(args, image, images, waits, previous)
+        for image in selected:  # an image may reuse the results of this run's images before it (line proofs)
+            results += await _build_one(args, image, images, waits, report.overlaid(previous, results))
         await anyio.to_thread.run_sync(images.finish)
     finally:  # the report is written whatever happened: images not done are failed, with the reason
         images.discard()
         why = f"not built: the run stopped ({sys.exc_info()[1]!r})"
         finished = {r.image for r in results}
         results += [
-            ImageResult(i.name, [CheckResult("pipeline", "failed", 0.0, why)], p)
+            ImageResult(i.name, [CheckResult("pipeline", "failed", 0.0, why)], p, on.emulated(p))
             for i in selected
             if i.name not in finished
-            for p in i.platforms
-            if not args.platform or p == args.platform
+            for p in on.of(i)
         ]
         (out / "reports").mkdir(parents=True)
         for name, text in report.render_all(results).items():
@@ -262,7 +269,7 @@ async def _build_one(
             tags, digest = orchestrate.image_tags(image.name, await obj.effective_revision()), str(checked[0].shipped)
             if images.needs(image.name, digest, tags):
                 opts, platforms = await obj.options(), {r.platform: str(r.digest) for r in checked}
-                tarball = publish.tarball([orchestrate.container(image, opts, platform=p) for p in platforms])
+                tarball = publish.tarball([orchestrate.container(image, opts, p) for p in platforms])
                 with anyio.fail_after(waits["export"]):
                     await images.fetch(image.name, tarball, digest, platforms, tags)
             await anyio.to_thread.run_sync(images.take, image.name, digest, tags)

@@ -37,7 +37,7 @@ def labels(image: matrix.Image) -> dict[str, str]:
     if image.spark.connect_jar:
         out[f"{LABEL_PREFIX}.spark-connect.version"] = image.spark.connect_jar.version
     for feature in sorted(image.features):  # iceberg.version, rapids.version (by name)
-        out[f"{LABEL_PREFIX}.{feature}.version"] = matrix.feature_jar(image.line, feature).version
+        out[f"{LABEL_PREFIX}.{feature}.version"] = matrix.feature_jar(image.line, feature, image.platforms[0]).version
     if image.rapids_shim_override:
         out[f"{LABEL_PREFIX}.rapids.shim-override"] = f"{image.rapids_shim_override} (untested upstream)"
     return out
@@ -52,15 +52,12 @@ def stages(image: matrix.Image) -> list[recipe.Layer]:
 
 
 def build(
-    image: matrix.Image,
-    opts: recipe.BuildOptions,
-    base: dagger.Container | None = None,
-    platform: str = matrix.NATIVE_PLATFORM,
+    image: matrix.Image, opts: recipe.BuildOptions, platform: str, base: dagger.Container | None = None
 ) -> dagger.Container:
     """The image as a Dagger container for one platform; base replaces the Spark base built here."""
     ctr = base if base is not None else spark_base.build(image.spark, opts, platform)
     for layer in stages(image):
-        ctr = recipe.apply(ctr, layer, opts)
+        ctr = recipe.apply(ctr, layer, opts, platform)
     return ctr
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import dagger
 
-from . import assembly, feature_layers, jupyter_layer, matrix, spark_base
-from .recipe import ROOT, Layer, render
+from . import assembly, feature_layers, jupyter_layer, matrix, spark_base, stages
+from .recipe import ROOT, Layer, render, render_stage, stages_of
 
 OUT_DIR = "dockerfiles"  # relative to the checkout (and the module source)
 OUT = ROOT / OUT_DIR
@@ -23,9 +23,15 @@ def _stage(base: str, name: str, layers: list[Layer]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _build_stages(layers: list[Layer]) -> list[str]:
+    """The stages the layers copy from, on the build platform (cross-building), each once."""
+    return ["\n".join(render_stage(stage)) + "\n" for stage in stages_of(layers)]
+
+
 def spark_dockerfile(release: matrix.SparkRelease) -> str:
     usage = f"# docker build -f dockerfiles/spark-{release.version}/Dockerfile -t spark-k8s-spark-{release.version} .\n"
-    return HEADER + usage + "\n" + _stage(spark_base.BASE_IMAGE, "spark", [spark_base.layer(release)])
+    layer = spark_base.layer(release)
+    return "\n".join([HEADER + usage, *_build_stages([layer]), _stage(spark_base.BASE_IMAGE, "spark", [layer])])
 
 
 def jupyter_dockerfile(release: matrix.SparkRelease) -> str:
@@ -35,14 +41,18 @@ def jupyter_dockerfile(release: matrix.SparkRelease) -> str:
         f"#   --build-arg SPARK_IMAGE=spark-k8s-spark-{release.version} -t jupyter-{release.version}[-<variant>] \\\n"
         "#   [--build-arg REVISION=$(git rev-parse HEAD)] .\n"
     )
-    parts = [HEADER + usage, f"ARG SPARK_IMAGE=spark-k8s-spark-{release.version}\n"]
-    parts.append(_stage("${SPARK_IMAGE}", "jupyter", [jupyter_layer.layer(release)]))
     line_variants = matrix.LINES[release.line].variants
+    variants = []
     for variant in line_variants:
         image = matrix.Image(release, variant)
         base, own = base_stage(image, line_variants)
         label_layer = Layer((), ("REVISION",), assembly.labels(image) | {assembly.REVISION_LABEL: "${REVISION}"})
-        parts.append(_stage(base, variant, [*own, label_layer]))
+        variants.append((variant, base, [*own, label_layer]))
+    jupyter = jupyter_layer.layer(release)
+    parts = [HEADER + usage, f"ARG SPARK_IMAGE=spark-k8s-spark-{release.version}\n"]
+    parts += _build_stages([jupyter, *(layer for _, _, own in variants for layer in own)])
+    parts.append(_stage("${SPARK_IMAGE}", "jupyter", [jupyter]))
+    parts += [_stage(base, variant, own) for variant, base, own in variants]
     return "\n".join(parts)
 
 
@@ -75,8 +85,7 @@ def image_inputs(source: dagger.Directory) -> dagger.Directory:
     revision is given, so an edit anywhere else (docs, the report, tests, dev tools) leaves every
     image's digest as it was, and with it the checks' results."""
     inputs = dagger.dag.directory().with_directory(COPIED, source.directory(COPIED))
-    for release in matrix.SPARK_RELEASES:
-        lock = jupyter_layer.lock_file(release)
+    for lock in {*(jupyter_layer.lock_file(release) for release in matrix.SPARK_RELEASES), stages.BUILD_TOOLS_LOCK}:
         inputs = inputs.with_file(lock, source.file(lock))
     for path, text in render_all().items():
         inputs = inputs.with_new_file(f"{OUT_DIR}/{path}", text)

@@ -6,19 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import matrix, paths
-from .recipe import Config, Copy, Layer, Run, maven_jar, maven_jar_per_platform
+from . import matrix, paths, stages
+from .recipe import Config, Copy, CopyFrom, Layer, Run
 
 
 def iceberg(image: matrix.Image) -> Layer:
-    jar = image.line.iceberg
     return Layer(
-        args=("MAVEN_REPO",),
         steps=(
             Config(user="root"),
+            CopyFrom(stages.iceberg_jar(image.line), stages.OUT, paths.SPARK_JARS),
             Run(
-                maven_jar(jar, f"{paths.SPARK_JARS}/{jar.filename}")
-                + f"""
+                f"""
 mkdir -p {paths.WAREHOUSE} && chown jovyan:users {paths.WAREHOUSE} && chmod 1777 {paths.WAREHOUSE}
 cat >> {paths.SPARK_CONF}/spark-defaults.conf <<'CONF'
 # Iceberg: catalog `local`, the default, in a file warehouse; ICEBERG_REST_URI switches it to REST
@@ -56,13 +54,11 @@ def rapids_conf(image: matrix.Image) -> str:
 
 def rapids(image: matrix.Image) -> Layer:
     return Layer(
-        args=("MAVEN_REPO",),
         steps=(
             Config(user="root"),
+            CopyFrom(stages.rapids_jar(image.line), stages.OUT, paths.RAPIDS_DIR),
             Run(
-                f"mkdir -p {paths.RAPIDS_DIR}\n"
-                + maven_jar_per_platform(image.line.rapids.jars, paths.RAPIDS_JAR)
-                + f"""
+                f"""
 # settings the "PySpark (RAPIDS)" kernel adds to spark-defaults.conf's
 cat > {paths.RAPIDS_CONF} <<'CONF'
 {rapids_conf(image)}

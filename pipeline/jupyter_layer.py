@@ -16,36 +16,17 @@ remove them, and PIP_CONSTRAINT keeps the locked versions.
 
 from __future__ import annotations
 
-from . import matrix, paths
-from .paths import CONSTRAINTS, EXTRA_USERS, HEALTHCHECK, HOOKS, JOVYAN_HOME, KERNELS, REQUIREMENTS, SPARK_DEFAULTS
-from .recipe import PIP_CACHE, Config, Copy, Env, Layer, Run, apt_install
+from . import matrix, paths, stages
+from .paths import CONSTRAINTS, EXTRA_USERS, HEALTHCHECK, HOOKS, JOVYAN_HOME, KERNELS, SPARK_DEFAULTS
+from .recipe import Config, Copy, CopyFrom, Env, Layer, apt_install
 
 HOME = JOVYAN_HOME
 # Spark's default plus `credential` (the Iceberg REST catalog's): values of matching keys are
 # shown as *********(redacted) in the UI, event logs and spark-submit's output
 REDACTION_REGEX = "(?i)secret|password|token|access[.]?key|credential"
 # where users write, writable by any uid (mode 1777): the home, Spark's working directory, and the
-# venv's directories that pip install adds to (packages, scripts, data files: man pages, Jupyter
-# extensions and kernels, their config), not the locked packages' own
+# venv's directories that pip install adds to (paths.VENV_SHARED, made so in the venv's stage)
 SHARED_DIRS = (HOME, f"{HOME}/work", paths.SPARK_WORKDIR)
-VENV_SHARED = (
-    "bin",
-    "include",
-    "share",
-    "share/man",
-    "share/man/man1",
-    "share/jupyter",
-    "share/jupyter/kernels",
-    "share/jupyter/labextensions",
-    "share/jupyter/nbextensions",
-    "etc",
-    "etc/jupyter",
-    "etc/jupyter/jupyter_server_config.d",
-    "etc/jupyter/jupyter_notebook_config.d",
-    "etc/jupyter/nbconfig",
-)
-
-
 # A uid without a passwd entry (docker --user 12345:0, OpenShift) gets one that every process sees, also
 # one exec'd into the running container, without /etc/passwd becoming writable: NSS asks /etc/passwd
 # first and then libnss-cache, whose files link into EXTRA_USERS, where start.sh writes the entry (mode
@@ -68,11 +49,16 @@ def lock_file(release: matrix.SparkRelease) -> str:
 
 def layer(release: matrix.SparkRelease) -> Layer:
     return Layer(
-        args=("DEBIAN_MIRROR", "PIP_INDEX_URL"),
+        args=("DEBIAN_MIRROR",),
         steps=(
             Config(user="root"),
-            apt_install("python3", "python3-venv", "libnss-wrapper", "libnss-cache"),
-            Run(f"""
+            CopyFrom(stages.venv(release, lock_file(release)), paths.VENV, paths.VENV),
+            apt_install(
+                "python3",
+                "python3-venv",
+                "libnss-wrapper",
+                "libnss-cache",
+                then=f"""
 useradd --create-home --uid 1000 --gid 100 --shell /bin/bash jovyan
 mkdir -p {HOME}/work {" ".join(HOOKS)} && chown -R jovyan:users {HOME}
 chown -R jovyan:users /opt/spark/conf /opt/spark/work-dir
@@ -81,21 +67,7 @@ chmod 1777 {" ".join(SHARED_DIRS)}
 {{ echo '# redact credentials wherever Spark shows settings'; echo 'spark.redaction.regex {REDACTION_REGEX}'; }} \\
   >{SPARK_DEFAULTS}
 chown jovyan:users {SPARK_DEFAULTS} && chmod 666 {SPARK_DEFAULTS}
-{EXTRA_USERS_SETUP}"""),
-            Copy(lock_file(release), REQUIREMENTS),
-            Run(
-                f"""
-python3 -m venv /opt/venv
-/opt/venv/bin/pip install --no-deps --require-hashes --only-binary :all: -r {REQUIREMENTS}
-site=$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
-printf '%s\\n' /opt/spark/python /opt/spark/python/lib/py4j-*-src.zip > "$site/pyspark.pth"
-find /opt/venv -name '__pycache__' -prune -exec rm -rf {{}} +
-# the hub's web assets: only a hub serves them, never jupyterhub-singleuser (41 MB)
-rm -rf /opt/venv/share/jupyterhub/static
-sed -n 's/^\\([A-Za-z0-9._-]*==[^ ]*\\).*/\\1/p' {REQUIREMENTS} > {CONSTRAINTS}
-cd /opt/venv && mkdir -p {" ".join(VENV_SHARED)} && chmod 1777 "$site" {" ".join(VENV_SHARED)}
-""",
-                cache=PIP_CACHE,
+{EXTRA_USERS_SETUP}{stages.PYSPARK_PTH}""",
             ),
             Copy("pipeline/files/kernels/pyspark-local/kernel.json", f"{KERNELS}/pyspark-local/kernel.json"),
             Copy("pipeline/files/kernels/pyspark-connect/kernel.json", f"{KERNELS}/pyspark-connect/kernel.json"),

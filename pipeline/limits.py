@@ -25,6 +25,7 @@ DEFAULTS: Final[dict[str, float]] = {
     "rapids": 300,
     "gpu": 360,
     "facts": 240,
+    "updates": 240,
     "service-log": 60,  # replaying a failed service's output for the report
 }
 # Platforms other than the engine host's run under emulation (QEMU user-mode): their builds and checks

@@ -20,10 +20,13 @@ PREVIOUS_DOC = (
     "a report.json of an earlier run: an image whose digest and check code are unchanged since it passed "
     "there is not checked again (its results are reused, and marked so)"
 )
-PLATFORM_DOC = (
-    f"only this platform: {', '.join(matrix.PLATFORMS)} (default: every platform of each image, "
-    "shipped as one multi-platform image; images whose features are not built for it are left out)"
+PLATFORMS_DOC = (
+    f"the platforms to build: {', '.join(matrix.PLATFORMS)}, a comma-separated list of them, or "
+    f"{matrix.ALL_PLATFORMS}; several make one multi-platform image per name, shipped only if every platform "
+    "passed (images whose features are not built for a platform leave it out)"
 )
+PLATFORM_DOC = f"{PLATFORMS_DOC} (default: the engine's own platform, as docker build)"
+PUBLISH_PLATFORM_DOC = f"{PLATFORMS_DOC} (default: {matrix.ALL_PLATFORMS})"
 RECHECK_DOC = "check every image again, even where --previous has results to reuse"
 ALLOW_FAILURES_DOC = (
     "return the report (and the images that passed) even when images failed, and exit 0: for a CI job that "
@@ -65,6 +68,13 @@ class JupyterSparkImages:
             "the files they copy, the lock files)"
         ),
     ] = ""
+    refresh: Annotated[
+        str,
+        Doc(
+            "run every build step again instead of reusing the engine's cached results whenever this value is new, "
+            "e.g. $(date +%F): a daily build then has Debian's security updates of that day (default: reuse)"
+        ),
+    ] = ""
     limits: Annotated[
         str, Doc("override waits, in seconds: NAME=SECONDS,... for build, push, export or a check's name")
     ] = ""
@@ -81,6 +91,7 @@ class JupyterSparkImages:
             self.ca_bundle,
             self.source,
             await self.effective_revision(),
+            self.refresh,
         )
 
     async def effective_revision(self) -> str:
@@ -101,7 +112,7 @@ class JupyterSparkImages:
         image = matrix.image(spark_version, variant)
         base = assembly.from_address(spark_image) if spark_image else None
         orchestrate.warn_of_forced_shim(image)
-        return orchestrate.container(image, await self.options(), base)
+        return orchestrate.container(image, await self.options(), await orchestrate.engine_platform(), base)
 
     @function
     async def spark_base(
@@ -109,7 +120,7 @@ class JupyterSparkImages:
     ) -> dagger.Container:
         """Build the Spark base image alone (spark-k8s-spark-<version>)."""
         release = matrix.release(spark_version)
-        return spark_base_layer.build(release, await self.options())
+        return spark_base_layer.build(release, await self.options(), await orchestrate.engine_platform())
 
     @function
     async def test(
@@ -183,17 +194,18 @@ class JupyterSparkImages:
         self, gpu: bool, previous: dagger.File | None = None, recheck: bool = False, platform: str = ""
     ) -> orchestrate.Run:
         """What a build-and-check run shares: options, limits, the results it may reuse (not a Dagger function)."""
-        waits, reusable, only = parse_limits(self.limits), {}, matrix.platform(platform)
+        waits, reusable = parse_limits(self.limits), {}
+        targets = matrix.targets(platform, await orchestrate.engine_platform())
         if previous is not None and not recheck:
             try:
                 reusable = {(r.image, r.platform): r for r in from_json(await previous.contents())}
             except (ValueError, KeyError, TypeError) as err:
                 raise matrix.MatrixError(f"--previous is not a report.json of this pipeline: {err!r}") from None
-        return orchestrate.Run(await self.options(), gpu, waits, reusable, platform=only)
+        return orchestrate.Run(await self.options(), gpu, waits, reusable, targets=targets)
 
     async def build_and_check(self, run: orchestrate.Run, spark_version: str, variant: str) -> list[orchestrate.Built]:
         """The shared core of test, build-all and publish (not a Dagger function: returns Python objects)."""
-        selected = matrix.images(spark_version or None, variant or None, run.platform or None)
+        selected = matrix.images(spark_version or None, variant or None, run.targets.platforms)
         built = await orchestrate.build_and_check_all(selected, run)
         orchestrate.progress("\n" + orchestrate.summary([b.result for b in built]))
         return built
@@ -207,7 +219,7 @@ class JupyterSparkImages:
         spark_version: Annotated[str, Doc(f"only this Spark version: {SPARK_VERSIONS} (default: all)")] = "",
         variant: Annotated[str, Doc(f"only this variant: {VARIANTS} (default: all)")] = "",
         gpu: Annotated[bool, Doc(GPU_DOC)] = False,
-        platform: Annotated[str, Doc(PLATFORM_DOC)] = "",
+        platform: Annotated[str, Doc(PUBLISH_PLATFORM_DOC)] = matrix.ALL_PLATFORMS,
     ) -> list[str]:
         """Build, check and push the images that passed; returns the pushed references.
 

@@ -30,11 +30,12 @@ VARIANT_FEATURES: Final[dict[Variant, frozenset[Feature]]] = {
 }
 VARIANTS: Final[tuple[Variant, ...]] = tuple(VARIANT_FEATURES)
 
-# Platforms the images are built for, one multi-platform image (OCI index) per name. The first is
-# the engine host's (native); the others are built from the same recipe and checked under emulation
-# (QEMU user-mode, set up by `make engine`).
+# Platforms the images are built for, one multi-platform image (OCI index) per name. The engine's own
+# platform (dag.default_platform(), asked at run time: amd64 on most CI runners, arm64 on Apple silicon
+# and Graviton) is native; another is built from the same recipe and checked under emulation (QEMU
+# user-mode, set up by `make engine`), its platform-independent work done natively (cross-building).
 PLATFORMS: Final = ("linux/amd64", "linux/arm64")
-NATIVE_PLATFORM: Final = PLATFORMS[0]
+ALL_PLATFORMS: Final = "all"  # --platform all
 
 PYPI_FILES: Final = "https://files.pythonhosted.org/packages"
 MAVEN_CENTRAL: Final = "https://repo1.maven.org/maven2"
@@ -232,16 +233,38 @@ class Image:
         return shim_override(self.spark.version, self.line.rapids.shims) if self.rapids else None
 
 
-def platform(value: str) -> str:
-    """A platform the matrix builds, or a MatrixError naming the valid ones ("" stands for all)."""
-    if value and value not in PLATFORMS:
-        raise MatrixError(f"unknown platform {value!r}; valid: {', '.join(PLATFORMS)}")
-    return value
+def native(engine_platform: str) -> str:
+    """The engine's platform as the matrix names it (linux/arm64/v8 -> linux/arm64)."""
+    return {"linux/arm64/v8": "linux/arm64", "linux/amd64/v1": "linux/amd64"}.get(engine_platform, engine_platform)
 
 
-def emulated(platform: str) -> bool:
-    """Built and checked under emulation on the engine's host (every platform but the native one)."""
-    return platform != NATIVE_PLATFORM
+@dataclass(frozen=True)
+class Targets:
+    """The platforms a run builds, and the engine's own (native): every other is built and checked
+    under emulation."""
+
+    native: str
+    platforms: tuple[str, ...]
+
+    def emulated(self, platform: str) -> bool:
+        return platform != self.native
+
+    def of(self, image: Image) -> list[str]:
+        """The platforms of an image this run builds (those of them the image is built for)."""
+        return [p for p in image.platforms if p in self.platforms]
+
+
+def targets(value: str, native_platform: str) -> Targets:
+    """--platform: "" the engine's own (as `docker build`), "all" every platform the matrix builds, or a
+    comma-separated list of them; a MatrixError naming the valid values otherwise."""
+    valid = f"valid: {', '.join(PLATFORMS)}, a comma-separated list of them, or {ALL_PLATFORMS}"
+    asked = [p.strip() for p in value.split(",")] if value and value != ALL_PLATFORMS else []
+    if unknown := [p for p in asked if p not in PLATFORMS]:
+        raise MatrixError(f"--platform {value!r}: unknown {', '.join(map(repr, unknown))}; {valid}")
+    if not value and native_platform not in PLATFORMS:
+        raise MatrixError(f"the engine runs on {native_platform}, which the matrix does not build; --platform: {valid}")
+    chosen = PLATFORMS if value == ALL_PLATFORMS else tuple(p for p in PLATFORMS if p in asked) or (native_platform,)
+    return Targets(native_platform, chosen)
 
 
 def arch(platform: str) -> str:
@@ -275,17 +298,17 @@ def feature_platforms(line: SparkLine, feature: Feature) -> tuple[str, ...]:
     return line.rapids.platforms if feature == "rapids" else PLATFORMS
 
 
-def feature_jar(line: SparkLine, feature: Feature, platform: str = NATIVE_PLATFORM) -> MavenJar:
+def feature_jar(line: SparkLine, feature: Feature, platform: str) -> MavenJar:
     """The jar a feature adds to an image of a line built for a platform."""
     return line.rapids.jar(platform) if feature == "rapids" else line.iceberg
 
 
-def added_jars(image: Image, platform: str = NATIVE_PLATFORM) -> tuple[MavenJar, ...]:
+def added_jars(image: Image, platform: str) -> tuple[MavenJar, ...]:
     """The jars the image's features add to the baseline on a platform, in layer order."""
     return tuple(feature_jar(image.line, f, platform) for f in ordered_features(image.features))
 
 
-def budget_parts(image: Image, platform: str = NATIVE_PLATFORM) -> list[tuple[str, int]]:
+def budget_parts(image: Image, platform: str) -> list[tuple[str, int]]:
     """What an image's size budget is made of: the baseline budget, each added jar, a margin per jar."""
     jars = added_jars(image, platform)
     parts = [("baseline", BASELINE_BUDGET), *((jar.filename, jar.size) for jar in jars)]
@@ -294,7 +317,7 @@ def budget_parts(image: Image, platform: str = NATIVE_PLATFORM) -> list[tuple[st
     )
 
 
-def budget(image: Image, platform: str = NATIVE_PLATFORM) -> int:
+def budget(image: Image, platform: str) -> int:
     """The most bytes (uncompressed) the image may take: the baseline budget plus what its variant adds."""
     return sum(size for _, size in budget_parts(image, platform))
 
@@ -337,9 +360,9 @@ def image(spark_version: str, variant: str) -> Image:
     return Image(r, variant)  # type: ignore[arg-type]
 
 
-def images(spark_version: str | None = None, variant: str | None = None, on: str | None = None) -> list[Image]:
+def images(spark_version: str | None = None, variant: str | None = None, on: tuple[str, ...] = ()) -> list[Image]:
     """Every image of the matrix, optionally narrowed to one Spark version, a variant and/or those
-    built for one platform (`on`)."""
+    built for at least one of the platforms `on`."""
     if spark_version is not None:
         release(spark_version)
     if variant is not None and variant not in VARIANTS:
@@ -352,6 +375,6 @@ def images(spark_version: str | None = None, variant: str | None = None, on: str
     ]
     if not selected:
         raise MatrixError(f"no image is built for Spark {spark_version} with variant {variant}")
-    if on and not (selected := [i for i in selected if platform(on) in i.platforms]):
-        raise MatrixError(f"no image of this selection is built for {on}")
+    if on and not (selected := [i for i in selected if set(on) & set(i.platforms)]):
+        raise MatrixError(f"no image of this selection is built for {', '.join(on)}")
     return selected

@@ -16,10 +16,11 @@ from dagger import dag
 
 import anyio
 
-from . import assembly, checks, matrix, publish, recipe, report
+from . import assembly, checks, matrix, publish, recipe, report, stages
 from .checks import jupyter as jupyter_check
+from .checks import updates as updates_check
 from .checks.result import ImageResult, label
-from .limits import DEFAULTS, for_platform
+from .limits import CURL, DEFAULTS, for_platform
 from .log import progress, step_failure
 
 # Images built at once, and checked at once: checks start JVMs and services that need the host's
@@ -54,13 +55,10 @@ class Built:
 
 
 def container(
-    image: matrix.Image,
-    opts: recipe.BuildOptions,
-    base: dagger.Container | None = None,
-    platform: str = matrix.NATIVE_PLATFORM,
+    image: matrix.Image, opts: recipe.BuildOptions, platform: str, base: dagger.Container | None = None
 ) -> dagger.Container:
     """The image as built, checked and shipped: the recipe plus the source revision label."""
-    return assembly.build(image, opts, base, platform).with_label(assembly.REVISION_LABEL, opts.revision)
+    return assembly.build(image, opts, platform, base).with_label(assembly.REVISION_LABEL, opts.revision)
 
 
 def warn_of_forced_shim(image: matrix.Image) -> None:
@@ -80,27 +78,46 @@ class Run:
     gpu: bool = False
     limits: dict[str, float] = field(default_factory=lambda: dict(DEFAULTS))
     previous: dict[tuple[str, str], ImageResult] = field(default_factory=dict)  # reusable, by (image, platform)
-    platform: str = ""  # only this platform of each image ("": all the image's platforms)
+    # the platforms built, and the engine's own (None: build_and_check_all asks the engine, and builds that one)
+    targets: matrix.Targets | None = None
+    # Debian's archive as it is now, by native platform (archive_state): what the updates check is held to
+    archive: dict[str, str] = field(default_factory=dict)
+    # each emulated line prover's result, by (Spark version, platform), as soon as it has one (line_proof)
+    proofs: dict[tuple[str, str], asyncio.Future[ImageResult | None]] = field(default_factory=dict)
     building: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(PARALLEL_BUILDS))
     checking: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(PARALLEL_CHECKS))
 
+    def emulated(self, platform: str) -> bool:
+        return self.targets is not None and self.targets.emulated(platform)
 
-async def build_and_check(image: matrix.Image, run: Run, platform: str = matrix.NATIVE_PLATFORM) -> Built:
+
+async def engine_platform() -> str:
+    """The engine's own platform, as the matrix names it: where builds and checks run natively."""
+    return matrix.native(str(await dag.default_platform()))
+
+
+async def build_and_check(image: matrix.Image, run: Run, platform: str) -> Built:
     """One platform of an image built and checked. Whatever goes wrong, it gets a result: a failed
     build or an unexpected error is a failed "build" or "pipeline" entry in its report, never a lost run."""
-    ctr = container(image, run.opts, platform=platform)
-    start = time.monotonic()
+    ctr = container(image, run.opts, platform)
+    start, built = time.monotonic(), None
     try:
-        return await _build_and_check(image, ctr, run, platform)
+        built = await _build_and_check(image, ctr, run, platform)
     except Exception as err:  # noqa: BLE001 - reported as this image's failure
-        progress(f"{label(image.name, platform)}: FAILED ({type(err).__name__})")
+        progress(f"{label(image.name, platform, run.emulated(platform))}: FAILED ({type(err).__name__})")
         detail = f"{type(err).__name__}: {err}"[-3000:]
         failed = checks.CheckResult("pipeline", "failed", round(time.monotonic() - start, 1), detail)
-        return Built(image, ctr, ImageResult(image.name, [failed], platform))
+        built = Built(image, ctr, ImageResult(image.name, [failed], platform, run.emulated(platform)))
+    finally:  # the images that wait for this one's proof go on, whatever became of it
+        proof = run.proofs.get((image.spark.version, platform)) if image.variant == LINE_PROVER else None
+        if proof is not None and not proof.done():
+            proof.set_result(built.result if built else None)
+    return built
 
 
 async def _build_and_check(image: matrix.Image, ctr: dagger.Container, run: Run, platform: str) -> Built:
-    name, limit = label(image.name, platform), for_platform(run.limits, matrix.emulated(platform))["build"]
+    emulated = run.emulated(platform)
+    name, limit = label(image.name, platform, emulated), for_platform(run.limits, emulated)["build"]
     async with run.building:
         progress(f"{name}: building")
         start = time.monotonic()
@@ -108,6 +125,7 @@ async def _build_and_check(image: matrix.Image, ctr: dagger.Container, run: Run,
             with anyio.fail_after(limit):
                 await ctr.sync()
                 digest = await manifest_digest(ctr, run.opts)
+                layers = await layer_digests(ctr, run.opts)
         except (dagger.DaggerError, TimeoutError) as err:
             progress(f"{name}: build FAILED")
             why = f"timed out after {limit:.0f}s" if isinstance(err, TimeoutError) else str(err)[-3000:]
@@ -115,41 +133,95 @@ async def _build_and_check(image: matrix.Image, ctr: dagger.Container, run: Run,
                 why = step_failure(err)
             progress(f"{name}: {why}")
             failed = checks.CheckResult("build", "failed", round(time.monotonic() - start, 1), why)
-            return Built(image, ctr, ImageResult(image.name, [failed], platform))
+            return Built(image, ctr, ImageResult(image.name, [failed], platform, emulated))
         built_in = round(time.monotonic() - start, 1)
     with anyio.fail_after(run.limits["check-code"]):
-        code = await check_code(run.opts, run.gpu, held_to(image, platform, run.limits))
+        code = await check_code(
+            run.opts, run.gpu, held_to(image, platform, run.limits, emulated, run.archive.get(platform, ""))
+        )
     earlier = run.previous.get((image.name, platform))
     if earlier and earlier.passed and (earlier.digest, earlier.check_code) == (digest, code):
         progress(f"{name}: built in {built_in:.0f}s; unchanged since its checks at {earlier.checked_at}: reused")
         phases = {"build": built_in, "checks": 0.0}
         return Built(image, ctr, dataclasses.replace(earlier, reused=True, phases=phases, index=None))
+    proof = await line_proof(image, platform, run, layers) if emulated else None
     async with run.checking:
         progress(f"{name}: built in {built_in:.0f}s ({digest}), checking")
         checked_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
         start = time.monotonic()
         result = await checks.check_image(
-            image, ctr, run.opts.probes(), gpu=run.gpu, limits=run.limits, platform=platform
+            image,
+            ctr,
+            run.opts.probes(),
+            gpu=run.gpu,
+            limits=run.limits,
+            platform=platform,
+            emulated=emulated,
+            tools=tools(run.opts),
+            proof=proof,
         )
-    result.digest, result.check_code, result.checked_at = digest, code, checked_at
+    result.digest, result.check_code, result.checked_at, result.layers = digest, code, checked_at, layers
     result.phases = {"build": built_in, "checks": round(time.monotonic() - start, 1)}
     verdict = "passed" if result.passed else "FAILED"
     progress(f"{name}: {verdict} ({result.phases['checks']:.0f}s of checks)")
     return Built(image, ctr, result)
 
 
-def held_to(image: matrix.Image, platform: str, limits: dict[str, float]) -> str:
+# The image of each Spark line whose emulated checks prove JupyterLab and a local Spark session for the
+# layers the line's other images share with it (their own layers added on top): checks.LineProof
+LINE_PROVER = "baseline"
+
+
+async def line_proof(image: matrix.Image, platform: str, run: Run, layers: list[str]) -> checks.LineProof | None:
+    """The proof an emulated image may stand on: its line prover's passed result on this platform (this
+    run's, waited for, else an earlier run's held to the same checks), when this image's layers extend
+    the prover's; None: the image proves it all itself."""
+    if image.variant == LINE_PROVER:
+        return None
+    line_prover = matrix.Image(image.spark, LINE_PROVER)
+    if (image.spark.version, platform) in run.proofs:
+        prover = await run.proofs[(image.spark.version, platform)]
+    elif (prover := run.previous.get((line_prover.name, platform))) is not None:
+        with anyio.fail_after(run.limits["check-code"]):
+            code = await check_code(run.opts, run.gpu, held_to(line_prover, platform, run.limits, True))
+        prover = prover if prover.check_code == code else None
+    if prover is None or not (prover.passed and prover.emulated and prover.layers):
+        return None
+    if layers[: len(prover.layers)] != prover.layers:
+        return None
+    return checks.LineProof(prover, layers[len(prover.layers) :])
+
+
+def held_to(image: matrix.Image, platform: str, limits: dict[str, float], emulated: bool, archive: str = "") -> str:
     """What an image's checks hold it to beyond their code: its size budget, the kernels it must
-    offer, the time each check gets (the facts it must show come from its labels, part of its digest)."""
-    waits = for_platform(limits, matrix.emulated(platform))
+    offer, the time each check gets (the facts it must show come from its labels, part of its digest),
+    and Debian's archive as the updates check asked it (archive_state)."""
+    waits = for_platform(limits, emulated)
     return json.dumps(
         {
             "budget": matrix.budget_parts(image, platform),
             "kernels": jupyter_check.expected_kernels(image),
             "limits": {name: waits[name] for name in sorted(waits) if name not in IMAGE_WAITS},
-        },
+        }
+        | ({"debian-archive": archive} if archive else {}),
         sort_keys=True,
     )
+
+
+async def archive_state(opts: recipe.BuildOptions, platform: str) -> str:
+    """What Debian's archive holds for a platform now: each suite's package list digest (its InRelease's
+    SHA-256 line for main/binary-ARCH/Packages.xz), asked natively, never from the engine's cache. A
+    new security update changes it, so every image's checks run again (the updates check then fails
+    an image built before it); an archive that cannot be read says so, and the checks run again."""
+    mirror, arch = opts.debian_mirror or recipe.DEBIAN, matrix.arch(platform)
+    releases = [f"{mirror}/dists/{suite}/InRelease" for suite in updates_check.SUITES[:2]]
+    releases.append(f"{mirror}-security/dists/{updates_check.SUITES[2]}/InRelease")
+    script = "".join(f'{CURL} "{url}" | grep " main/binary-{arch}/Packages.xz$" | tail -1\n' for url in releases)
+    asked = tools(opts).with_env_variable("ASKED_AT", str(time.time_ns()))
+    try:
+        return await asked.with_exec(["bash", "-euo", "pipefail", "-c", script]).stdout()
+    except dagger.DaggerError as err:
+        return "unread: " + (str(err).strip().splitlines() or [type(err).__name__])[0]
 
 
 async def check_code(opts: recipe.BuildOptions, gpu: bool, expectations: str = "") -> str:
@@ -162,8 +234,16 @@ async def check_code(opts: recipe.BuildOptions, gpu: bool, expectations: str = "
 
 
 async def build_and_check_all(selected: list[matrix.Image], run: Run) -> list[Built]:
-    """Every platform of every image selected (only run.platform where one is given)."""
-    targets = [(i, p) for i in selected for p in i.platforms if p == run.platform or not run.platform]
+    """The run's platforms of every image selected."""
+    run.targets = run.targets or matrix.targets("", await engine_platform())
+    targets = [(i, p) for i in selected for p in run.targets.of(i)]
+    for platform in {p for _, p in targets if not run.emulated(p)} - run.archive.keys():
+        with anyio.fail_after(run.limits["check-code"]):
+            run.archive[platform] = await archive_state(run.opts, platform)
+    loop = asyncio.get_running_loop()
+    for image, platform in targets:
+        if run.emulated(platform) and image.variant == LINE_PROVER:
+            run.proofs[(image.spark.version, platform)] = loop.create_future()
     for image in selected:
         warn_of_forced_shim(image)
     return list(await asyncio.gather(*(build_and_check(image, run, platform) for image, platform in targets)))
@@ -206,9 +286,25 @@ def checked_platforms(group: list[Built]) -> dict[str, str]:
     return {b.result.platform: str(b.result.digest) for b in group}
 
 
-def _archive_tool(ctr: dagger.Container, opts: recipe.BuildOptions) -> dagger.Container:
-    """The image's own Python, as root, with the archive tool: no other image is needed."""
-    return ctr.with_user("0").with_mounted_file("/archive/oci_archive.py", opts.files().file(recipe.ARCHIVE_TOOL))
+def tools(opts: recipe.BuildOptions) -> dagger.Container:
+    """A container on the engine's own platform with python3 (the build stages' tools): where work on
+    images' archives runs natively, whatever platform the images are."""
+    return recipe.built_stage(stages.TOOLS, opts, None)
+
+
+def _archive_tool(opts: recipe.BuildOptions) -> dagger.Container:
+    """The tools container, as root, with the archive tool."""
+    return (
+        tools(opts).with_user("0").with_mounted_file("/archive/oci_archive.py", opts.files().file(recipe.ARCHIVE_TOOL))
+    )
+
+
+async def layer_digests(ctr: dagger.Container, opts: recipe.BuildOptions) -> list[str]:
+    """One platform's layer digests, base first, as its archive (and a registry) carries them."""
+    tool = _archive_tool(opts).with_mounted_file("/archive/image.tar", tarball(ctr))
+    return json.loads(
+        await tool.with_exec(["python3", "/archive/oci_archive.py", "layers", "/archive/image.tar"]).stdout()
+    )
 
 
 async def manifest_digest(
@@ -216,8 +312,7 @@ async def manifest_digest(
 ) -> str:
     """The image's manifest (or multi-platform index) digest, as its archives and registries will
     carry it. verify: the index must list exactly the checked platforms' manifests (else NotChecked)."""
-    first = image[0].container if isinstance(image, list) else image
-    tool = _archive_tool(first, opts).with_mounted_file("/archive/image.tar", tarball(image))
+    tool = _archive_tool(opts).with_mounted_file("/archive/image.tar", tarball(image))
     run = ["python3", "/archive/oci_archive.py"]
     digest = (await tool.with_exec([*run, "digest", "/archive/image.tar"]).stdout()).strip()
     if verify and isinstance(image, list):
@@ -236,7 +331,7 @@ def image_tags(name: str, revision: str) -> list[str]:
 
 def _archive_inputs(groups: list[list[Built]], opts: recipe.BuildOptions) -> tuple[dagger.Container, dict[str, dict]]:
     """The archive tool with each image's archive mounted; the plan entry of each image, by name."""
-    tool, entries = _archive_tool(groups[0][0].container, opts), {}
+    tool, entries = _archive_tool(opts), {}
     for group in groups:
         name = group[0].image.name
         tool = tool.with_mounted_file(f"/archive/in/{name}.tar", tarball(group))

@@ -19,6 +19,24 @@ VENV: Final = "/opt/venv"
 REQUIREMENTS: Final = f"{VENV}/requirements.txt"
 CONSTRAINTS: Final = f"{VENV}/constraints.txt"  # the locked versions without hashes: PIP_CONSTRAINT
 KERNELS: Final = f"{VENV}/share/jupyter/kernels"
+# the venv's directories that `pip install` adds to (packages, scripts, data files: man pages, Jupyter
+# extensions and kernels, their config), writable by any uid (1777), not the locked packages' own
+VENV_SHARED: Final = (
+    "bin",
+    "include",
+    "share",
+    "share/man",
+    "share/man/man1",
+    "share/jupyter",
+    "share/jupyter/kernels",
+    "share/jupyter/labextensions",
+    "share/jupyter/nbextensions",
+    "etc",
+    "etc/jupyter",
+    "etc/jupyter/jupyter_server_config.d",
+    "etc/jupyter/jupyter_notebook_config.d",
+    "etc/jupyter/nbconfig",
+)
 JOVYAN_HOME: Final = "/home/jovyan"
 WAREHOUSE: Final = f"{JOVYAN_HOME}/warehouse"
 

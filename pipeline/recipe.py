@@ -6,6 +6,12 @@ test re-renders and fails on drift: one source of truth.
 
 Build options (mirrors) are shell variables in scripts: Dockerfile ARGs there, exec-scoped
 environment variables here, so they never stay in an image.
+
+Cross-building (BuildKit's `FROM --platform=$BUILDPLATFORM` pattern): work whose result does not
+depend on the target's architecture (downloading and verifying, unpacking, picking wheels and jars for
+the target) is a Stage, run on the engine's own platform and copied into the image (CopyFrom), so an
+emulated platform emulates only what must run its own binaries (dpkg's scripts, useradd). A stage that
+does not read TARGETARCH is the same for every platform: it runs once.
 """
 
 from __future__ import annotations
@@ -57,6 +63,15 @@ class Copy:
 
 
 @dataclass(frozen=True)
+class CopyFrom:
+    """Files a Stage made, copied into the image (merged into dest where it exists)."""
+
+    stage: Stage
+    src: str
+    dest: str
+
+
+@dataclass(frozen=True)
 class Config:
     """Image config: user, workdir, ports, entrypoint, command, healthcheck."""
 
@@ -68,7 +83,7 @@ class Config:
     healthcheck: tuple[str, ...] | None = None
 
 
-Step = Run | Env | Copy | Config
+Step = Run | Env | Copy | CopyFrom | Config
 
 
 @dataclass(frozen=True)
@@ -78,6 +93,35 @@ class Layer:
     steps: tuple[Step, ...]
     args: tuple[str, ...] = ()
     labels: dict[str, str] = field(default_factory=dict)
+
+
+REFRESH = "BUILD_REFRESH"  # the exec-scoped variable that carries BuildOptions.refresh into every step
+TARGETARCH = "TARGETARCH"  # the image's architecture (amd64, arm64), as BuildKit names it: a stage's arg
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A build stage on the engine's own platform (Dockerfile: FROM --platform=$BUILDPLATFORM): a Layer
+    on an image address or on another Stage. Its scripts may read $TARGETARCH (in args) to pick what
+    the image being built needs."""
+
+    name: str
+    base: str | Stage
+    layer: Layer
+
+    def stages(self) -> list[Stage]:
+        """This stage after the stages it builds on, in build order."""
+        return [*(self.base.stages() if isinstance(self.base, Stage) else []), self]
+
+
+def stages_of(layers: list[Layer]) -> list[Stage]:
+    """The stages the layers copy from, each once, after the stages they build on."""
+    found: dict[str, Stage] = {}
+    for layer in layers:
+        for step in layer.steps:
+            if isinstance(step, CopyFrom):
+                found |= {s.name: s for s in step.stage.stages() if s.name not in found}
+    return list(found.values())
 
 
 @dataclass(frozen=True)
@@ -92,6 +136,9 @@ class BuildOptions:
     ca_bundle: dagger.File | None = None
     source: dagger.Directory | None = None  # SOURCE_FILES; None: this checkout's
     revision: str = "unknown"  # the source revision: org.opencontainers.image.revision and the immutable tag
+    # any new value runs every build step again instead of reusing the engine's cached result (Debian's
+    # security updates since the cached build, a cold-build benchmark); `docker build --no-cache` for dockerfiles/
+    refresh: str = ""
 
     def files(self) -> dagger.Directory:
         return self.source if self.source is not None else checkout()
@@ -109,12 +156,37 @@ class BuildOptions:
         }
 
 
-APT_INSTALL = """
-if [ -n "${DEBIAN_MIRROR:-}" ]; then
-  sed -i "s#http://deb.debian.org/debian#${DEBIAN_MIRROR}#" /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null || :
+# Debian's suites as debian:bookworm-slim has them: the release, its stable updates and its security
+# updates (a base image with the release alone, as debootstrap makes it, gets the other two)
+DEBIAN = "http://deb.debian.org/debian"  # DEBIAN_MIRROR replaces it (and DEBIAN-security with MIRROR-security)
+DEBIAN_SOURCES = f"""Types: deb
+URIs: {DEBIAN}
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: {DEBIAN}-security
+Suites: bookworm-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+"""
+# Every apt step upgrades what is installed before it installs: an image has every update published
+# when its step ran (--refresh runs the steps again). DEBIAN_MIRROR stands for deb.debian.org/debian,
+# and its -security sibling for deb.debian.org/debian-security, the archive's usual layout.
+APT_INSTALL = f"""
+if ! grep -qs bookworm-security /etc/apt/sources.list /etc/apt/sources.list.d/*; then
+  cat > /etc/apt/sources.list.d/debian.sources <<'SOURCES'
+{DEBIAN_SOURCES}SOURCES
+  rm -f /etc/apt/sources.list
+fi
+if [ -n "${{DEBIAN_MIRROR:-}}" ]; then
+  sed -i "s#{DEBIAN}#${{DEBIAN_MIRROR}}#" /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null || :
 fi
 apt-get update
-DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends {packages}
+export DEBIAN_FRONTEND=noninteractive
+apt-get upgrade -y
+apt-get install -y --no-install-recommends {{packages}}
 rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log
 """
 
@@ -123,17 +195,18 @@ rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log
 # /usr/local/share/ca-certificates during the step only), and ca-certificates-java copies
 # whatever is trusted into Java's keystore: take those back out so no build CA stays.
 DROP_BUILD_CAS_FROM_JAVA = """
-command -v keytool >/dev/null || exit 0
 for crt in /usr/local/share/ca-certificates/*.crt; do
-  [ -e "$crt" ] || continue
+  [ -e "$crt" ] && command -v keytool >/dev/null || continue
   keytool -delete -cacerts -storepass changeit -alias "debian:$(basename "${crt%.crt}").pem" >/dev/null || :
 done
 """
 
 
-def apt_install(*packages: str) -> Run:
-    """A step that installs Debian packages (from $DEBIAN_MIRROR if set), leaving no apt lists or build CAs."""
-    return Run(APT_INSTALL.replace("{packages}", " ".join(packages)) + DROP_BUILD_CAS_FROM_JAVA)
+def apt_install(*packages: str, then: str = "") -> Run:
+    """A step that installs Debian packages (from $DEBIAN_MIRROR if set), then runs `then`, leaving no apt
+    lists or build CAs. One step, not two: each step of an emulated build pays for its start (the
+    engine's CA set-up runs under QEMU too)."""
+    return Run(APT_INSTALL.replace("{packages}", " ".join(packages)) + then + DROP_BUILD_CAS_FROM_JAVA)
 
 
 def _maven_download(path: str, sha256: str, dest: str) -> str:
@@ -146,13 +219,14 @@ def maven_jar(jar: matrix.MavenJar, dest: str) -> str:
 
 
 def maven_jar_per_platform(jars: tuple[tuple[str, matrix.MavenJar], ...], dest: str) -> str:
-    """maven_jar for a jar with a build per platform: the one for the architecture the step runs on, so
-    the recipe (and the Dockerfile rendered from it) stays platform-neutral; any other stops the build."""
+    """maven_jar for a jar with a build per platform, in a Stage that reads TARGETARCH: the build for the
+    image's architecture, so the recipe (and the Dockerfile rendered from it) stays platform-neutral; any
+    other architecture stops the build."""
     cases = "".join(f'  {matrix.arch(p)}) jar="{jar.path()}" sha256={jar.sha256} ;;\n' for p, jar in jars)
     built = ", ".join(matrix.arch(p) for p, _ in jars)
     return (
-        f'case "$(dpkg --print-architecture)" in\n{cases}'
-        f'  *) echo "no build of this jar for $(dpkg --print-architecture); versions.json has: {built}" >&2; exit 1 ;;\n'
+        f'case "${TARGETARCH}" in\n{cases}'
+        f'  *) echo "no build of this jar for ${TARGETARCH}; versions.json has: {built}" >&2; exit 1 ;;\n'
         "esac\n" + _maven_download("$jar", "$sha256", dest)
     )
 
@@ -161,23 +235,37 @@ BUILD_CA = "/run/build-ca/ca.pem"
 CA_SECRET = "build-ca"  # the Dockerfiles' way: docker build --secret id=build-ca,src=ca.pem
 # Dagger gates a service on its image's healthcheck: probe every 2 s while starting
 HEALTHCHECK = {"interval": "30s", "timeout": "5s", "start_period": "60s", "start_interval": "2s", "retries": 3}
-CA_ENV = ("CURL_CA_BUNDLE", "PIP_CERT")
+CA_ENV = ("CURL_CA_BUNDLE", "PIP_CERT", "SSL_CERT_FILE")  # curl, pip, uv
 
 
-def apply(ctr: dagger.Container, layer: Layer, opts: BuildOptions) -> dagger.Container:
-    """Build layer on ctr with the Dagger API."""
-    values = opts.values()
+def apply(ctr: dagger.Container, layer: Layer, opts: BuildOptions, target: str | None = None) -> dagger.Container:
+    """Build layer on ctr with the Dagger API; target: the platform of the image being built (what its
+    stages' TARGETARCH says)."""
+    values = opts.values() | ({TARGETARCH: matrix.arch(target)} if target else {})
+    if missing := [name for name in layer.args if name not in values]:
+        raise ValueError(f"building a layer that reads {missing} needs the target platform")
     scoped = {name: values[name] for name in layer.args if values[name]}
     if opts.ca_bundle is not None:
         ctr = ctr.with_mounted_file(BUILD_CA, opts.ca_bundle)
         scoped |= dict.fromkeys(CA_ENV, BUILD_CA)
+    if opts.refresh:
+        scoped[REFRESH] = opts.refresh
     for step in layer.steps:
-        ctr = _apply_step(ctr, step, scoped, opts.files())
+        if isinstance(step, CopyFrom):
+            ctr = ctr.with_directory(step.dest, built_stage(step.stage, opts, target).directory(step.src))
+        else:
+            ctr = _apply_step(ctr, step, scoped, opts.files())
     if opts.ca_bundle is not None:
         ctr = ctr.without_mount(BUILD_CA)
     for name, value in layer.labels.items():
         ctr = ctr.with_label(name, value)
     return ctr
+
+
+def built_stage(stage: Stage, opts: BuildOptions, target: str | None) -> dagger.Container:
+    """A stage built on the engine's own platform (a container without a platform gets the engine's)."""
+    on = built_stage(stage.base, opts, target) if isinstance(stage.base, Stage) else dag.container().from_(stage.base)
+    return apply(on, stage.layer, opts, target)
 
 
 def _apply_step(ctr: dagger.Container, step: Step, scoped: dict[str, str], files: dagger.Directory) -> dagger.Container:
@@ -221,7 +309,7 @@ def _apply_config(ctr: dagger.Container, cfg: Config) -> dagger.Container:
 def render(layer: Layer, defaults: BuildOptions | None = None) -> list[str]:
     """The layer as Dockerfile lines (after its FROM)."""
     values = (defaults or BuildOptions()).values()
-    lines = [f"ARG {name}={values[name]}" for name in layer.args]
+    lines = [f"ARG {name}={values[name]}" if name in values else f"ARG {name}" for name in layer.args]
     for step in layer.steps:
         lines += _render_step(step)
     lines += [f"LABEL {name}={json.dumps(value)}" for name, value in layer.labels.items()]
@@ -241,9 +329,17 @@ def _render_step(step: Step) -> list[str]:
             return [f"ENV {name}={value}"]
         case Copy(src, dest, mode):
             return [f"COPY --chmod={mode:o} {src} {dest}"]
+        case CopyFrom(stage, src, dest):
+            return [f"COPY --from={stage.name} {src} {dest}"]
         case Config():
             return _render_config(step)
     raise TypeError(f"unknown step {step!r}")
+
+
+def render_stage(stage: Stage) -> list[str]:
+    """A stage as Dockerfile lines, FROM included: on the build platform (a stage it builds on is already)."""
+    base = stage.base.name if isinstance(stage.base, Stage) else f"--platform=$BUILDPLATFORM {stage.base}"
+    return [f"FROM {base} AS {stage.name}", *render(stage.layer)]
 
 
 def _render_config(cfg: Config) -> list[str]:

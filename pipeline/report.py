@@ -6,7 +6,7 @@ import json
 import re
 from xml.etree import ElementTree as ET
 
-from .matrix import NATIVE_PLATFORM, MatrixError
+from .matrix import MatrixError
 from .checks.result import CheckResult, ImageResult, label
 
 MARK = {"passed": "pass", "failed": "FAIL", "skipped": "skip"}
@@ -25,7 +25,8 @@ class Failed(Exception):
 def _failed_label(entry: dict) -> str:
     """An image (and platform) that failed, with the checks it failed: jupyter-4.1.1-iceberg (size)."""
     checks = [c["name"] for c in entry.get("checks", []) if c.get("status") == "failed"]
-    return label(entry["image"], entry.get("platform", NATIVE_PLATFORM)) + (f" ({', '.join(checks)})" if checks else "")
+    name = label(entry["image"], entry.get("platform", ""), entry.get("emulated", False))
+    return name + (f" ({', '.join(checks)})" if checks else "")
 
 
 def verdict(report: object) -> str:
@@ -55,6 +56,15 @@ def from_json(text: str) -> list[ImageResult]:
         fields = {k: v for k, v in r.items() if k in ImageResult.__dataclass_fields__}
         results.append(ImageResult(**fields | {"checks": [CheckResult(**c) for c in r["checks"]]}))
     return results
+
+
+def overlaid(previous: str | None, results: list[ImageResult]) -> str | None:
+    """A report.json of the earlier results with these results in place of theirs (by image and platform)."""
+    if not results:
+        return previous
+    newer = {(r.image, r.platform) for r in results}
+    earlier = [r for r in from_json(previous) if (r.image, r.platform) not in newer] if previous else []
+    return as_json(earlier + results)
 
 
 def as_markdown(results: list[ImageResult]) -> str:

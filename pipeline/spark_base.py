@@ -11,40 +11,37 @@ from __future__ import annotations
 import dagger
 from dagger import dag
 
-from . import matrix, paths, recipe
-from .limits import CURL
-from .recipe import Config, Copy, Env, Layer, Run, apt_install, maven_jar
+from . import matrix, paths, recipe, stages
+from .recipe import Config, Copy, CopyFrom, Env, Layer, apt_install
 
-BASE_IMAGE = "debian:bookworm-slim"
+BASE_IMAGE = stages.BASE_IMAGE
 SPARK_UID = "185"  # apache/spark's
 
 
-def install_spark(release: matrix.SparkRelease) -> Run:
+def install_spark(release: matrix.SparkRelease) -> str:
+    """What the image's own system must do for the Spark its stage unpacked: Java's version-named home, Spark's user."""
     java = matrix.LINES[release.line].java
-    jar = release.connect_jar
-    connect = maven_jar(jar, f"{paths.SPARK_JARS}/{jar.filename}") if jar else ""
-    return Run(f"""
-cd /tmp
-{CURL} "$PYPI_FILES/{release.sdist_path}" -o pyspark.tar.gz
-echo "{release.sdist_sha256}  pyspark.tar.gz" | sha256sum -c -
-mkdir -p src {paths.SPARK_HOME}/python {paths.SPARK_CONF} {paths.SPARK_WORKDIR}
-tar -xzf pyspark.tar.gz -C src --strip-components=1
-mv src/deps/bin src/deps/sbin src/deps/jars src/deps/licenses {paths.SPARK_HOME}/
-mv src/pyspark src/lib {paths.SPARK_HOME}/python/
-rm -rf pyspark.tar.gz src {paths.SPARK_HOME}/bin/*.cmd
-{connect}ln -s {paths.debian_jre_dir(java)} {paths.java_home(java)}
+    return f"""
+ln -s {paths.debian_jre_dir(java)} {paths.java_home(java)}
 useradd --system --uid {SPARK_UID} --gid 0 --home-dir {paths.SPARK_WORKDIR} spark
 chown -R spark:0 {paths.SPARK_WORKDIR} && chmod g+w {paths.SPARK_WORKDIR}
-""")
+"""
 
 
 def layer(release: matrix.SparkRelease) -> Layer:
     line = matrix.LINES[release.line]
     return Layer(
-        args=("DEBIAN_MIRROR", "PYPI_FILES", "MAVEN_REPO"),
+        args=("DEBIAN_MIRROR",),
         steps=(
-            apt_install(paths.debian_jre_package(line.java), "tini", "procps", "curl", "ca-certificates"),
-            install_spark(release),
+            CopyFrom(stages.spark_dist(release), paths.SPARK_HOME, paths.SPARK_HOME),
+            apt_install(
+                paths.debian_jre_package(line.java),
+                "tini",
+                "procps",
+                "curl",
+                "ca-certificates",
+                then=install_spark(release),
+            ),
             Copy("pipeline/files/spark-entrypoint.sh", "/opt/entrypoint.sh", 0o755),
             Copy("pipeline/files/start-connect-server.sh", f"{paths.SPARK_HOME}/sbin/start-connect-server.sh", 0o755),
             Env("JAVA_HOME", line.java_home),
@@ -59,8 +56,8 @@ def layer(release: matrix.SparkRelease) -> Layer:
     )
 
 
-def build(
-    release: matrix.SparkRelease, opts: recipe.BuildOptions, platform: str = matrix.NATIVE_PLATFORM
-) -> dagger.Container:
-    """The base for one platform: the same recipe everywhere (the base image is multi-platform)."""
-    return recipe.apply(dag.container(platform=dagger.Platform(platform)).from_(BASE_IMAGE), layer(release), opts)
+def build(release: matrix.SparkRelease, opts: recipe.BuildOptions, platform: str) -> dagger.Container:
+    """The base for one platform: the same recipe everywhere (the base image is multi-platform), its
+    stages run on the engine's own platform."""
+    base = dag.container(platform=dagger.Platform(platform)).from_(BASE_IMAGE)
+    return recipe.apply(base, layer(release), opts, platform)

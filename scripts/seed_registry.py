@@ -37,8 +37,8 @@ async def present(ref: str) -> bool:
     return True
 
 
-def archive(ref: str, platform: str, workdir: Path) -> Path:
-    if platform == matrix.NATIVE_PLATFORM:  # the host's: its images come from the Docker daemon
+def archive(ref: str, platform: str, native: str, workdir: Path) -> Path:
+    if platform == native:  # the host's: its images come from the Docker daemon
         tarball = workdir / f"{ref.replace(':', '_')}.tar"
         subprocess.run(["docker", "save", "-o", str(tarball), ref], check=True)
         return tarball
@@ -49,8 +49,9 @@ def archive(ref: str, platform: str, workdir: Path) -> Path:
 
 
 async def seed(ref: str, workdir: Path) -> None:
+    native = matrix.native(str(await dag.default_platform()))
     variants = [
-        dag.container(platform=dagger.Platform(p)).import_(dag.host().file(str(archive(ref, p, workdir))))
+        dag.container(platform=dagger.Platform(p)).import_(dag.host().file(str(archive(ref, p, native, workdir))))
         for p in matrix.PLATFORMS
     ]
     published = await variants[0].publish(f"{REGISTRY}/library/{ref}", platform_variants=variants[1:])

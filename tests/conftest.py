@@ -8,7 +8,7 @@ import shutil
 import dagger
 import pytest
 
-from pipeline import assembly, matrix, recipe
+from pipeline import assembly, matrix, orchestrate, recipe
 
 
 def engine_configured() -> bool:
@@ -39,11 +39,17 @@ def opts() -> recipe.BuildOptions:
 
 
 @pytest.fixture(scope="session")
-def build(client, opts):  # noqa: ARG001 - the session must be open
+async def native(client) -> str:  # noqa: ARG001 - the session must be open
+    """The engine's own platform: what builds get when none is asked for."""
+    return await orchestrate.engine_platform()
+
+
+@pytest.fixture(scope="session")
+def build(client, opts, native):  # noqa: ARG001 - the session must be open
     """Build an image of the matrix (Dagger dedupes shared layers across calls)."""
 
     def _build(spark_version: str, variant: str) -> tuple[matrix.Image, dagger.Container]:
         image = matrix.image(spark_version, variant)
-        return image, assembly.build(image, opts)
+        return image, assembly.build(image, opts, native)
 
     return _build

@@ -14,7 +14,7 @@ HOST_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"  # trusts this network's TLS 
 POM = "junit/junit/4.13.2/junit-4.13.2.pom"
 
 
-async def test_ca_bundle_is_used_while_building_and_not_kept(client):
+async def test_ca_bundle_is_used_while_building_and_not_kept(client, native):
     # This engine already trusts the proxy (it injects the host's CAs), so a build cannot fail for
     # want of the bundle here: the step proves instead that curl and pip are pointed at exactly it.
     digest = hashlib.sha256(Path(HOST_BUNDLE).read_bytes()).hexdigest()
@@ -22,7 +22,7 @@ async def test_ca_bundle_is_used_while_building_and_not_kept(client):
         f'test "$(sha256sum < "$CURL_CA_BUNDLE")" = "{digest}  -" && test "$PIP_CERT" = "$CURL_CA_BUNDLE"\n'
         f'curl -fsS -o /dev/null "$MAVEN_REPO/{POM}"'
     )
-    base = spark_base.build(matrix.release("4.1.1"), recipe.BuildOptions())
+    base = spark_base.build(matrix.release("4.1.1"), recipe.BuildOptions(), native)
     opts = recipe.BuildOptions(ca_bundle=dag.host().file(HOST_BUNDLE))
     built = recipe.apply(base, recipe.Layer((step,), args=("MAVEN_REPO",)), opts)
     await built.sync()

@@ -22,7 +22,7 @@ def test_every_variant_is_a_target_built_from_its_largest_declared_feature_prefi
     """Targets derive from the variants' features: gpu-iceberg builds FROM gpu and adds only iceberg."""
     image = dockerfiles.matrix.image("4.1.1", "gpu-iceberg")
     base, own = dockerfiles.base_stage(image, dockerfiles.matrix.LINES["4.1"].variants)
-    assert base == "gpu" and len(own) == 1 and "iceberg" in own[0].steps[1].script
+    assert base == "gpu" and len(own) == 1 and "iceberg" in own[0].steps[2].script
     for release in dockerfiles.matrix.SPARK_RELEASES:
         text = dockerfiles.jupyter_dockerfile(release)
         line = dockerfiles.matrix.LINES[release.line]

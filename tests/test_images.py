@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from pipeline import checks, matrix, orchestrate
-from pipeline.checks import facts, rapids
+from pipeline.checks import facts, rapids, updates
 from pipeline.checks.result import run_check
 from pipeline.checks.services import CHECK_JVM, OPENSHIFT_USER, OTHER_USER, PYCACHE, Services
 
@@ -23,14 +23,14 @@ CASES = [("4.1.1", "baseline"), ("4.1.1", "gpu"), ("3.5.8", "gpu"), ("3.5.7", "i
 def expected(variant: str) -> dict[str, str]:
     """check -> status: every image passes the common checks; iceberg and rapids only apply to their variants."""
     applies = {feature: feature in matrix.VARIANT_FEATURES[variant] for feature in matrix.FEATURES}
-    common = dict.fromkeys(("size", "jupyterlab", "spark-connect", "platform", "facts"), "passed")
+    common = dict.fromkeys(("size", "jupyterlab", "spark-connect", "platform", "facts", "updates"), "passed")
     return common | {name: "passed" if on else "skipped" for name, on in applies.items()}
 
 
 @pytest.fixture(scope="module")
 async def results(client, opts):  # noqa: ARG001 - the session must be open
     """Built and checked the way build-all does it (two builds at a time, checks one image at a time)."""
-    run = orchestrate.Run(opts, platform=matrix.NATIVE_PLATFORM)  # arm64: tests/engine/test_arm64.py
+    run = orchestrate.Run(opts)  # the engine's platform; arm64: tests/engine/test_arm64.py
     built = await orchestrate.build_and_check_all([matrix.image(s, v) for s, v in CASES], run)
     return {(b.image.spark.version, b.image.variant): (b.image, b.container, b.result) for b in built}
 
@@ -80,12 +80,12 @@ async def test_iceberg_rest_catalog_is_switched_on_by_environment(results):
     assert "spark.sql.catalog.local.token t0k" in conf and "type hadoop" not in conf
 
 
-async def test_a_broken_jupyterlab_fails_the_jupyterlab_check(build, opts):
+async def test_a_broken_jupyterlab_fails_the_jupyterlab_check(build, opts, native):
     image, ctr = build("4.1.1", "baseline")
     broken = ctr.with_new_file(
         "/usr/local/bin/start-notebook.py", "#!/bin/sh\necho broken on purpose >&2\nexit 3\n", permissions=0o755
     )
-    result = await checks.check_image(image, broken, opts.probes())
+    result = await checks.check_image(image, broken, opts.probes(), platform=native)
     by_name = {c.name: c for c in result.checks}
     assert by_name["jupyterlab"].status == "failed"
     assert "broken on purpose" in by_name["jupyterlab"].detail  # the service's own log is in the report
@@ -93,11 +93,36 @@ async def test_a_broken_jupyterlab_fails_the_jupyterlab_check(build, opts):
     assert not result.passed
 
 
-async def test_an_iceberg_image_without_the_iceberg_jar_fails_the_iceberg_check(build, opts):
+# one installed package put back to its oldest version in the archive (libssl3 first: bookworm's point
+# release has an older one than bookworm-security's), as an image built before an update would have it
+STALE_PACKAGE = r"""
+apt-get update -qq
+for pkg in libssl3 $(dpkg-query -W -f '${Package}\n'); do
+  oldest=$(apt-cache madison "$pkg" | awk '{print $3}' | tail -1)
+  [ -n "$oldest" ] && [ "$oldest" != "$(dpkg-query -W -f '${Version}' "$pkg")" ] || continue
+  if apt-get install -qq -y --allow-downgrades "$pkg=$oldest" >/dev/null 2>&1; then echo "$pkg $oldest"; break; fi
+done
+rm -rf /var/lib/apt/lists/*
+"""
+
+
+async def test_an_image_with_a_package_behind_debians_updates_fails_the_updates_check(build, opts):
+    image, ctr = build("4.1.1", "baseline")
+    services = Services.for_image(ctr, opts.probes())
+    assert (await run_check("updates", lambda: updates.check(image, services), 240)).status == "passed"
+    stale = ctr.with_user("root").with_exec(["bash", "-euo", "pipefail", "-c", STALE_PACKAGE])
+    package, version = (await stale.stdout()).split()
+    services = Services.for_image(stale.with_user("1000:100"), opts.probes())
+    outcome = await run_check("updates", lambda: updates.check(image, services), 240)
+    assert outcome.status == "failed" and f"{package} {version} -> " in outcome.detail, outcome.detail
+    assert "--refresh" in outcome.detail
+
+
+async def test_an_iceberg_image_without_the_iceberg_jar_fails_the_iceberg_check(build, opts, native):
     image, ctr = build("3.5.7", "iceberg")
     jar = f"/opt/spark/jars/{image.line.iceberg.filename}"
     broken = ctr.with_user("root").with_exec(["rm", jar]).with_user("1000:100")
-    result = await checks.check_image(image, broken, opts.probes())
+    result = await checks.check_image(image, broken, opts.probes(), platform=native)
     by_name = {c.name: c for c in result.checks}
     assert by_name["iceberg"].status == "failed"
     assert "ClassNotFound" in by_name["iceberg"].detail or "iceberg" in by_name["iceberg"].detail.lower()
@@ -133,17 +158,17 @@ ADD_CA = (
 )
 
 
-async def test_a_ca_left_in_javas_keystore_fails_the_facts_check(build, opts):
+async def test_a_ca_left_in_javas_keystore_fails_the_facts_check(build, opts, native):
     image, ctr = build("4.1.1", "baseline")
     leaky = ctr.with_user("root").with_exec(["bash", "-c", ADD_CA]).with_user("1000:100")
-    result = await checks.check_image(image, leaky, opts.probes())
+    result = await checks.check_image(image, leaky, opts.probes(), platform=native)
     facts_result = next(c for c in result.checks if c.name == "facts")
     assert facts_result.status == "failed", facts_result.detail
     assert "build-cas-left: Java's keystore trusts CAs that are not in the image's CA bundle" in facts_result.detail
     assert "(leak)" in facts_result.detail
 
 
-async def test_a_leaked_ca_in_place_of_a_bundle_certificate_fails_the_facts_check(build, opts):
+async def test_a_leaked_ca_in_place_of_a_bundle_certificate_fails_the_facts_check(build, opts, native):
     """Equal counts (one bundle certificate out of the keystore, one foreign CA in): the sets differ."""
     image, ctr = build("4.1.1", "baseline")
     keystore = "keytool -list -cacerts -storepass changeit"
@@ -160,7 +185,7 @@ async def test_a_leaked_ca_in_place_of_a_bundle_certificate_fails_the_facts_chec
     deleted = re.search(r"deleted (.+)", out).group(1)
     leak = re.search(r"Certificate fingerprint \(SHA-256\): ([0-9A-F:]+)", out).group(1)
     services = Services.for_image(swapped.with_user("1000:100"), opts.probes())
-    outcome = await run_check("facts", lambda: facts.check(image, services), 300)
+    outcome = await run_check("facts", lambda: facts.check(image, services, native), 300)
     assert outcome.status == "failed", outcome.detail
     assert outcome.detail.endswith(f"(expected none): {leak} (leak)")  # the foreign CA, and only it
     assert deleted not in outcome.detail and "labels do not match" not in outcome.detail

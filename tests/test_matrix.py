@@ -11,6 +11,8 @@ import pytest
 
 from pipeline import assembly, feature_layers, matrix, paths, recipe, spark_base
 
+AMD64, ARM64 = matrix.PLATFORMS
+
 DATA = matrix.load_versions()
 
 
@@ -66,7 +68,7 @@ def test_the_connect_jar_is_per_release_and_a_stand_in_says_so():
 def test_java_home_and_the_jre_come_from_the_lines_java_major():
     for release in matrix.SPARK_RELEASES:
         line = matrix.LINES[release.line]
-        text = "\n".join(spark_base.install_spark(release).script.splitlines() + [str(spark_base.layer(release))])
+        text = "\n".join(spark_base.install_spark(release).splitlines() + [str(spark_base.layer(release))])
         assert f"Env(name='JAVA_HOME', value='{paths.java_home(line.java)}')" in text
         assert f'ln -s "java-{line.java}-openjdk-$(dpkg --print-architecture)" {line.java_home}' in text
         assert paths.debian_jre_package(line.java) in text
@@ -144,7 +146,7 @@ MEASURED_GB = {
 
 def test_a_baseline_budget_is_1_5_gb_under_the_work_orders_3_gb():
     for image in matrix.images(variant="baseline"):
-        assert matrix.budget(image) == 1_500_000_000 <= matrix.BASELINE_CEILING == 3 * 10**9
+        assert matrix.budget(image, AMD64) == 1_500_000_000 <= matrix.BASELINE_CEILING == 3 * 10**9
 
 
 @pytest.mark.parametrize(
@@ -158,20 +160,20 @@ def test_a_baseline_budget_is_1_5_gb_under_the_work_orders_3_gb():
 )
 def test_a_variant_budget_is_the_baseline_plus_its_jars_and_a_margin_each(spark, variant, jars):
     image = matrix.image(spark, variant)
-    assert [j.filename for j in matrix.added_jars(image)] == jars
-    sizes = sum(j.size for j in matrix.added_jars(image))
-    assert matrix.budget(image) == matrix.BASELINE_BUDGET + sizes + len(jars) * matrix.COMPONENT_MARGIN
-    assert sum(size for _, size in matrix.budget_parts(image)) == matrix.budget(image)
+    assert [j.filename for j in matrix.added_jars(image, AMD64)] == jars
+    sizes = sum(j.size for j in matrix.added_jars(image, AMD64))
+    assert matrix.budget(image, AMD64) == matrix.BASELINE_BUDGET + sizes + len(jars) * matrix.COMPONENT_MARGIN
+    assert sum(size for _, size in matrix.budget_parts(image, AMD64)) == matrix.budget(image, AMD64)
 
 
 @pytest.mark.parametrize(("name", "measured"), MEASURED_GB.items())
 def test_every_measured_image_is_within_its_budget(name, measured):
     image = next(i for i in matrix.images() if i.name == name)
-    assert measured * 1e9 < matrix.budget(image)
+    assert measured * 1e9 < matrix.budget(image, AMD64)
 
 
 def test_every_image_has_a_budget_and_gpu_images_the_largest():
-    budgets = {i.name: matrix.budget(i) for i in matrix.images()}
+    budgets = {i.name: matrix.budget(i, AMD64) for i in matrix.images()}
     assert len(budgets) == len(matrix.images())
     assert budgets["jupyter-4.1.1-gpu-iceberg"] > budgets["jupyter-4.1.1-gpu"] > budgets["jupyter-4.1.1-iceberg"]
     assert budgets["jupyter-4.1.1-iceberg"] > budgets["jupyter-4.1.1"] == budgets["jupyter-3.5.7"]
@@ -187,36 +189,67 @@ def test_size_check_applies_the_budget_to_every_image_and_says_it():
     from pipeline.checks.result import CheckFailed
 
     baseline, gpu = matrix.image("4.1.1", "baseline"), matrix.image("4.1.1", "gpu-iceberg")
-    assert "within its budget 1.50 GB (baseline" in facts.check_size(baseline, 1_460_000_000)
-    detail = facts.check_size(gpu, 2_510_000_000)
+    assert "within its budget 1.50 GB (baseline" in facts.check_size(baseline, 1_460_000_000, AMD64)
+    detail = facts.check_size(gpu, 2_510_000_000, AMD64)
     assert "budget 2.66 GB = baseline 1.50 GB + rapids-4-spark_2.13-26.08.1.jar 1.01 GB" in detail
     with pytest.raises(CheckFailed, match="jupyter-4.1.1 is 1.51 GB uncompressed .* over its budget 1.50 GB"):
-        facts.check_size(baseline, 1_510_000_000)
+        facts.check_size(baseline, 1_510_000_000, AMD64)
     with pytest.raises(CheckFailed, match="over its budget 2.66 GB"):
-        facts.check_size(gpu, 2_700_000_000)
+        facts.check_size(gpu, 2_700_000_000, AMD64)
     with pytest.raises(CheckFailed, match="over its budget 1.60 GB"):
-        facts.check_size(matrix.image("3.5.7", "iceberg"), 1_700_000_000)
+        facts.check_size(matrix.image("3.5.7", "iceberg"), 1_700_000_000, AMD64)
     # an arm64 GPU image's budget counts the arm64 jar (744.6 MB for RAPIDS 25.04.0, not the plain 600.9 MB)
     arm64 = facts.check_size(matrix.image("3.5.8", "gpu"), 2_200_000_000, "linux/arm64")
     assert "budget 2.29 GB = baseline 1.50 GB + rapids-4-spark_2.12-25.04.0-cuda12-arm64.jar 0.74 GB" in arm64
     with pytest.raises(CheckFailed, match="over its budget 2.15 GB"):
-        facts.check_size(matrix.image("3.5.8", "gpu"), 2_200_000_000)
+        facts.check_size(matrix.image("3.5.8", "gpu"), 2_200_000_000, AMD64)
 
 
 def test_images_narrowed_to_a_platform_leave_out_those_not_built_for_it(monkeypatch):
-    arm64 = [i.name for i in matrix.images(spark_version="4.1.1", on="linux/arm64")]
+    arm64 = [i.name for i in matrix.images(spark_version="4.1.1", on=(ARM64,))]
     assert arm64 == ["jupyter-4.1.1", "jupyter-4.1.1-gpu", "jupyter-4.1.1-iceberg", "jupyter-4.1.1-gpu-iceberg"]
     # a RAPIDS release the data file lists no arm64 jar for: its line's RAPIDS images are amd64's only
     line = matrix.LINES["4.1"]
     amd64_only = dataclasses.replace(line.rapids, jars=line.rapids.jars[:1])
     monkeypatch.setitem(matrix.LINES, "4.1", dataclasses.replace(line, rapids=amd64_only))
     assert matrix.image("4.1.1", "gpu").platforms == ("linux/amd64",)
-    arm64 = matrix.images(spark_version="4.1.1", on="linux/arm64")
+    arm64 = matrix.images(spark_version="4.1.1", on=(ARM64,))
     assert [i.name for i in arm64] == ["jupyter-4.1.1", "jupyter-4.1.1-iceberg"]
     with pytest.raises(matrix.MatrixError, match="no image of this selection is built for linux/arm64"):
-        matrix.images(spark_version="4.1.1", variant="gpu", on="linux/arm64")
-    with pytest.raises(matrix.MatrixError, match="unknown platform 'linux/s390x'; valid: linux/amd64, linux/arm64"):
-        matrix.images(on="linux/s390x")
+        matrix.images(spark_version="4.1.1", variant="gpu", on=(ARM64,))
+    # a run of both platforms keeps the image for the one it is built for
+    assert "jupyter-4.1.1-gpu" in [i.name for i in matrix.images(spark_version="4.1.1", on=matrix.PLATFORMS)]
+    assert matrix.targets("all", AMD64).of(matrix.image("4.1.1", "gpu")) == [AMD64]
+
+
+@pytest.mark.parametrize(
+    ("value", "engine", "built", "emulated"),
+    [
+        ("", AMD64, (AMD64,), ()),  # the engine's own platform, as docker build
+        ("", ARM64, (ARM64,), ()),  # Apple silicon, arm64 runners: arm64 is native there
+        ("all", AMD64, (AMD64, ARM64), (ARM64,)),
+        ("all", ARM64, (AMD64, ARM64), (AMD64,)),  # amd64 is the emulated one on an arm64 engine
+        ("linux/arm64, linux/amd64", AMD64, (AMD64, ARM64), (ARM64,)),  # a list, in PLATFORMS' order
+        ("linux/arm64", AMD64, (ARM64,), (ARM64,)),
+    ],
+)
+def test_the_platforms_built_default_to_the_engines_own(value, engine, built, emulated):
+    targets = matrix.targets(value, engine)
+    assert targets.platforms == built
+    assert tuple(p for p in built if targets.emulated(p)) == emulated
+
+
+def test_a_platform_the_matrix_does_not_build_is_refused_naming_the_valid_values():
+    valid = "valid: linux/amd64, linux/arm64, a comma-separated list of them, or all"
+    with pytest.raises(matrix.MatrixError, match=f"--platform 'linux/s390x': unknown 'linux/s390x'; {valid}"):
+        matrix.targets("linux/s390x", AMD64)
+    with pytest.raises(
+        matrix.MatrixError,
+        match=f"the engine runs on linux/riscv64, which the matrix does not build; --platform: {valid}",
+    ):
+        matrix.targets("", "linux/riscv64")
+    assert matrix.targets("all", "linux/riscv64").platforms == matrix.PLATFORMS  # everything emulated: asked for
+    assert matrix.native("linux/arm64/v8") == ARM64
 
 
 def test_rapids_has_a_jar_per_platform_and_each_platforms_budget_counts_its_own():
@@ -225,10 +258,12 @@ def test_rapids_has_a_jar_per_platform_and_each_platforms_budget_counts_its_own(
     assert amd64.filename == "rapids-4-spark_2.12-25.04.0.jar"
     assert arm64.filename == "rapids-4-spark_2.12-25.04.0-cuda12-arm64.jar"
     assert amd64.path() == "com/nvidia/rapids-4-spark_2.12/25.04.0/rapids-4-spark_2.12-25.04.0.jar"
-    assert matrix.budget(image, "linux/arm64") - matrix.budget(image) == arm64.size - amd64.size
+    assert matrix.budget(image, "linux/arm64") - matrix.budget(image, AMD64) == arm64.size - amd64.size
     assert image.platforms == matrix.PLATFORMS
-    # one platform-neutral step picks the jar by the architecture it runs on
-    script = feature_layers.rapids(image).steps[1].script
+    # one platform-neutral stage picks the jar for the image's architecture (TARGETARCH)
+    stage = feature_layers.rapids(image).steps[1].stage
+    assert recipe.TARGETARCH in stage.layer.args
+    script = stage.layer.steps[0].script
     for p in matrix.PLATFORMS:
         jar = image.line.rapids.jar(p)
         assert f'  {matrix.arch(p)}) jar="{jar.path()}" sha256={jar.sha256} ;;' in script
@@ -236,14 +271,13 @@ def test_rapids_has_a_jar_per_platform_and_each_platforms_budget_counts_its_own(
 
 @pytest.mark.parametrize("machine", ["arm64", "riscv64"])
 def test_the_rapids_step_downloads_its_architectures_jar_and_stops_on_any_other(tmp_path, machine):
-    """The step itself, run by bash with a stub dpkg (the architecture) and curl (what it fetches)."""
-    (tmp_path / "dpkg").write_text(f"#!/bin/sh\necho {machine}\n")
+    """The step itself, run by bash for a TARGETARCH, with a stub curl (what it fetches)."""
     (tmp_path / "curl").write_text('#!/bin/sh\necho "$@" > "$FETCHED"; exit 1\n')
-    for stub in ("dpkg", "curl"):
-        (tmp_path / stub).chmod(0o755)
+    (tmp_path / "curl").chmod(0o755)
     jars = matrix.image("4.1.1", "gpu").line.rapids.jars
     step = recipe.maven_jar_per_platform(jars, str(tmp_path / "rapids.jar"))
     env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "MAVEN_REPO": "https://maven.example", "FETCHED": str(tmp_path / "url")}
+    env[recipe.TARGETARCH] = machine
     done = subprocess.run(["bash", "-euo", "pipefail", "-c", step], env=env, capture_output=True, text=True)
     assert done.returncode != 0  # the stub curl fails either way: only what it was asked for differs
     if machine == "arm64":
@@ -272,15 +306,18 @@ def test_a_new_lines_rapids_block_without_shims_loads_so_the_updater_can_fill_th
         matrix.shim_override("4.1.1", lines["4.1"].rapids.shims)
 
 
-def test_what_an_image_is_held_to_changes_with_its_budget_and_its_checks_limits_only(monkeypatch):
+def test_what_an_image_is_held_to_changes_with_its_budget_its_checks_limits_and_debians_archive(monkeypatch):
     from pipeline import orchestrate
     from pipeline.limits import DEFAULTS
 
     image = matrix.image("4.1.1", "gpu")
-    held = orchestrate.held_to(image, matrix.NATIVE_PLATFORM, DEFAULTS)
+    held = orchestrate.held_to(image, AMD64, DEFAULTS, False)
     # the pipeline's own waits are not what a check proves
-    assert orchestrate.held_to(image, matrix.NATIVE_PLATFORM, DEFAULTS | {"build": 1, "export": 2}) == held
-    assert orchestrate.held_to(image, matrix.NATIVE_PLATFORM, DEFAULTS | {"jupyterlab": 100}) != held
+    assert orchestrate.held_to(image, AMD64, DEFAULTS | {"build": 1, "export": 2}, False) == held
+    assert orchestrate.held_to(image, AMD64, DEFAULTS | {"jupyterlab": 100}, False) != held
     monkeypatch.setattr(matrix, "BASELINE_BUDGET", matrix.BASELINE_BUDGET - 1)  # a lowered budget
-    assert orchestrate.held_to(image, matrix.NATIVE_PLATFORM, DEFAULTS) != held
+    assert orchestrate.held_to(image, AMD64, DEFAULTS, False) != held
     assert '"kernels": ["python3", "pyspark-local", "pyspark-connect", "pyspark-rapids"]' in held
+    # Debian's archive as the updates check will ask it: a new security update checks every image again
+    archive = orchestrate.held_to(image, AMD64, DEFAULTS, False, "abc 123 main/binary-amd64/Packages.xz")
+    assert archive != orchestrate.held_to(image, AMD64, DEFAULTS, False, "def 124 main/binary-amd64/Packages.xz")

@@ -234,6 +234,13 @@ def test_size_is_the_layers_uncompressed_read_from_the_archive(tmp_path):
         oci_archive.size(str(tmp_path / "zstd.tar"))
 
 
+def test_layers_are_the_images_layer_digests_base_first(tmp_path):
+    first, second = gzip.compress(b"base"), gzip.compress(b"variant")
+    image_archive(tmp_path / "image.tar", [first, second], media_type=GZIP)
+    digests = [f"sha256:{hashlib.sha256(blob).hexdigest()}" for blob in (first, second)]
+    assert oci_archive.layers(str(tmp_path / "image.tar")) == digests
+
+
 def test_size_keeps_each_layers_size_by_digest_and_reads_it_back(tmp_path):
     """With a memo directory, a layer is inflated once: its size is kept under its digest (whole,
     never a partial file), and a later count of any image with that layer reads it instead."""

@@ -42,7 +42,7 @@ def test_the_checks_hand_the_probes_the_paths_of_paths_py():
 def test_the_kernel_launcher_reads_rapids_conf_where_the_layer_writes_it():
     assert '"$SPARK_HOME/conf/rapids.conf"' in KERNEL.read_text()
     assert f"{paths.SPARK_HOME}/conf/rapids.conf" == paths.RAPIDS_CONF
-    assert f"cat > {paths.RAPIDS_CONF} <<'CONF'" in feature_layers.rapids(matrix.image("4.1.0", "gpu")).steps[1].script
+    assert f"cat > {paths.RAPIDS_CONF} <<'CONF'" in feature_layers.rapids(matrix.image("4.1.0", "gpu")).steps[2].script
 
 
 def test_rapids_conf_is_read_by_one_rule_the_kernels(tmp_path):

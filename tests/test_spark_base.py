@@ -7,8 +7,8 @@ from pipeline import matrix, spark_base
 pytestmark = pytest.mark.engine
 
 
-async def test_spark_base_runs_spark_alone_as_the_spark_user(client, opts):
-    base = spark_base.build(matrix.release("4.1.1"), opts)
+async def test_spark_base_runs_spark_alone_as_the_spark_user(client, opts, native):
+    base = spark_base.build(matrix.release("4.1.1"), opts, native)
     assert await base.user() == spark_base.SPARK_UID
     script = 'println("sum=" + spark.range(100).selectExpr("sum(id)").first.get(0))'
     out = await base.with_exec(
@@ -19,12 +19,13 @@ async def test_spark_base_runs_spark_alone_as_the_spark_user(client, opts):
     assert await base.with_exec(["test", "-x", "/opt/spark/sbin/start-connect-server.sh"]).sync()
 
 
-async def test_jupyter_images_build_on_a_users_own_spark_image(client, opts):
+async def test_jupyter_images_build_on_a_users_own_spark_image(client, opts, native):
     """--spark-image: the Jupyter layer on a Spark image given by address (here ours, via the registry)."""
     from pipeline import assembly
 
-    ref = await spark_base.build(matrix.release("4.1.1"), opts).publish("localhost:5000/ci/spark-k8s-spark:4.1.1")
-    ctr = assembly.build(matrix.image("4.1.1", "baseline"), opts, assembly.from_address(ref))
+    base = spark_base.build(matrix.release("4.1.1"), opts, native)
+    ref = await base.publish("localhost:5000/ci/spark-k8s-spark:4.1.1")
+    ctr = assembly.build(matrix.image("4.1.1", "baseline"), opts, native, assembly.from_address(ref))
     out = await ctr.with_exec(
         ["python", "-c", "import pyspark, jupyterlab; print(pyspark.__version__, jupyterlab.__version__)"]
     ).stdout()

@@ -6,31 +6,135 @@
 
 ARG SPARK_IMAGE=spark-k8s-spark-3.5.8
 
-FROM ${SPARK_IMAGE} AS jupyter
+FROM --platform=$BUILDPLATFORM debian:bookworm-slim AS build-tools
 ARG DEBIAN_MIRROR=
 ARG PIP_INDEX_URL=
-USER root
 RUN --mount=type=secret,id=build-ca,target=/run/build-ca/ca.pem <<'EOF'
 #!/bin/bash
 set -euo pipefail
-if [ -s /run/build-ca/ca.pem ]; then export CURL_CA_BUNDLE=/run/build-ca/ca.pem PIP_CERT=/run/build-ca/ca.pem; fi
+if [ -s /run/build-ca/ca.pem ]; then export CURL_CA_BUNDLE=/run/build-ca/ca.pem PIP_CERT=/run/build-ca/ca.pem SSL_CERT_FILE=/run/build-ca/ca.pem; fi
+if ! grep -qs bookworm-security /etc/apt/sources.list /etc/apt/sources.list.d/*; then
+  cat > /etc/apt/sources.list.d/debian.sources <<'SOURCES'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: http://deb.debian.org/debian-security
+Suites: bookworm-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES
+  rm -f /etc/apt/sources.list
+fi
 if [ -n "${DEBIAN_MIRROR:-}" ]; then
   sed -i "s#http://deb.debian.org/debian#${DEBIAN_MIRROR}#" /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null || :
 fi
 apt-get update
-DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 python3-venv libnss-wrapper libnss-cache
+export DEBIAN_FRONTEND=noninteractive
+apt-get upgrade -y
+apt-get install -y --no-install-recommends curl ca-certificates python3 python3-venv
 rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log
 
-command -v keytool >/dev/null || exit 0
 for crt in /usr/local/share/ca-certificates/*.crt; do
-  [ -e "$crt" ] || continue
+  [ -e "$crt" ] && command -v keytool >/dev/null || continue
   keytool -delete -cacerts -storepass changeit -alias "debian:$(basename "${crt%.crt}").pem" >/dev/null || :
 done
 EOF
+COPY --chmod=644 requirements/build.txt /opt/build-tools/requirements.txt
+RUN --mount=type=secret,id=build-ca,target=/run/build-ca/ca.pem --mount=type=cache,target=/root/.cache/pip <<'EOF'
+#!/bin/bash
+set -euo pipefail
+if [ -s /run/build-ca/ca.pem ]; then export CURL_CA_BUNDLE=/run/build-ca/ca.pem PIP_CERT=/run/build-ca/ca.pem SSL_CERT_FILE=/run/build-ca/ca.pem; fi
+python3 -m venv /opt/build-tools
+/opt/build-tools/bin/pip install -q --no-deps --require-hashes --only-binary :all: -r /opt/build-tools/requirements.txt
+EOF
+
+FROM build-tools AS venv-3.5
+ARG PIP_INDEX_URL=
+ARG TARGETARCH
+COPY --chmod=644 requirements/jupyter-3.5.txt /opt/venv/requirements.txt
+RUN --mount=type=secret,id=build-ca,target=/run/build-ca/ca.pem --mount=type=cache,target=/root/.cache/pip <<'EOF'
+#!/bin/bash
+set -euo pipefail
+if [ -s /run/build-ca/ca.pem ]; then export CURL_CA_BUNDLE=/run/build-ca/ca.pem PIP_CERT=/run/build-ca/ca.pem SSL_CERT_FILE=/run/build-ca/ca.pem; fi
+case "$TARGETARCH" in amd64) platform=x86_64-manylinux_2_36 ;; arm64) platform=aarch64-manylinux_2_36 ;; *) echo "no wheels for $TARGETARCH" >&2; exit 1 ;; esac
+python3 -m venv /opt/venv
+[ -z "${PIP_INDEX_URL:-}" ] || export UV_INDEX_URL="$PIP_INDEX_URL"
+export UV_CACHE_DIR=/root/.cache/pip/uv UV_LINK_MODE=copy UV_NATIVE_TLS=1
+/opt/build-tools/bin/uv pip install -q --python /opt/venv/bin/python --python-platform "$platform" \
+  --no-deps --require-hashes --only-binary :all: -r /opt/venv/requirements.txt
+site=$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
+find /opt/venv -name '__pycache__' -prune -exec rm -rf {} +
+# the hub's web assets: only a hub serves them, never jupyterhub-singleuser (41 MB)
+rm -rf /opt/venv/share/jupyterhub/static
+sed -n 's/^\([A-Za-z0-9._-]*==[^ ]*\).*/\1/p' /opt/venv/requirements.txt > /opt/venv/constraints.txt
+cd /opt/venv && mkdir -p bin include share share/man share/man/man1 share/jupyter share/jupyter/kernels share/jupyter/labextensions share/jupyter/nbextensions etc etc/jupyter etc/jupyter/jupyter_server_config.d etc/jupyter/jupyter_notebook_config.d etc/jupyter/nbconfig && chmod 1777 "$site" bin include share share/man share/man/man1 share/jupyter share/jupyter/kernels share/jupyter/labextensions share/jupyter/nbextensions etc etc/jupyter etc/jupyter/jupyter_server_config.d etc/jupyter/jupyter_notebook_config.d etc/jupyter/nbconfig
+EOF
+
+FROM build-tools AS rapids-25.04.0
+ARG MAVEN_REPO=https://repo1.maven.org/maven2
+ARG TARGETARCH
 RUN --mount=type=secret,id=build-ca,target=/run/build-ca/ca.pem <<'EOF'
 #!/bin/bash
 set -euo pipefail
-if [ -s /run/build-ca/ca.pem ]; then export CURL_CA_BUNDLE=/run/build-ca/ca.pem PIP_CERT=/run/build-ca/ca.pem; fi
+if [ -s /run/build-ca/ca.pem ]; then export CURL_CA_BUNDLE=/run/build-ca/ca.pem PIP_CERT=/run/build-ca/ca.pem SSL_CERT_FILE=/run/build-ca/ca.pem; fi
+mkdir -p /out
+case "$TARGETARCH" in
+  amd64) jar="com/nvidia/rapids-4-spark_2.12/25.04.0/rapids-4-spark_2.12-25.04.0.jar" sha256=6d28b2d769692b45a0c8494f4403a01de1348e3608d4e42eab8338c3de217148 ;;
+  arm64) jar="com/nvidia/rapids-4-spark_2.12/25.04.0/rapids-4-spark_2.12-25.04.0-cuda12-arm64.jar" sha256=00185d5f184dc76bb80fd8a6d956c3d7a18447aaa33b33a8f3c16c8501a760b5 ;;
+  *) echo "no build of this jar for $TARGETARCH; versions.json has: amd64, arm64" >&2; exit 1 ;;
+esac
+curl -fsSL --retry 5 --retry-all-errors --retry-delay 2 --connect-timeout 30 --max-time 1200 "$MAVEN_REPO/$jar" -o /out/rapids-4-spark.jar
+echo "$sha256  /out/rapids-4-spark.jar" | sha256sum -c -
+EOF
+
+FROM build-tools AS iceberg-1.12.0
+ARG MAVEN_REPO=https://repo1.maven.org/maven2
+RUN --mount=type=secret,id=build-ca,target=/run/build-ca/ca.pem <<'EOF'
+#!/bin/bash
+set -euo pipefail
+if [ -s /run/build-ca/ca.pem ]; then export CURL_CA_BUNDLE=/run/build-ca/ca.pem PIP_CERT=/run/build-ca/ca.pem SSL_CERT_FILE=/run/build-ca/ca.pem; fi
+mkdir -p /out
+curl -fsSL --retry 5 --retry-all-errors --retry-delay 2 --connect-timeout 30 --max-time 1200 "$MAVEN_REPO/org/apache/iceberg/iceberg-spark-runtime-3.5_2.12/1.12.0/iceberg-spark-runtime-3.5_2.12-1.12.0.jar" -o /out/iceberg-spark-runtime-3.5_2.12-1.12.0.jar
+echo "8dd8c90e54ed1a20f2461309d047a255ee56382eb7c0a46162b27a4936fd86dc  /out/iceberg-spark-runtime-3.5_2.12-1.12.0.jar" | sha256sum -c -
+EOF
+
+FROM ${SPARK_IMAGE} AS jupyter
+ARG DEBIAN_MIRROR=
+USER root
+COPY --from=venv-3.5 /opt/venv /opt/venv
+RUN --mount=type=secret,id=build-ca,target=/run/build-ca/ca.pem <<'EOF'
+#!/bin/bash
+set -euo pipefail
+if [ -s /run/build-ca/ca.pem ]; then export CURL_CA_BUNDLE=/run/build-ca/ca.pem PIP_CERT=/run/build-ca/ca.pem SSL_CERT_FILE=/run/build-ca/ca.pem; fi
+if ! grep -qs bookworm-security /etc/apt/sources.list /etc/apt/sources.list.d/*; then
+  cat > /etc/apt/sources.list.d/debian.sources <<'SOURCES'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: http://deb.debian.org/debian-security
+Suites: bookworm-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES
+  rm -f /etc/apt/sources.list
+fi
+if [ -n "${DEBIAN_MIRROR:-}" ]; then
+  sed -i "s#http://deb.debian.org/debian#${DEBIAN_MIRROR}#" /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null || :
+fi
+apt-get update
+export DEBIAN_FRONTEND=noninteractive
+apt-get upgrade -y
+apt-get install -y --no-install-recommends python3 python3-venv libnss-wrapper libnss-cache
+rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log
+
 useradd --create-home --uid 1000 --gid 100 --shell /bin/bash jovyan
 mkdir -p /home/jovyan/work /usr/local/bin/start-notebook.d /usr/local/bin/before-notebook.d && chown -R jovyan:users /home/jovyan
 chown -R jovyan:users /opt/spark/conf /opt/spark/work-dir
@@ -43,21 +147,14 @@ sed -i -E 's/^(passwd|group):.*/\1: files cache/' /etc/nsswitch.conf
 mkdir -p /var/lib/extra-users && chmod 1777 /var/lib/extra-users
 ln -s /var/lib/extra-users/passwd /etc/passwd.cache && ln -s /var/lib/extra-users/group /etc/group.cache
 find / -xdev -type f -perm /6000 -exec chmod ug-s {} +
-EOF
-COPY --chmod=644 requirements/jupyter-3.5.txt /opt/venv/requirements.txt
-RUN --mount=type=secret,id=build-ca,target=/run/build-ca/ca.pem --mount=type=cache,target=/root/.cache/pip <<'EOF'
-#!/bin/bash
-set -euo pipefail
-if [ -s /run/build-ca/ca.pem ]; then export CURL_CA_BUNDLE=/run/build-ca/ca.pem PIP_CERT=/run/build-ca/ca.pem; fi
-python3 -m venv /opt/venv
-/opt/venv/bin/pip install --no-deps --require-hashes --only-binary :all: -r /opt/venv/requirements.txt
-site=$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
+
+site=$(echo /opt/venv/lib/python3*/site-packages)
 printf '%s\n' /opt/spark/python /opt/spark/python/lib/py4j-*-src.zip > "$site/pyspark.pth"
-find /opt/venv -name '__pycache__' -prune -exec rm -rf {} +
-# the hub's web assets: only a hub serves them, never jupyterhub-singleuser (41 MB)
-rm -rf /opt/venv/share/jupyterhub/static
-sed -n 's/^\([A-Za-z0-9._-]*==[^ ]*\).*/\1/p' /opt/venv/requirements.txt > /opt/venv/constraints.txt
-cd /opt/venv && mkdir -p bin include share share/man share/man/man1 share/jupyter share/jupyter/kernels share/jupyter/labextensions share/jupyter/nbextensions etc etc/jupyter etc/jupyter/jupyter_server_config.d etc/jupyter/jupyter_notebook_config.d etc/jupyter/nbconfig && chmod 1777 "$site" bin include share share/man share/man/man1 share/jupyter share/jupyter/kernels share/jupyter/labextensions share/jupyter/nbextensions etc etc/jupyter etc/jupyter/jupyter_server_config.d etc/jupyter/jupyter_notebook_config.d etc/jupyter/nbconfig
+
+for crt in /usr/local/share/ca-certificates/*.crt; do
+  [ -e "$crt" ] && command -v keytool >/dev/null || continue
+  keytool -delete -cacerts -storepass changeit -alias "debian:$(basename "${crt%.crt}").pem" >/dev/null || :
+done
 EOF
 COPY --chmod=644 pipeline/files/kernels/pyspark-local/kernel.json /opt/venv/share/jupyter/kernels/pyspark-local/kernel.json
 COPY --chmod=644 pipeline/files/kernels/pyspark-connect/kernel.json /opt/venv/share/jupyter/kernels/pyspark-connect/kernel.json
@@ -105,21 +202,12 @@ LABEL io.jupyter-spark.spark-connect.version="3.5.7"
 LABEL org.opencontainers.image.revision="${REVISION}"
 
 FROM jupyter AS gpu
-ARG MAVEN_REPO=https://repo1.maven.org/maven2
 USER root
+COPY --from=rapids-25.04.0 /out /opt/rapids
 RUN --mount=type=secret,id=build-ca,target=/run/build-ca/ca.pem <<'EOF'
 #!/bin/bash
 set -euo pipefail
-if [ -s /run/build-ca/ca.pem ]; then export CURL_CA_BUNDLE=/run/build-ca/ca.pem PIP_CERT=/run/build-ca/ca.pem; fi
-mkdir -p /opt/rapids
-case "$(dpkg --print-architecture)" in
-  amd64) jar="com/nvidia/rapids-4-spark_2.12/25.04.0/rapids-4-spark_2.12-25.04.0.jar" sha256=6d28b2d769692b45a0c8494f4403a01de1348e3608d4e42eab8338c3de217148 ;;
-  arm64) jar="com/nvidia/rapids-4-spark_2.12/25.04.0/rapids-4-spark_2.12-25.04.0-cuda12-arm64.jar" sha256=00185d5f184dc76bb80fd8a6d956c3d7a18447aaa33b33a8f3c16c8501a760b5 ;;
-  *) echo "no build of this jar for $(dpkg --print-architecture); versions.json has: amd64, arm64" >&2; exit 1 ;;
-esac
-curl -fsSL --retry 5 --retry-all-errors --retry-delay 2 --connect-timeout 30 --max-time 1200 "$MAVEN_REPO/$jar" -o /opt/rapids/rapids-4-spark.jar
-echo "$sha256  /opt/rapids/rapids-4-spark.jar" | sha256sum -c -
-
+if [ -s /run/build-ca/ca.pem ]; then export CURL_CA_BUNDLE=/run/build-ca/ca.pem PIP_CERT=/run/build-ca/ca.pem SSL_CERT_FILE=/run/build-ca/ca.pem; fi
 # settings the "PySpark (RAPIDS)" kernel adds to spark-defaults.conf's
 cat > /opt/spark/conf/rapids.conf <<'CONF'
 spark.plugins com.nvidia.spark.SQLPlugin
@@ -159,15 +247,12 @@ LABEL io.jupyter-spark.rapids.shim-override="3.5.5 (untested upstream)"
 LABEL org.opencontainers.image.revision="${REVISION}"
 
 FROM jupyter AS iceberg
-ARG MAVEN_REPO=https://repo1.maven.org/maven2
 USER root
+COPY --from=iceberg-1.12.0 /out /opt/spark/jars
 RUN --mount=type=secret,id=build-ca,target=/run/build-ca/ca.pem <<'EOF'
 #!/bin/bash
 set -euo pipefail
-if [ -s /run/build-ca/ca.pem ]; then export CURL_CA_BUNDLE=/run/build-ca/ca.pem PIP_CERT=/run/build-ca/ca.pem; fi
-curl -fsSL --retry 5 --retry-all-errors --retry-delay 2 --connect-timeout 30 --max-time 1200 "$MAVEN_REPO/org/apache/iceberg/iceberg-spark-runtime-3.5_2.12/1.12.0/iceberg-spark-runtime-3.5_2.12-1.12.0.jar" -o /opt/spark/jars/iceberg-spark-runtime-3.5_2.12-1.12.0.jar
-echo "8dd8c90e54ed1a20f2461309d047a255ee56382eb7c0a46162b27a4936fd86dc  /opt/spark/jars/iceberg-spark-runtime-3.5_2.12-1.12.0.jar" | sha256sum -c -
-
+if [ -s /run/build-ca/ca.pem ]; then export CURL_CA_BUNDLE=/run/build-ca/ca.pem PIP_CERT=/run/build-ca/ca.pem SSL_CERT_FILE=/run/build-ca/ca.pem; fi
 mkdir -p /home/jovyan/warehouse && chown jovyan:users /home/jovyan/warehouse && chmod 1777 /home/jovyan/warehouse
 cat >> /opt/spark/conf/spark-defaults.conf <<'CONF'
 # Iceberg: catalog `local`, the default, in a file warehouse; ICEBERG_REST_URI switches it to REST

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 
 import dataclasses
+from dataclasses import dataclass
 from collections.abc import Awaitable, Callable
 
 import anyio
@@ -12,7 +13,7 @@ import dagger
 
 from .. import matrix
 from ..limits import DEFAULTS, for_platform
-from . import facts, iceberg, jupyter, rapids, spark_connect
+from . import facts, iceberg, jupyter, rapids, spark_connect, updates
 from . import platform as platform_check
 from .result import CheckResult, ImageResult, run_check
 from .services import Services
@@ -26,12 +27,36 @@ CHECKS = (
     "rapids",
     "gpu",
     "facts",
+    "updates",
 )  # in the report's order
-# Under emulation (matrix.emulated platforms) an image gets these checks, each with its wait scaled by
+# Under emulation (platforms other than the engine's) an image gets these checks, each with its wait scaled by
 # limits.EMULATION_SLOWDOWN: what it is (facts, size), JupyterLab answering with the token and a
 # local Spark session in its kernel (jupyterlab). The others are the native platform's, from the same
-# recipe: reported as skipped, with why.
+# recipe: reported as skipped, with why. An image whose layers extend those of an emulated image of its
+# Spark line that passed them (LineProof: the line's baseline) is not proven again where it is the same:
+# its jupyterlab check lists its kernels (what its own layers add to JupyterLab), facts its jars and
+# their native code.
 EMULATED_CHECKS = ("size", "facts", "jupyterlab")
+
+
+@dataclass(frozen=True)
+class LineProof:
+    """An emulated image of the same Spark line and platform whose JupyterLab and local Spark session
+    passed, and this image's own layers beyond the ones it shares with it."""
+
+    prover: ImageResult
+    own_layers: list[str]
+
+    def says(self, listed: str) -> str:
+        p, own = self.prover, ", ".join(digest[:19] for digest in self.own_layers)
+        return (
+            f"{listed.strip()}\nJupyterLab and a local Spark session: proven under emulation on {p.label} "
+            f"(checked at {p.checked_at}), whose {len(p.layers)} layers this image shares; this image's own "
+            f"{len(self.own_layers)} layers ({own}) are proven here: their kernels above, their jars, native "
+            "code and labels by facts"
+        )
+
+
 # which service's log explains a failure of each check (None: the default command, JupyterLab)
 SERVICE_LOGS = {
     "jupyterlab": [None],
@@ -47,7 +72,10 @@ async def check_image(
     *,
     gpu: bool = False,
     limits: dict[str, float] = DEFAULTS,
-    platform: str = matrix.NATIVE_PLATFORM,
+    platform: str,
+    emulated: bool = False,
+    tools: dagger.Container | None = None,
+    proof: LineProof | None = None,
 ) -> ImageResult:
     """Run every check on one built image (one platform of it) with the probe scripts given. A failing
     check never stops the others.
@@ -58,11 +86,11 @@ async def check_image(
     those and the Iceberg check (as soon as it is up) and, on images without Iceberg, the platform
     check's redaction proof (platform.py); the size check (engine I/O), the platform check and the
     RAPIDS and facts checks (their own processes) run beside them."""
-    services = Services.for_image(ctr, probes, iceberg=image.iceberg)
+    services = Services.for_image(ctr, probes, iceberg=image.iceberg, tools=tools)
     with anyio.move_on_after(limits["prepare"]):  # only a speed-up (services.py): without it, Python compiles as before
         await services.prepare()
-    if matrix.emulated(platform):
-        return await _check_emulated(image, services, platform, for_platform(limits, emulated=True))
+    if emulated:
+        return await _check_emulated(image, services, platform, for_platform(limits, emulated=True), proof)
     result, outcomes = ImageResult(image.name, platform=platform), {}
     started: list[dagger.Service] = []
 
@@ -87,7 +115,7 @@ async def check_image(
 
     rapids_then_facts = (
         ("rapids", lambda: rapids.check(image, services)),
-        ("facts", lambda: facts.check(image, services)),
+        ("facts", lambda: facts.check(image, services, platform)),
     )
     try:
         async with anyio.create_task_group() as beside:
@@ -97,6 +125,7 @@ async def check_image(
             beside.start_soon(check, "platform", lambda: platform_check.check(image, services))
             beside.start_soon(in_turn, *rapids_then_facts)
             beside.start_soon(check, "iceberg", lambda: iceberg.check(image, services))  # needs no JupyterLab
+            beside.start_soon(check, "updates", lambda: updates.check(image, services))
             await in_turn(
                 ("jupyterlab", lambda: jupyter.check(image, services)),
                 ("spark-connect", lambda: spark_connect.check(image, services)),
@@ -121,10 +150,11 @@ def _size_check(image: matrix.Image, services: Services, result: ImageResult) ->
 
 
 async def _check_emulated(
-    image: matrix.Image, services: Services, platform: str, limits: dict[str, float]
+    image: matrix.Image, services: Services, platform: str, limits: dict[str, float], proof: LineProof | None
 ) -> ImageResult:
-    """EMULATED_CHECKS one after the other (emulation takes the host's cores); the others skipped."""
-    result, outcomes = ImageResult(image.name, platform=platform), {}
+    """EMULATED_CHECKS one after the other (emulation takes the host's cores); the others skipped. With
+    a proof, JupyterLab and a Spark session are the prover's: the jupyterlab check lists the kernels."""
+    result, outcomes = ImageResult(image.name, platform=platform, emulated=True), {}
     services = dataclasses.replace(services, emulated=True)
 
     size = _size_check(image, services, result)
@@ -134,9 +164,15 @@ async def _check_emulated(
         "facts": lambda: facts.check(image, services, platform),
         "jupyterlab": lambda: jupyter.check(image, services),
     }
+    if proof is not None:
+
+        async def kernels() -> str:
+            return proof.says(await jupyter.check_kernels(image, services))
+
+        runs["jupyterlab"] = kernels
     for name in EMULATED_CHECKS:
         outcomes[name] = await run_check(name, runs[name], limits[name])
-    why = f"not run under emulation ({platform}): checked on {matrix.NATIVE_PLATFORM}, built from the same recipe"
+    why = f"not run under emulation ({platform}): checked on the engine's own platform, built from the same recipe"
     result.checks = [outcomes.get(name) or CheckResult(name, "skipped", 0.0, why) for name in CHECKS]
     return result
 
@@ -154,4 +190,4 @@ async def _service_logs(services: Services, commands: list[str | None], limit: f
     return "".join(logs)
 
 
-__all__ = ["CheckResult", "ImageResult", "check_image"]
+__all__ = ["CheckResult", "ImageResult", "LineProof", "check_image"]

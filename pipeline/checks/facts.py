@@ -24,19 +24,19 @@ async def image_size(services: Services) -> int:
     from the archive its digest was read from: no second, uncompressed archive kept in the engine.
     Layer sizes are kept by digest (LAYER_SIZES), so layers that images share are inflated once."""
     tarball = publish.tarball([services.image])
+    # natively where the checks have a tool container (an emulated image's own Python inflates at QEMU's pace)
+    tool = services.tools.with_mounted_directory("/probes", services.probes) if services.tools else services.runner()
     ctr = (
-        services.runner()
-        .with_user("0")
+        tool.with_user("0")
+        .with_workdir("/probes")
         .with_mounted_file("/probe-inputs/image.tar", tarball)
         .with_mounted_cache(LAYER_SIZES, dag.cache_volume("check-layer-sizes"))
     )
-    size = ["python", "oci_archive.py", "size", "/probe-inputs/image.tar", LAYER_SIZES]
+    size = ["python3", "oci_archive.py", "size", "/probe-inputs/image.tar", LAYER_SIZES]
     return int(await ctr.with_exec(size).stdout())
 
 
-def expected_facts(
-    image: matrix.Image, labels: dict[str, str], platform: str = matrix.NATIVE_PLATFORM
-) -> dict[str, object]:
+def expected_facts(image: matrix.Image, labels: dict[str, str], platform: str) -> dict[str, object]:
     """What facts_probe.py must find, derived from the image's labels and the platform it was built for."""
     return {
         "architecture": matrix.arch(platform),
@@ -63,7 +63,7 @@ def _gb(size: int) -> str:
     return f"{size / 1e9:.2f} GB"
 
 
-def check_size(image: matrix.Image, size: int, platform: str = matrix.NATIVE_PLATFORM) -> str:
+def check_size(image: matrix.Image, size: int, platform: str) -> str:
     """The image within its budget: the baseline's (under the work order's 3 GB) plus what its variant
     adds on the platform (a RAPIDS jar's size is its platform's build's)."""
     limit, parts = matrix.budget(image, platform), matrix.budget_parts(image, platform)
@@ -77,7 +77,7 @@ def check_size(image: matrix.Image, size: int, platform: str = matrix.NATIVE_PLA
     return f"{_gb(size)} uncompressed, within its {said}"
 
 
-async def check(image: matrix.Image, services: Services, platform: str = matrix.NATIVE_PLATFORM) -> str:
+async def check(image: matrix.Image, services: Services, platform: str) -> str:
     # the labels and platform as the built image carries them, read back from its config
     labels = {name: await services.image.label(name) for name in assembly.labels(image)}
     configured = str(await services.image.platform())

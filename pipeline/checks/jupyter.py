@@ -19,3 +19,9 @@ def expected_kernels(image: matrix.Image) -> list[str]:
 async def check(image: matrix.Image, services: Services) -> str:
     kernels = ",".join(expected_kernels(image))
     return await services.probe("jupyter_probe.py", JUPYTER_URL, kernels, jupyter=True)
+
+
+async def check_kernels(image: matrix.Image, services: Services) -> str:
+    """The kernelspecs alone (kernels_probe.py): for an emulated image whose JupyterLab and Spark session
+    are proven on the image whose layers it shares."""
+    return await services.probe("kernels_probe.py", ",".join(expected_kernels(image)))

@@ -10,8 +10,6 @@ from typing import Literal
 import anyio
 import dagger
 
-from ..matrix import NATIVE_PLATFORM
-
 Status = Literal["passed", "failed", "skipped"]
 
 
@@ -23,9 +21,9 @@ class CheckResult:
     detail: str
 
 
-def label(image: str, platform: str = NATIVE_PLATFORM) -> str:
-    """An image's name, with the platform where it is not the native one: jupyter-4.1.1 (linux/arm64)."""
-    return image if platform == NATIVE_PLATFORM else f"{image} ({platform})"
+def label(image: str, platform: str, emulated: bool) -> str:
+    """An image's name, with the platform where it is emulated (not the engine's): jupyter-4.1.1 (linux/arm64)."""
+    return f"{image} ({platform})" if emulated else image
 
 
 @dataclass
@@ -34,7 +32,8 @@ class ImageResult:
 
     image: str
     checks: list[CheckResult] = field(default_factory=list)
-    platform: str = NATIVE_PLATFORM
+    platform: str = ""
+    emulated: bool = False  # built and checked under emulation (not on the engine's own platform)
     size_bytes: int | None = None
     digest: str | None = None  # this platform's manifest digest as checked: what archives and pushes carry
     # the multi-platform index that ships the image's checked platforms (set where it has several and
@@ -44,10 +43,11 @@ class ImageResult:
     checked_at: str | None = None  # when the checks ran (UTC, ISO 8601)
     reused: bool = False  # the checks' results were reused from an earlier run (at checked_at), not run again
     phases: dict[str, float] = field(default_factory=dict)  # seconds per phase: engine, build, checks, export
+    layers: list[str] = field(default_factory=list)  # this platform's layer digests as checked, base first
 
     @property
     def label(self) -> str:
-        return label(self.image, self.platform)
+        return label(self.image, self.platform, self.emulated)
 
     @property
     def shipped(self) -> str | None:

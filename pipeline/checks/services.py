@@ -54,12 +54,23 @@ class Services:
     # under emulation: JupyterLab is not bound to the Connect server (its check does not run there,
     # and the server would only slow JupyterLab's start), and the probes' waits are scaled
     emulated: bool = False
+    # a container on the engine's own platform with python3, for work on the image's files rather than in
+    # it (sizing its archive); None: the image itself
+    tools: dagger.Container | None = None
 
     @classmethod
-    def for_image(cls, image: dagger.Container, probes: dagger.Directory, *, iceberg: bool = False) -> Services:
+    def for_image(
+        cls,
+        image: dagger.Container,
+        probes: dagger.Directory,
+        *,
+        iceberg: bool = False,
+        tools: dagger.Container | None = None,
+    ) -> Services:
         run_id = uuid.uuid4().hex
         token = dag.set_secret(f"jupyter-token-{run_id}", uuid.uuid4().hex)
-        return cls(image, probes, token, run_id, {name: uuid.uuid4().hex for name in SECRETS}, iceberg)
+        secrets = {name: uuid.uuid4().hex for name in SECRETS}
+        return cls(image, probes, token, run_id, secrets, iceberg, tools=tools)
 
     @property
     def pycache(self) -> dagger.CacheVolume:

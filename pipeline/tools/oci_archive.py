@@ -12,6 +12,7 @@ Standard library only: it runs in the engine (in the image's own Python) and on 
 usage:
   oci_archive.py digest ARCHIVE          the manifest (or multi-platform index) digest of the archive's one image
   oci_archive.py platforms ARCHIVE       {"os/arch": manifest digest} of the archive's one image, as JSON
+  oci_archive.py layers ARCHIVE          the layer digests of the archive's one image (one platform), as JSON
   oci_archive.py size ARCHIVE [MEMO]     bytes of the archive's one image's layers, uncompressed; MEMO: a
                                          directory of layer sizes by digest, read and added to
   oci_archive.py tags ARCHIVE            {"NAME:TAG": "sha256:...", ...} of the archive, as JSON
@@ -78,6 +79,14 @@ def verify(path: str, checked: dict[str, str]) -> None:
     same = list(held.values()) == list(checked.values()) if "" in held else held == checked
     if not same:
         sys.exit(f"{path} holds {held}, not the checked {checked}: refusing to ship it")
+
+
+def layers(path: str) -> list[str]:
+    """The layer digests of the archive's one image (one platform), base first."""
+    with tarfile.open(path) as tar:
+        top = next(m for m in read_json(tar, "index.json")["manifests"] if m["digest"] == digest(path))
+        (one,) = platform_manifests(tar, top).values()
+        return [layer["digest"] for layer in read_json(tar, blob(one["digest"]))["layers"]]
 
 
 def size(path: str, memo: str | None = None) -> int:
@@ -188,6 +197,8 @@ if __name__ == "__main__":
         print(digest(*args))
     elif command == "platforms":
         print(json.dumps(platforms(*args)))
+    elif command == "layers":
+        print(json.dumps(layers(*args)))
     elif command == "size":
         print(size(*args))
     elif command == "tags":

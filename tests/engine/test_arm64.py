@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from pipeline import checks, matrix, orchestrate
+from pipeline import checks, matrix, orchestrate, paths
 from pipeline.archives import held
 from pipeline.checks.services import Services
 from pipeline.tools import oci_archive
@@ -25,14 +25,16 @@ REGISTRY = "localhost:5000"  # the engine's local registry
 
 @pytest.fixture(scope="module")
 async def both(client, opts) -> list[orchestrate.Built]:  # noqa: ARG001 - the session must be open
-    """jupyter-4.1.1 built and checked for both platforms, as build-all does."""
-    run = orchestrate.Run(opts)
+    """jupyter-4.1.1 built and checked for both platforms, as build-all --platform all does."""
+    run = orchestrate.Run(opts, targets=matrix.targets("all", await orchestrate.engine_platform()))
     return await orchestrate.build_and_check_all([matrix.image("4.1.1", "baseline")], run)
 
 
 async def test_the_arm64_image_is_built_from_the_same_recipe_and_passes_its_emulated_checks(both):
     native, arm64 = both
-    assert (native.result.platform, arm64.result.platform) == (matrix.NATIVE_PLATFORM, ARM64)
+    assert (native.result.platform, arm64.result.platform) == ("linux/amd64", ARM64)  # this machine's engine: amd64
+    assert (native.result.emulated, arm64.result.emulated) == (False, True)
+    assert (native.result.label, arm64.result.label) == ("jupyter-4.1.1", "jupyter-4.1.1 (linux/arm64)")
     outcomes = {c.name: c for c in arm64.result.checks}
     assert {n for n, c in outcomes.items() if c.status == "passed"} == set(checks.EMULATED_CHECKS), arm64.result
     assert all(
@@ -44,11 +46,73 @@ async def test_the_arm64_image_is_built_from_the_same_recipe_and_passes_its_emul
     assert native.result.passed and arm64.result.digest != native.result.digest
 
 
+async def _wheel_kinds(venv_site) -> dict[str, bool]:
+    """Each installed distribution's folder name (its dist-info) and whether its wheel is pure Python."""
+    kinds = {}
+    for entry in await venv_site.entries():
+        if entry.endswith(".dist-info/"):
+            wheel = await venv_site.file(f"{entry}WHEEL").contents()
+            kinds[entry] = "Root-Is-Purelib: true" in wheel
+    return kinds
+
+
+async def test_the_platform_independent_files_are_byte_identical_between_the_platforms(both):
+    """Cross-building: Spark's distribution (jars, scripts, pyspark) and every pure-Python package are
+    the same bytes in both platforms' images (made once, natively); only platform wheels differ."""
+    native, arm64 = (b.container for b in both)
+    for path in (paths.SPARK_HOME + "/jars", paths.SPARK_HOME + "/python", paths.SPARK_HOME + "/bin"):
+        assert await native.directory(path).digest() == await arm64.directory(path).digest(), path
+    site = f"{paths.VENV}/lib/python{matrix.PYTHON_VERSION}/site-packages"
+    kinds = await _wheel_kinds(native.directory(site))
+    assert kinds == await _wheel_kinds(arm64.directory(site))  # the same distributions, from one lock
+    pure = [name for name, is_pure in kinds.items() if is_pure]
+    assert len(pure) > 50 and not all(kinds.values())  # jupyterlab, httpx, ...; and pyzmq, tornado: built
+    native_site, arm64_site = native.directory(site), arm64.directory(site)
+    for dist_info in pure:  # RECORD: each file of the distribution, its sha256 and size
+        record = await native_site.file(f"{dist_info}RECORD").contents()
+        assert record == await arm64_site.file(f"{dist_info}RECORD").contents(), dist_info
+        tops = {line.split("/")[0] for line in record.splitlines() if "/" in line.split(",")[0]}
+        for top in sorted(tops - {dist_info.rstrip("/"), ".."}):  # the files themselves, a folder at a time
+            ours, theirs = native_site.directory(top), arm64_site.directory(top)
+            assert await ours.digest() == await theirs.digest(), f"{dist_info}: {top}"
+
+
+async def test_an_arm64_variant_stands_on_its_lines_proof_and_its_own_layers_are_checked(both, opts):
+    """Emulated checks prove what differs, once: jupyter-4.1.1-iceberg's arm64 build shares the baseline's
+    layers (JupyterLab and a Spark session proven there) and is checked for its own; its own layer
+    broken on arm64 alone (the Iceberg jar left out) fails it."""
+    baseline = both[1].result
+    previous = {(baseline.image, ARM64): baseline}
+    run = orchestrate.Run(opts, previous=previous, targets=matrix.targets("all", await orchestrate.engine_platform()))
+    image = matrix.image("4.1.1", "iceberg")
+
+    async def emulated_checks(ctr):
+        layers = await orchestrate.layer_digests(ctr, opts)
+        proof = await orchestrate.line_proof(image, ARM64, run, layers)
+        assert proof is not None and proof.prover is baseline and proof.own_layers == layers[len(baseline.layers) :]
+        result = await checks.check_image(
+            image, ctr, opts.probes(), platform=ARM64, emulated=True, tools=orchestrate.tools(opts), proof=proof
+        )
+        return {c.name: c for c in result.checks}
+
+    ctr = orchestrate.container(image, opts, ARM64)
+    outcomes = await emulated_checks(ctr)
+    assert all(outcomes[name].status == "passed" for name in checks.EMULATED_CHECKS), outcomes
+    said = outcomes["jupyterlab"].detail
+    assert "proven under emulation on jupyter-4.1.1 (linux/arm64)" in said and "kernelspecs" in said
+    broken = await emulated_checks(ctr.without_file(f"{paths.SPARK_JARS}/{image.line.iceberg.filename}"))
+    assert broken["facts"].status == "failed" and "iceberg" in broken["facts"].detail, broken["facts"]
+    # a baseline that did not pass proves nothing: the variant proves it all itself
+    failed = dataclasses.replace(baseline, checks=[checks.CheckResult("jupyterlab", "failed", 1.0, "broken")])
+    run.previous = {(baseline.image, ARM64): failed}
+    assert await orchestrate.line_proof(image, ARM64, run, await orchestrate.layer_digests(ctr, opts)) is None
+
+
 # make test builds one arm64 image (jupyter-4.1.1, above), so CI stays inside its time: the GPU image
 # for arm64 (a cold emulated build, about 25 min here) is `make test-arm64-gpu`'s.
 @pytest.mark.skipif(os.environ.get("ARM64_GPU") != "1", reason="a second arm64 image: `make test-arm64-gpu`")
 async def test_the_arm64_gpu_image_carries_the_arm64_rapids_jar_and_passes_its_emulated_checks(client, opts):  # noqa: ARG001
-    run = orchestrate.Run(opts, platform=ARM64)
+    run = orchestrate.Run(opts, targets=matrix.targets(ARM64, await orchestrate.engine_platform()))
     [built] = await orchestrate.build_and_check_all([matrix.image("4.1.1", "gpu")], run)
     outcomes = {c.name: c for c in built.result.checks}
     assert {n for n, c in outcomes.items() if c.status == "passed"} == set(checks.EMULATED_CHECKS), built.result

@@ -34,7 +34,7 @@ async def test_the_revision_changes_with_what_images_are_made_of_and_nothing_els
 
 async def test_the_check_code_changes_with_the_checks_and_what_they_hold_an_image_to(client):  # noqa: ARG001
     opts, image = recipe.BuildOptions(), matrix.image("4.1.1", "iceberg")
-    held = orchestrate.held_to(image, matrix.NATIVE_PLATFORM, DEFAULTS)
+    held = orchestrate.held_to(image, "linux/amd64", DEFAULTS, False)
     code = await orchestrate.check_code(opts, False, held)
     report = recipe.BuildOptions(
         source=recipe.checkout().with_new_file("pipeline/report.py", edited("pipeline/report.py"))
@@ -43,5 +43,5 @@ async def test_the_check_code_changes_with_the_checks_and_what_they_hold_an_imag
     facts = "pipeline/checks/facts.py"
     checks = recipe.BuildOptions(source=recipe.checkout().with_new_file(facts, edited(facts)))
     assert await orchestrate.check_code(checks, False, held) != code
-    lowered = orchestrate.held_to(image, matrix.NATIVE_PLATFORM, DEFAULTS | {"size": 10})
+    lowered = orchestrate.held_to(image, "linux/amd64", DEFAULTS | {"size": 10}, False)
     assert await orchestrate.check_code(opts, False, lowered) != code

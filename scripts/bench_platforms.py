@@ -1,0 +1,48 @@
+"""The cost of an emulated platform: a cold build of one image (its Spark base and Jupyter layer) for
+each platform, one after the other, and the ratio of each to the engine's own: `make bench-platforms`.
+
+Cold: every build step runs again (a new --refresh value per build, so nothing is reused from the
+engine's cache or from the other platform's build); the pip/uv download cache and the base image stay
+(a fresh machine downloads those once more). Run on an idle engine: the ratio is what it measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import anyio
+import dagger
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from pipeline import matrix, orchestrate, recipe  # noqa: E402
+
+
+async def cold_build(image: matrix.Image, platform: str) -> float:
+    opts = recipe.BuildOptions(refresh=f"bench-{uuid.uuid4()}")
+    start = time.monotonic()
+    await orchestrate.container(image, opts, platform).sync()
+    return time.monotonic() - start
+
+
+async def main(args: argparse.Namespace) -> None:
+    image = matrix.image(args.spark_version, args.variant)
+    async with dagger.connection(dagger.Config(log_output=None)):
+        native = await orchestrate.engine_platform()
+        seconds = {}
+        for platform in sorted(image.platforms, key=lambda p: p != native):  # the engine's own first
+            seconds[platform] = await cold_build(image, platform)
+            print(f"{image.name} {platform}: cold build {seconds[platform]:.0f}s", flush=True)
+    for platform, took in seconds.items():
+        if platform != native:
+            print(f"{platform} (emulated) / {native} (native): {took / seconds[native]:.2f}x")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spark-version", default=matrix.SPARK_RELEASES[-1].version)
+    parser.add_argument("--variant", default="baseline")
+    anyio.run(main, parser.parse_args())
