@@ -172,8 +172,9 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 """
 # Every apt step upgrades what is installed before it installs: an image has every update published
-# when its step ran (--refresh runs the steps again). DEBIAN_MIRROR stands for deb.debian.org/debian,
-# and its -security sibling for deb.debian.org/debian-security, the archive's usual layout.
+# when its step ran (--refresh runs the steps again). It keeps no downloaded package (apt-get clean).
+# DEBIAN_MIRROR stands for deb.debian.org/debian, and its -security sibling for deb.debian.org/debian-security,
+# the archive's usual layout.
 APT_INSTALL = f"""
 if ! grep -qs bookworm-security /etc/apt/sources.list /etc/apt/sources.list.d/*; then
   cat > /etc/apt/sources.list.d/debian.sources <<'SOURCES'
@@ -187,6 +188,7 @@ apt-get update
 export DEBIAN_FRONTEND=noninteractive
 apt-get upgrade -y
 apt-get install -y --no-install-recommends {{packages}}
+apt-get clean
 rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log
 """
 

@@ -1,7 +1,8 @@
 """Benchmarks of the main job, run after a `make build-all` (the cold one): `make bench`.
 
 1. The cold run's phases, from its report (build/reports/report.json): per image and per phase
-   (engine session, build, checks, export), medians and totals.
+   (engine session, build, checks, export), medians and totals; the checks' median native and
+   emulated (a run with --platform all).
 2. The warm path: `python -m pipeline build-all` again, N times, with nothing changed: wall time of
    each (median), and its phases (checks reused, archives not rewritten).
 3. The archive: bytes of the combined archive against its distinct blob bytes, and against what one
@@ -36,6 +37,11 @@ def phases(report: Path, title: str) -> list[dict]:
         f"  checks reused: {sum(r['reused'] for r in rows)} of {len(rows)}; passed: "
         f"{sum(r['verdict'] == 'passed' for r in rows)}"
     )
+    for emulated in (False, True):  # the checks' time by where they ran, run (not reused) only
+        ran = [r["phases"]["checks"] for r in rows if r.get("emulated", False) == emulated and not r["reused"]]
+        if ran:
+            where, spread = "emulated" if emulated else "native", f"{min(ran):.0f}-{max(ran):.0f}s"
+            print(f"  checks, {where}: median {statistics.median(ran):.1f}s over {len(ran)} images ({spread})")
     return rows
 
 

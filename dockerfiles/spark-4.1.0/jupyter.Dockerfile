@@ -36,6 +36,7 @@ apt-get update
 export DEBIAN_FRONTEND=noninteractive
 apt-get upgrade -y
 apt-get install -y --no-install-recommends curl ca-certificates python3 python3-venv
+apt-get clean
 rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log
 
 for crt in /usr/local/share/ca-certificates/*.crt; do
@@ -133,6 +134,7 @@ apt-get update
 export DEBIAN_FRONTEND=noninteractive
 apt-get upgrade -y
 apt-get install -y --no-install-recommends python3 python3-venv libnss-wrapper libnss-cache
+apt-get clean
 rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log
 
 useradd --create-home --uid 1000 --gid 100 --shell /bin/bash jovyan
