@@ -208,16 +208,20 @@ def held_to(image: matrix.Image, platform: str, limits: dict[str, float], emulat
     )
 
 
+ARCHIVE_ASKED = 600  # seconds an answer of Debian's archive is reused for (archive_state)
+
+
 async def archive_state(opts: recipe.BuildOptions, platform: str) -> str:
     """What Debian's archive holds for a platform now: each suite's package list digest (its InRelease's
-    SHA-256 line for main/binary-ARCH/Packages.xz), asked natively, never from the engine's cache. A
-    new security update changes it, so every image's checks run again (the updates check then fails
-    an image built before it); an archive that cannot be read says so, and the checks run again."""
+    SHA-256 line for main/binary-ARCH/Packages.xz), asked natively, the engine's cached answer reused for
+    ARCHIVE_ASKED seconds at most (the runner asks once per image). A new security update changes it, so
+    every image's checks run again (the updates check then fails an image built before it); an archive
+    that cannot be read says so, and the checks run again."""
     mirror, arch = opts.debian_mirror or recipe.DEBIAN, matrix.arch(platform)
     releases = [f"{mirror}/dists/{suite}/InRelease" for suite in updates_check.SUITES[:2]]
     releases.append(f"{mirror}-security/dists/{updates_check.SUITES[2]}/InRelease")
     script = "".join(f'{CURL} "{url}" | grep " main/binary-{arch}/Packages.xz$" | tail -1\n' for url in releases)
-    asked = tools(opts).with_env_variable("ASKED_AT", str(time.time_ns()))
+    asked = tools(opts).with_env_variable("ASKED_IN", str(int(time.time() // ARCHIVE_ASKED)))
     try:
         return await asked.with_exec(["bash", "-euo", "pipefail", "-c", script]).stdout()
     except dagger.DaggerError as err:
