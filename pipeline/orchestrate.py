@@ -80,8 +80,9 @@ class Run:
     previous: dict[tuple[str, str], ImageResult] = field(default_factory=dict)  # reusable, by (image, platform)
     # the platforms built, and the engine's own (None: build_and_check_all asks the engine, and builds that one)
     targets: matrix.Targets | None = None
-    # Debian's archive as it is now, by native platform (archive_state): what the updates check is held to
-    archive: dict[str, str] = field(default_factory=dict)
+    # Debian's archive as it is now, by native platform (archive_state, asked once): what the updates check
+    # is held to
+    archive: dict[str, asyncio.Future[str]] = field(default_factory=dict)
     # each emulated line prover's result, by (Spark version, platform), as soon as it has one (line_proof)
     proofs: dict[tuple[str, str], asyncio.Future[ImageResult | None]] = field(default_factory=dict)
     building: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(PARALLEL_BUILDS))
@@ -136,9 +137,8 @@ async def _build_and_check(image: matrix.Image, ctr: dagger.Container, run: Run,
             return Built(image, ctr, ImageResult(image.name, [failed], platform, emulated))
         built_in = round(time.monotonic() - start, 1)
     with anyio.fail_after(run.limits["check-code"]):
-        code = await check_code(
-            run.opts, run.gpu, held_to(image, platform, run.limits, emulated, run.archive.get(platform, ""))
-        )
+        archive = "" if emulated else await archive_of(run, platform)
+        code = await check_code(run.opts, run.gpu, held_to(image, platform, run.limits, emulated, archive))
     earlier = run.previous.get((image.name, platform))
     if earlier and earlier.passed and (earlier.digest, earlier.check_code) == (digest, code):
         progress(f"{name}: built in {built_in:.0f}s; unchanged since its checks at {earlier.checked_at}: reused")
@@ -228,6 +228,13 @@ async def archive_state(opts: recipe.BuildOptions, platform: str) -> str:
         return "unread: " + (str(err).strip().splitlines() or [type(err).__name__])[0]
 
 
+async def archive_of(run: Run, platform: str) -> str:
+    """archive_state for a native platform, asked once per run (the images of the run share the answer)."""
+    if platform not in run.archive:
+        run.archive[platform] = asyncio.ensure_future(archive_state(run.opts, platform))
+    return await asyncio.shield(run.archive[platform])
+
+
 async def check_code(opts: recipe.BuildOptions, gpu: bool, expectations: str = "") -> str:
     """What the checks are: the digest of their code and probes (the archive tool among them: it
     sizes images) and of what they hold the image to (held_to), and whether the GPU was used. A check
@@ -241,9 +248,6 @@ async def build_and_check_all(selected: list[matrix.Image], run: Run) -> list[Bu
     """The run's platforms of every image selected."""
     run.targets = run.targets or matrix.targets("", await engine_platform())
     targets = [(i, p) for i in selected for p in run.targets.of(i)]
-    for platform in {p for _, p in targets if not run.emulated(p)} - run.archive.keys():
-        with anyio.fail_after(run.limits["check-code"]):
-            run.archive[platform] = await archive_state(run.opts, platform)
     loop = asyncio.get_running_loop()
     for image, platform in targets:
         if run.emulated(platform) and image.variant == LINE_PROVER:
