@@ -191,7 +191,7 @@ async def test_a_leaked_ca_in_place_of_a_bundle_certificate_fails_the_facts_chec
     assert deleted not in outcome.detail and "labels do not match" not in outcome.detail
 
 
-async def test_an_image_over_its_size_budget_fails_the_size_check(build, opts):
+async def test_an_image_over_its_size_budget_fails_the_size_check(build, opts, native):
     image, ctr = build("4.1.1", "iceberg")  # 1.50 GB, budget 1.60 GB
     heavy = (
         ctr.with_user("root")
@@ -200,7 +200,7 @@ async def test_an_image_over_its_size_budget_fails_the_size_check(build, opts):
     )
 
     async def size() -> str:
-        return facts.check_size(image, await facts.image_size(Services.for_image(heavy, opts.probes())))
+        return facts.check_size(image, await facts.image_size(Services.for_image(heavy, opts.probes())), native)
 
     outcome = await run_check("size", size, 300)
     assert outcome.status == "failed", outcome.detail
