@@ -149,7 +149,7 @@ def test_a_failed_build_step_is_named_with_its_output_and_the_download_option_no
     result = run("--pip-index-url", index, "build", "--spark-version", "4.1.1", engine=True, timeout=600)
     assert result.returncode == 1, result.stderr[-3000:]
     first = result.stderr.strip().splitlines()[0]
-    step = "the step `python3 -m venv /opt/venv` exited 1"
+    step = "the step `python3 -m venv /opt/build-tools` exited 1"  # the first to use the index: uv's install
     assert first == f"error: {step} (downloads from --pip-index-url {index}); its output ends:"
     assert "No matching distribution found" in result.stderr
     assert "engine" not in result.stderr and "Traceback" not in result.stderr
