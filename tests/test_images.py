@@ -240,3 +240,12 @@ async def test_a_check_runs_processes_share_one_bytecode_cache_and_sparks_jvms_g
     said = await launch.with_exec(["bash", "-c", "spark-submit --version 2>&1"]).stdout()
     command = next(line for line in said.splitlines() if line.startswith("Spark Command:"))
     assert CHECK_JVM[1] in command.split(), command
+
+
+async def test_debians_archive_state_names_each_suites_package_list(client, opts, native):
+    """What the updates check's results are held to is read from the archive, not an error: one
+    Packages.xz line (its SHA-256, size, path) for each of the three suites."""
+    state = await orchestrate.archive_state(opts, native)
+    lines = state.strip().splitlines()
+    assert len(lines) == len(updates.SUITES) and not state.startswith("unread"), state
+    assert all(line.endswith(f"main/binary-{matrix.arch(native)}/Packages.xz") for line in lines), state
