@@ -97,6 +97,11 @@ async def verify(base: dagger.Container, immutable: str, checked: str) -> bool:
     return existing == checked
 
 
+def repository(ref: str) -> str:
+    """REGISTRY/NS/NAME of a REGISTRY/NS/NAME:TAG reference."""
+    return ref.rsplit(":", 1)[0]
+
+
 async def push(
     ctr: dagger.Container,
     latest: str,
@@ -107,18 +112,27 @@ async def push(
     present: bool,
     pushed: list[str],
 ) -> None:
-    """Push the immutable tag (unless `present`: it holds the checked digest already), then NAME:latest,
-    each with the image's other platforms' variants (one multi-platform image); NotChecked if the
-    registry got a manifest other than the checked one (digest `checked`), and then :latest stays where
-    it was. Each reference is added to `pushed` (with its digest) once it is there."""
+    """Push the image so that no tag can ever hold a manifest other than the checked one (digest
+    `checked`): first by digest alone (REPO@DIGEST, which writes the manifest and no tag), and only if the
+    registry got the checked manifest, the immutable tag (unless `present`: it holds the checked digest
+    already), then NAME:latest, each verified again (NotChecked otherwise, and the tags after it stay
+    where they were). Each reference is added to `pushed` (with its digest) once it is there.
+    variants: the image's other platforms (one multi-platform image)."""
     variants = variants or []
-    if present:
-        pushed.append(f"{immutable}@{checked}")
-    for ref in ([] if present else [immutable]) + [latest]:
+
+    async def publish_as(ref: str) -> str:
         address = await ctr.publish(ref, platform_variants=variants, forced_compression=LAYERS)
         digest = address.split("@", 1)[1]
         if digest != checked:
-            raise NotChecked(f"{ref} got manifest {digest}, not the checked {checked}")
+            said = f"{ref.split('@')[0]} got manifest {digest}, not the checked {checked}"
+            raise NotChecked(f"{said}; no tag was written")
+        return address
+
+    await publish_as(f"{repository(latest)}@{checked}")  # the manifest, untagged: what a tag would get
+    if present:
+        pushed.append(f"{immutable}@{checked}")
+    for ref in ([] if present else [immutable]) + [latest]:
+        address = await publish_as(ref)
         pushed.append(address)
         progress(f"pushed {address}")
 

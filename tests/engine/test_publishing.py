@@ -79,3 +79,20 @@ async def test_a_push_whose_manifest_is_not_the_checked_one_fails(build):
     assert len(out.failed) == 1 and f"not the checked {other}" in out.failed[0] and out.pushed == []
     for ref in publish.references(namespace, image, "rev"):  # verified before any push: nothing went
         assert await publish.digest_of(ref) is None, f"{ref} was pushed after a mismatch"
+
+
+async def test_a_manifest_other_than_the_checked_one_never_gets_a_tag(build):
+    # the engine can hand a push other bytes than the checked archive's (after its cache was collected):
+    # the push goes by digest first, so that is found before any tag is written
+    image, ctr = build("4.1.1", "baseline")
+    namespace = f"{REGISTRY}/bydigest-{uuid.uuid4().hex[:8]}"
+    latest, immutable = publish.references(namespace, image, "rev")
+    other, pushed = "sha256:" + "0" * 64, []
+    with pytest.raises(publish.NotChecked, match=f"not the checked {other}; no tag was written"):
+        await publish.push(ctr, latest, immutable, other, present=False, pushed=pushed)
+    assert pushed == []
+    for ref in (latest, immutable):
+        assert await publish.digest_of(ref) is None, f"{ref} was written for a manifest that was not checked"
+    checked = await orchestrate.manifest_digest(ctr, recipe.BuildOptions())
+    await publish.push(ctr, latest, immutable, checked, present=False, pushed=pushed)
+    assert pushed == [f"{immutable}@{checked}", f"{latest}@{checked}"]
