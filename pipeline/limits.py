@@ -26,6 +26,7 @@ DEFAULTS: Final[dict[str, float]] = {
     "gpu": 360,
     "facts": 240,
     "updates": 240,
+    "advisories": 60,
     "service-log": 60,  # replaying a failed service's output for the report
 }
 # Platforms other than the engine host's run under emulation (QEMU user-mode): their builds and checks

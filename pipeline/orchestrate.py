@@ -18,6 +18,7 @@ import anyio
 
 from . import assembly, checks, matrix, publish, recipe, report, stages
 from .checks import jupyter as jupyter_check
+from .checks import advisories as advisories_check
 from .checks import updates as updates_check
 from .checks.result import ImageResult, label
 from .limits import CURL, DEFAULTS, for_platform
@@ -195,12 +196,14 @@ async def line_proof(image: matrix.Image, platform: str, run: Run, layers: list[
 def held_to(image: matrix.Image, platform: str, limits: dict[str, float], emulated: bool, archive: str = "") -> str:
     """What an image's checks hold it to beyond their code: its size budget, the kernels it must
     offer, the time each check gets (the facts it must show come from its labels, part of its digest),
-    and Debian's archive as the updates check asked it (archive_state)."""
+    the advisories decided for its jars, and Debian's archive as the updates check asked it
+    (archive_state)."""
     waits = for_platform(limits, emulated)
     return json.dumps(
         {
             "budget": matrix.budget_parts(image, platform),
             "kernels": jupyter_check.expected_kernels(image),
+            "advisories": advisories_check.held_to(image),
             "limits": {name: waits[name] for name in sorted(waits) if name not in IMAGE_WAITS},
         }
         | ({"debian-archive": archive} if archive else {}),

@@ -7,6 +7,7 @@ import re
 from xml.etree import ElementTree as ET
 
 from .matrix import MatrixError
+from .checks.advisories import NOTHING
 from .checks.result import CheckResult, ImageResult, label
 
 MARK = {"passed": "pass", "failed": "FAIL", "skipped": "skip"}
@@ -80,6 +81,13 @@ def as_markdown(results: list[ImageResult]) -> str:
         digest = f"`{r.digest[:19]}`" if r.digest else "-"
         said = ("passed" if r.passed else "FAILED") + (f" (reused: checked at {r.checked_at})" if r.reused else "")
         lines.append(f"| {r.label} | {size} | {digest} | " + " | ".join(cells) + f" | {said} |")
+    decided = {}  # the advisories check's detail (its decisions), with the images it holds for
+    for r in results:
+        for c in r.checks:
+            if c.name == "advisories" and c.status == "passed" and c.detail != NOTHING:
+                decided.setdefault(c.detail, []).append(r.label)
+    for detail, images in decided.items():
+        lines += ["", f"### Advisories decided for {', '.join(images)}", "", detail]
     failures = [(r.label, c) for r in results for c in r.checks if c.status == "failed"]
     for image, c in failures:
         lines += ["", f"### {image}: {c.name} failed", "", "```", c.detail, "```"]
@@ -110,5 +118,8 @@ def as_junit(results: list[ImageResult]) -> str:
 
 
 def render_all(results: list[ImageResult]) -> dict[str, str]:
-    """The report directory's files."""
-    return {"report.json": as_json(results), "report.md": as_markdown(results), "junit.xml": as_junit(results)}
+    """The report directory's files: the report, and each shipped image's OpenVEX document (vex.py)."""
+    from . import vex  # vex reads the matrix and the advisories: not needed to read a report
+
+    files = {"report.json": as_json(results), "report.md": as_markdown(results), "junit.xml": as_junit(results)}
+    return files | vex.documents(results)

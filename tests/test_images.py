@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from pipeline import checks, matrix, orchestrate
-from pipeline.checks import facts, rapids, updates
+from pipeline.checks import advisories, facts, rapids, updates
 from pipeline.checks.result import run_check
 from pipeline.checks.services import CHECK_JVM, OPENSHIFT_USER, OTHER_USER, PYCACHE, Services
 
@@ -23,7 +23,9 @@ CASES = [("4.1.1", "baseline"), ("4.1.1", "gpu"), ("3.5.8", "gpu"), ("3.5.7", "i
 def expected(variant: str) -> dict[str, str]:
     """check -> status: every image passes the common checks; iceberg and rapids only apply to their variants."""
     applies = {feature: feature in matrix.VARIANT_FEATURES[variant] for feature in matrix.FEATURES}
-    common = dict.fromkeys(("size", "jupyterlab", "spark-connect", "platform", "facts", "updates"), "passed")
+    common = dict.fromkeys(
+        ("size", "jupyterlab", "spark-connect", "platform", "facts", "updates", "advisories"), "passed"
+    )
     return common | {name: "passed" if on else "skipped" for name, on in applies.items()}
 
 
@@ -116,6 +118,19 @@ async def test_an_image_with_a_package_behind_debians_updates_fails_the_updates_
     outcome = await run_check("updates", lambda: updates.check(image, services), 240)
     assert outcome.status == "failed" and f"{package} {version} -> " in outcome.detail, outcome.detail
     assert "--refresh" in outcome.detail
+
+
+async def test_an_image_with_a_derby_jar_no_decision_covers_fails_the_advisories_check(build, opts):
+    image, ctr = build("4.1.1", "baseline")
+    services = Services.for_image(ctr, opts.probes())
+    passed = await run_check("advisories", lambda: advisories.check(image, services), 60)
+    assert passed.status == "passed" and "CVE-2022-46337 (derby-10.16.1.1.jar, " in passed.detail, passed.detail
+    # a Spark release bringing another Derby: the decision must be reviewed before the image ships
+    other = ctr.with_new_file("/opt/spark/jars/derby-10.17.1.0.jar", "not a jar")
+    services = Services.for_image(other, opts.probes())
+    outcome = await run_check("advisories", lambda: advisories.check(image, services), 60)
+    assert outcome.status == "failed" and "derby-10.17.1.0.jar" in outcome.detail, outcome.detail
+    assert "review the decision in pipeline/advisories.json" in outcome.detail
 
 
 async def test_an_iceberg_image_without_the_iceberg_jar_fails_the_iceberg_check(build, opts, native):

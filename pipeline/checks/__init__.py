@@ -13,7 +13,7 @@ import dagger
 
 from .. import matrix
 from ..limits import DEFAULTS, for_platform
-from . import facts, iceberg, jupyter, rapids, spark_connect, updates
+from . import advisories, facts, iceberg, jupyter, rapids, spark_connect, updates
 from . import platform as platform_check
 from .result import CheckResult, ImageResult, run_check
 from .services import Services
@@ -28,15 +28,17 @@ CHECKS = (
     "gpu",
     "facts",
     "updates",
+    "advisories",
 )  # in the report's order
 # Under emulation (platforms other than the engine's) an image gets these checks, each with its wait scaled by
 # limits.EMULATION_SLOWDOWN: what it is (facts, size), JupyterLab answering with the token and a
-# local Spark session in its kernel (jupyterlab). The others are the native platform's, from the same
+# local Spark session in its kernel (jupyterlab), and its jars' advisories (read through the engine's API,
+# no emulated process). The others are the native platform's, from the same
 # recipe: reported as skipped, with why. An image whose layers extend those of an emulated image of its
 # Spark line that passed them (LineProof: the line's baseline) is not proven again where it is the same:
 # its jupyterlab check lists its kernels (what its own layers add to JupyterLab), facts its jars and
 # their native code.
-EMULATED_CHECKS = ("size", "facts", "jupyterlab")
+EMULATED_CHECKS = ("size", "facts", "advisories", "jupyterlab")
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,7 @@ async def check_image(
             beside.start_soon(in_turn, *rapids_then_facts)
             beside.start_soon(check, "iceberg", lambda: iceberg.check(image, services))  # needs no JupyterLab
             beside.start_soon(check, "updates", lambda: updates.check(image, services))
+            beside.start_soon(check, "advisories", lambda: advisories.check(image, services))
             await in_turn(
                 ("jupyterlab", lambda: jupyter.check(image, services)),
                 ("spark-connect", lambda: spark_connect.check(image, services)),
@@ -166,6 +169,7 @@ async def _check_emulated(
     runs = {
         "size": size,
         "facts": lambda: facts.check(image, services, platform),
+        "advisories": lambda: advisories.check(image, services),
         "jupyterlab": lambda: jupyter.check(image, services),
     }
     if proof is not None:
