@@ -218,7 +218,8 @@ async def _build_all(
     args: argparse.Namespace, selected: list[matrix.Image], on: matrix.Targets, out: Path, waits: dict[str, float]
 ) -> int:
     previous = _previous(args, out)
-    shutil.rmtree(out / "reports", ignore_errors=True)  # the verdict (gate) must come from this run only
+    for earlier in ("reports", "sbom"):  # the verdict (gate) and the SBOMs must come from this run only
+        shutil.rmtree(out / earlier, ignore_errors=True)
     images = Archives(out / "images", args.archives)
     results: list[ImageResult] = []
     try:
@@ -262,6 +263,7 @@ async def _build_one(
         kwargs["allow_failures"] = True
         result = await obj.build_all(**kwargs)
         checked = report.from_json(await result.file("reports/report.json").contents())
+        await result.directory("sbom").export(str(images.folder.parent / "sbom"))
         start = time.monotonic()
         if not all(platform.passed for platform in checked):
             images.failed(image.name)
@@ -334,7 +336,7 @@ def _interrupted(args: argparse.Namespace) -> int:
     return 130
 
 
-MIRRORS = ("debian_mirror", "pypi_files", "pip_index_url", "maven_repo")
+MIRRORS = ("debian_mirror", "pypi_files", "pip_index_url", "maven_repo", "go_proxy")
 
 
 def _failed(err: BaseException, downloads: str = "") -> int:

@@ -56,6 +56,7 @@ class JupyterSparkImages:
     maven_repo: Annotated[str, Doc("Maven repository URL for the Iceberg, RAPIDS and Connect jars")] = (
         matrix.MAVEN_CENTRAL
     )
+    go_proxy: Annotated[str, Doc("Go module proxy the SBOM tool (syft) is built from (default: Go's own)")] = ""
     ca_bundle: Annotated[
         dagger.File | None,
         Doc("CA bundle (PEM) trusted while building, never kept in an image: curl adds it, pip uses it alone"),
@@ -88,6 +89,7 @@ class JupyterSparkImages:
             self.pypi_files,
             self.pip_index_url,
             self.maven_repo,
+            self.go_proxy,
             self.ca_bundle,
             self.source,
             await self.effective_revision(),

@@ -16,7 +16,7 @@ from dagger import dag
 
 import anyio
 
-from . import assembly, checks, matrix, publish, recipe, report, stages
+from . import assembly, checks, matrix, publish, recipe, report, sbom, stages
 from .checks import jupyter as jupyter_check
 from .checks import advisories as advisories_check
 from .checks import updates as updates_check
@@ -366,12 +366,22 @@ def archive(groups: list[list[Built]], opts: recipe.BuildOptions) -> dagger.File
     return tool.with_exec(_write("/archive/out.tar", list(entries.values()))).file("/archive/out.tar")
 
 
+def sboms(groups: list[list[Built]], opts: recipe.BuildOptions) -> dagger.Directory:
+    """NAME.ARCH.cdx.json: the SBOM of each platform of each image (sbom.py), from its checked archive."""
+    directory, on = dag.directory(), tools(opts)
+    for group in groups:
+        for b in group:
+            document = sbom.document(on, tarball(b.container), b.image.name, str(b.result.digest), opts)
+            directory = directory.with_file(f"{b.image.name}.{matrix.arch(b.result.platform)}.cdx.json", document)
+    return directory
+
+
 def output(built: list[Built], opts: recipe.BuildOptions, archives: str = "combined") -> dagger.Directory:
     """The main job's output: images/, the archives (as `archive` writes them; ARCHIVES says which)
-    of the images that passed on every platform, and reports/. The archive tool writes the archives
-    into the output directory itself (a mount), so the engine keeps each archive once, not once more
-    per copy into a directory; they do not depend on the report, so a run with nothing changed
-    reuses them."""
+    of the images that passed on every platform, their SBOMs in sbom/ (sboms), and reports/. The
+    archive tool writes the archives into the output directory itself (a mount), so the engine keeps
+    each archive once, not once more per copy into a directory; they do not depend on the report, so
+    a run with nothing changed reuses them."""
     passed, images = shipped(built), dag.directory().with_new_directory("images", permissions=0o755)  # not 0644
     if passed and archives != "none":
         tool, entries = _archive_inputs(passed, opts)
@@ -382,7 +392,9 @@ def output(built: list[Built], opts: recipe.BuildOptions, archives: str = "combi
         for file, plan in plans.items():
             tool = tool.with_exec(_write(f"/out/images/{file}", plan))
         images = tool.directory("/out")
-    return images.with_directory("reports", reports([b.result for b in built]))
+    return images.with_directory("sbom", sboms(passed, opts)).with_directory(
+        "reports", reports([b.result for b in built])
+    )
 
 
 PHASES = ("engine", "build", "checks", "export")

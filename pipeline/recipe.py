@@ -32,7 +32,7 @@ PIP_CACHE = "/root/.cache/pip"
 # relative to the module's source root. They come from the module's source as Dagger hands it over:
 # `dagger call` uploads them (the object's DefaultPath `source`); `python -m pipeline` and the tests
 # take them from the checkout. Their digest names a build where no revision is given.
-SOURCE_FILES = ("pipeline/**", "requirements/*.txt")
+SOURCE_FILES = ("pipeline/**", "requirements/*.txt", "requirements/sbom/go.*")
 SOURCE_EXCLUDE = ("**/__pycache__",)
 PROBES = "pipeline/checks/probes"
 ARCHIVE_TOOL = "pipeline/tools/oci_archive.py"  # reads the engine's image archives (also a probe: the size check)
@@ -132,6 +132,7 @@ class BuildOptions:
     pypi_files: str = matrix.PYPI_FILES
     pip_index_url: str = ""
     maven_repo: str = matrix.MAVEN_CENTRAL
+    go_proxy: str = ""  # GOPROXY for the SBOM tool's build ("": Go's default)
     # CAs trusted while building, never kept: curl adds them to the system's, pip uses them alone
     ca_bundle: dagger.File | None = None
     source: dagger.Directory | None = None  # SOURCE_FILES; None: this checkout's
@@ -152,6 +153,7 @@ class BuildOptions:
             "PYPI_FILES": self.pypi_files,
             "PIP_INDEX_URL": self.pip_index_url,
             "MAVEN_REPO": self.maven_repo,
+            "GOPROXY": self.go_proxy,
             "REVISION": self.revision,
         }
 
