@@ -13,11 +13,12 @@ from pipeline import orchestrate, paths, sbom
 
 pytestmark = pytest.mark.engine
 
-INVENTORY = f"""
-import importlib.metadata, json, subprocess
-debs = subprocess.run(["dpkg-query", "-W", "-f", "${{Package}} ${{Version}}\\n"], capture_output=True, text=True).stdout
-dists = {{(d.metadata["Name"], d.version) for d in importlib.metadata.distributions(path=[__import__("sysconfig").get_path("purelib")])}}
-print(json.dumps({{"deb": [line.split(" ", 1) for line in debs.splitlines()], "pypi": sorted(dists)}}))
+INVENTORY = """
+import importlib.metadata, json, subprocess, sysconfig
+debs = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Version}\\n"], capture_output=True, text=True).stdout
+venv = [sysconfig.get_path("purelib")]
+dists = {(d.metadata["Name"], d.version) for d in importlib.metadata.distributions(path=venv)}
+print(json.dumps({"deb": [line.split(" ", 1) for line in debs.splitlines()], "pypi": sorted(dists)}))
 """
 
 
