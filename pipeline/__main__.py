@@ -218,7 +218,7 @@ async def _build_all(
     args: argparse.Namespace, selected: list[matrix.Image], on: matrix.Targets, out: Path, waits: dict[str, float]
 ) -> int:
     previous = _previous(args, out)
-    for earlier in ("reports", "sbom"):  # the verdict (gate) and the SBOMs must come from this run only
+    for earlier in ("reports", "sbom", "provenance"):  # the verdict (gate) and the evidence: this run's only
         shutil.rmtree(out / earlier, ignore_errors=True)
     images = Archives(out / "images", args.archives)
     results: list[ImageResult] = []
@@ -263,7 +263,8 @@ async def _build_one(
         kwargs["allow_failures"] = True
         result = await obj.build_all(**kwargs)
         checked = report.from_json(await result.file("reports/report.json").contents())
-        await result.directory("sbom").export(str(images.folder.parent / "sbom"))
+        for evidence in ("sbom", "provenance"):
+            await result.directory(evidence).export(str(images.folder.parent / evidence))
         start = time.monotonic()
         if not all(platform.passed for platform in checked):
             images.failed(image.name)

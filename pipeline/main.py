@@ -174,7 +174,7 @@ class JupyterSparkImages:
         built = await self.build_and_check(run, spark_version, variant)
         passed_or_allowed(built, allow_failures)
         await orchestrate.ship(built, run.opts, run.limits)  # the indexes, into the report
-        return orchestrate.output(built, run.opts, archives)
+        return orchestrate.output(built, run.opts, archives, await orchestrate.made_by(run, built))
 
     @function
     async def gate(

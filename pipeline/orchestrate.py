@@ -16,7 +16,7 @@ from dagger import dag
 
 import anyio
 
-from . import assembly, checks, matrix, publish, recipe, report, sbom, stages
+from . import assembly, checks, dockerfiles, matrix, provenance, publish, recipe, report, sbom, stages
 from .checks import jupyter as jupyter_check
 from .checks import advisories as advisories_check
 from .checks import updates as updates_check
@@ -376,9 +376,33 @@ def sboms(groups: list[list[Built]], opts: recipe.BuildOptions) -> dagger.Direct
     return directory
 
 
-def output(built: list[Built], opts: recipe.BuildOptions, archives: str = "combined") -> dagger.Directory:
+async def made_by(run: Run, built: list[Built]) -> provenance.Run:
+    """What the run's images were made by and from (provenance.Run)."""
+    platforms = sorted({b.result.platform for b in built})
+    return provenance.Run(
+        source=await dockerfiles.image_inputs(run.opts.files()).digest(),
+        engine=await dag.version(),
+        base=await dag.container().from_(stages.BASE_IMAGE).image_ref(),
+        archive={platform: await archive_of(run, platform) for platform in platforms},
+    )
+
+
+def provenances(groups: list[list[Built]], made: provenance.Run, opts: recipe.BuildOptions) -> dagger.Directory:
+    """NAME.intoto.json: the provenance of each image, as it ships (its manifest or index digest)."""
+    directory = dag.directory()
+    for group in groups:
+        platforms = [b.result.platform for b in group]
+        text = provenance.document(group[0].image, str(group[0].result.shipped), platforms, made, opts)
+        directory = directory.with_new_file(f"{group[0].image.name}.intoto.json", text)
+    return directory
+
+
+def output(
+    built: list[Built], opts: recipe.BuildOptions, archives: str = "combined", made: provenance.Run | None = None
+) -> dagger.Directory:
     """The main job's output: images/, the archives (as `archive` writes them; ARCHIVES says which)
-    of the images that passed on every platform, their SBOMs in sbom/ (sboms), and reports/. The
+    of the images that passed on every platform, their SBOMs in sbom/ (sboms), their provenance in
+    provenance/ (where `made` says what made them: made_by), and reports/. The
     archive tool writes the archives into the output directory itself (a mount), so the engine keeps
     each archive once, not once more per copy into a directory; they do not depend on the report, so
     a run with nothing changed reuses them."""

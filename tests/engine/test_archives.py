@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from pipeline import orchestrate
+from pipeline import matrix, orchestrate
 from pipeline.archives import held
 from pipeline.checks.result import CheckResult, ImageResult
 
@@ -26,10 +26,9 @@ def sh(*cmd: str) -> str:
 async def checked(build, opts, spark_version: str, variant: str) -> orchestrate.Built:
     """A built image with a passing result carrying its digest, as build_and_check leaves it."""
     image, ctr = build(spark_version, variant)
-    digest = await orchestrate.manifest_digest(ctr, opts)
-    return orchestrate.Built(
-        image, ctr, ImageResult(image.name, [CheckResult("facts", "passed", 1.0, "ok")], digest=digest)
-    )
+    digest, platform = await orchestrate.manifest_digest(ctr, opts), str(await ctr.platform())
+    checks = [CheckResult("facts", "passed", 1.0, "ok")]
+    return orchestrate.Built(image, ctr, ImageResult(image.name, checks, platform, digest=digest))
 
 
 def distinct_blob_bytes(path) -> tuple[int, int]:
@@ -87,7 +86,8 @@ async def test_build_alls_output_holds_the_archives_written_in_place_and_the_rep
     built = [await checked(build, opts, "4.1.1", v) for v in ("baseline", "iceberg")]
     rev = uuid.uuid4().hex[:12]
     revised = dataclasses.replace(opts, revision=rev)
-    await orchestrate.output(built, revised, "both").export(str(tmp_path / "both"))
+    made = await orchestrate.made_by(orchestrate.Run(revised), built)
+    await orchestrate.output(built, revised, "both", made).export(str(tmp_path / "both"))
     tags = {t: b.result.digest for b in built for t in orchestrate.image_tags(b.image.name, rev)}
     images = tmp_path / "both" / "images"
     assert oct(images.stat().st_mode & 0o777) == "0o755"  # any user can read the archives in it
@@ -100,6 +100,24 @@ async def test_build_alls_output_holds_the_archives_written_in_place_and_the_rep
             orchestrate.image_tags(b.image.name, rev), b.result.digest
         )
     assert [r["image"] for r in json.loads((tmp_path / "both" / "reports" / "report.json").read_text())] == names(built)
+    arch = matrix.arch(built[0].result.platform)
+    assert sorted(p.name for p in (tmp_path / "both" / "sbom").iterdir()) == [
+        f"{n}.{arch}.cdx.json" for n in names(built)
+    ]
+    for b in built:  # each image's own SBOM, and its OpenVEX document, name its checked digest
+        sbom = json.loads((tmp_path / "both" / "sbom" / f"{b.image.name}.{arch}.cdx.json").read_text())
+        assert sbom["metadata"]["component"] == sbom["metadata"]["component"] | {
+            "name": b.image.name,
+            "version": b.result.digest,
+        }
+        vex = json.loads((tmp_path / "both" / "reports" / f"{b.image.name}.openvex.json").read_text())
+        assert vex["statements"][0]["products"][0]["@id"].endswith(b.result.digest.replace(":", "%3A"))
+        made_it = json.loads((tmp_path / "both" / "provenance" / f"{b.image.name}.intoto.json").read_text())
+        assert made_it["subject"] == [{"name": b.image.name, "digest": {"sha256": b.result.digest.split(":")[1]}}]
+        base = next(
+            d for d in made_it["predicate"]["buildDefinition"]["resolvedDependencies"] if d.get("name") == "base image"
+        )
+        assert "@sha256:" in base["uri"]
 
     await orchestrate.output(built, revised, "none").export(str(tmp_path / "none"))
     assert not list((tmp_path / "none" / "images").iterdir())
