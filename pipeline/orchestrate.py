@@ -371,7 +371,7 @@ def sboms(groups: list[list[Built]], opts: recipe.BuildOptions) -> dagger.Direct
     directory, on = dag.directory(), tools(opts)
     for group in groups:
         for b in group:
-            document = sbom.document(on, tarball(b.container), b.image.name, str(b.result.digest), opts)
+            document = sbom.document(on, b.container, tarball(b.container), b.image.name, str(b.result.digest), opts)
             directory = directory.with_file(f"{b.image.name}.{matrix.arch(b.result.platform)}.cdx.json", document)
     return directory
 
@@ -416,9 +416,10 @@ def output(
         for file, plan in plans.items():
             tool = tool.with_exec(_write(f"/out/images/{file}", plan))
         images = tool.directory("/out")
-    return images.with_directory("sbom", sboms(passed, opts)).with_directory(
-        "reports", reports([b.result for b in built])
-    )
+    images = images.with_directory("sbom", sboms(passed, opts))
+    if made is not None:
+        images = images.with_directory("provenance", provenances(passed, made, opts))
+    return images.with_directory("reports", reports([b.result for b in built]))
 
 
 PHASES = ("engine", "build", "checks", "export")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dagger
 
-from . import recipe
+from . import paths, recipe
 from .recipe import PIP_CACHE, Copy, Layer, Run, Stage, apt_install
 from .stages import BASE_IMAGE, OUT
 
@@ -17,6 +17,7 @@ GO_TOOLCHAIN = "go1.26.8"  # the Go that requirements/sbom/go.mod names (syft v1
 SYFT = "github.com/anchore/syft/cmd/syft"
 FORMAT = "cyclonedx-json@1.6"
 LOCK = "requirements/sbom"
+JARS_TOOL = "pipeline/tools/sbom_jars.py"
 BUILD = f"""
 export GOMODCACHE={PIP_CACHE}/go-mod GOCACHE={PIP_CACHE}/go-build GOTOOLCHAIN=local CGO_ENABLED=0
 toolchain=golang.org/toolchain@v0.0.1-{GO_TOOLCHAIN}.linux-$(dpkg --print-architecture)
@@ -46,9 +47,15 @@ def syft(opts: recipe.BuildOptions) -> dagger.File:
 
 
 def document(
-    tools: dagger.Container, archive: dagger.File, name: str, digest: str, opts: recipe.BuildOptions
+    tools: dagger.Container,
+    image: dagger.Container,
+    archive: dagger.File,
+    name: str,
+    digest: str,
+    opts: recipe.BuildOptions,
 ) -> dagger.File:
-    """The SBOM of one platform of an image (its archive, its manifest digest), named as the image."""
+    """The SBOM of one platform of an image (its container, its archive, its manifest digest), named as the
+    image, completed with the jars syft did not catalog (tools/sbom_jars.py)."""
     scan = [
         "/usr/local/bin/syft", "scan", "oci-archive:/archive/image.tar", "--quiet",
         "--source-name", name, "--source-version", digest, "-o", f"{FORMAT}=/archive/sbom.json",
@@ -60,5 +67,8 @@ def document(
         .with_file("/usr/local/bin/syft", syft(opts))
         .with_mounted_file("/archive/image.tar", archive)
         .with_exec(scan)
+        .with_mounted_directory("/archive/jars", image.directory(paths.SPARK_JARS))
+        .with_mounted_file("/archive/sbom_jars.py", opts.files().file(JARS_TOOL))
+        .with_exec(["python3", "/archive/sbom_jars.py", "/archive/sbom.json", "/archive/jars", paths.SPARK_JARS])
         .file("/archive/sbom.json")
     )

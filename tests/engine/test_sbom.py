@@ -41,15 +41,18 @@ def missing(document: dict, inventory: dict[str, list], jars: list[str]) -> list
 async def test_the_sbom_is_valid_cyclonedx_and_lists_every_package_of_the_image(build, opts):
     image, ctr = build("4.1.1", "iceberg")
     digest = await orchestrate.manifest_digest(ctr, opts)
-    text = await sbom.document(orchestrate.tools(opts), orchestrate.tarball(ctr), image.name, digest, opts).contents()
+    text = await sbom.document(
+        orchestrate.tools(opts), ctr, orchestrate.tarball(ctr), image.name, digest, opts
+    ).contents()
     assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
     document = json.loads(text)
     assert document["metadata"]["component"]["name"] == image.name
     assert document["metadata"]["component"]["version"] == digest
 
     inventory = json.loads(await ctr.with_exec(["python3", "-c", INVENTORY]).stdout())
-    jars = await ctr.directory(paths.SPARK_JARS).entries()
+    jars = await ctr.directory(paths.SPARK_JARS).glob("**/*.jar")
     assert len(inventory["deb"]) > 100 and len(inventory["pypi"]) > 100 and len(jars) > 250
+    assert "connect-repl/spark-connect-client-jvm_2.13-4.1.1.jar" in jars
     assert missing(document, inventory, jars) == []
     derby = next(c for c in document["components"] if c["name"] == "derby")
     assert derby["purl"] == "pkg:maven/org.apache.derby/derby@10.16.1.1" and derby["externalReferences"][0]["hashes"]
