@@ -75,7 +75,7 @@ lock: .venv sdk
 	    || { echo "$$f: arm64 resolves other pins (above)" >&2; rm -f $${f%.in}.arm64.tmp; exit 1; }; \
 	  rm -f $${f%.in}.arm64.tmp; done
 
-# This module with offline-sdk/ as its SDK, in .cache/offline-module (README: Running offline).
+# This module with offline-sdk/ as its SDK, in .cache/offline-module (docs/offline.md).
 offline-module:
 	scripts/offline-module.sh
 

@@ -82,7 +82,7 @@ start_docker() {
 }
 
 # build_binaries: the engine from v0.21.8's source in the Go module cache, with three
-# build-time edits that drop what needs modules the proxy refuses (README: Running offline).
+# build-time edits that drop what needs modules the proxy refuses (docs/offline.md).
 build_binaries() {
   local stamp
   stamp=$( { cat "$ROOT"/engine/go.mod "$ROOT"/engine/go.sum "$ROOT"/engine/idtui/*.go \

@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Generate .cache/offline-module: this module as `dagger call` would load it, with dagger.json's
-# SDK pointed at offline-sdk/, our stand-in for Dagger's Python SDK runtime (README: Running
-# offline). The committed dagger.json stays as users need it ("python"). The copy is the
-# checkout's files that git would carry (tracked and untracked, not ignored), in a git repository
+# SDK pointed at offline-sdk/, our stand-in for Dagger's Python SDK runtime (docs/offline.md). The
+# committed dagger.json stays as users need it ("python"). The copy is the checkout's files that git would carry (tracked and untracked, not ignored), in a git repository
 # of its own, so the engine takes it as the module's context directory. Run it after changes.
 # Usage: scripts/offline-module.sh [DEST]   then: dagger -m DEST call ...
 set -euo pipefail

@@ -323,7 +323,7 @@ async def test_matplotlib_is_one_pip_install_away_for_an_arbitrary_uid(build):
     assert out.strip().splitlines()[-1] == f"{locked} True"
 
 
-# The rest of the README's conventions table, each row it says "yes" to
+# The rest of docs/images.md's conventions table, each row it says "yes" to
 async def test_the_other_start_conventions_of_the_readme_table(build):
     _, ctr = build("4.1.1", "baseline")
     root = ctr.with_user("root").with_exec(["mkdir", "-p", "/tmp/extra/a", "/tmp/other"])
