@@ -46,7 +46,7 @@ def locked(path: str) -> list[dict]:
 def _file(path: str) -> dict:
     """A file of the source as a resolved dependency, with its digest."""
     digest = hashlib.sha256((recipe.ROOT / path).read_bytes()).hexdigest()
-    return {"uri": f"{assembly.SOURCE}/blob/-/{path}", "digest": {"sha256": digest}}
+    return {"name": path, "digest": {"sha256": digest}}
 
 
 def _jar(jar: matrix.MavenJar, opts: recipe.BuildOptions) -> dict:
