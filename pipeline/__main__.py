@@ -22,7 +22,9 @@ import fcntl
 import inspect
 import os
 import shutil
+import signal
 import sys
+import threading
 import time
 import typing
 from collections.abc import Iterator
@@ -163,7 +165,26 @@ def _bind(args: argparse.Namespace) -> tuple[JupyterSparkImages, dict[str, objec
     return obj, {n: v for n, v in converted.items() if n not in fields}
 
 
+# Ctrl-C, as seen: the dagger CLI's session process gets the terminal's SIGINT too and may end first,
+# so the run can fail on a lost connection before asyncio's cancellation reaches it.
+INTERRUPTED = threading.Event()
+
+
+def _note_interrupts() -> None:
+    """Record a SIGINT, keeping the handler in place (asyncio's: it cancels the run's main task)."""
+    previous = signal.getsignal(signal.SIGINT)
+
+    def noted(signum: int, frame: object) -> None:
+        INTERRUPTED.set()
+        if callable(previous):
+            previous(signum, frame)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, noted)
+
+
 async def call(args: argparse.Namespace) -> int:
+    _note_interrupts()
     async with dagger.connection(CONFIG):
         obj, kwargs = _bind(args)
         result = FUNCTIONS[args.function](obj, **kwargs)
@@ -184,6 +205,7 @@ async def build_all(args: argparse.Namespace) -> int:
     What is unchanged is not redone: without --recheck, the last report.json in OUTPUT is the
     --previous one (checks reused where image and check code are unchanged), and an image whose
     archive already holds its digest under its names is not exported again."""
+    _note_interrupts()
     # bad input: before any work (the platforms checked once the engine said its own)
     matrix.images(args.spark_version or None, args.variant or None)
     orchestrate.archives_kind(args.archives)
@@ -224,7 +246,10 @@ async def _build_all(
     results: list[ImageResult] = []
     try:
         for image in selected:  # an image may reuse the results of this run's images before it (line proofs)
-            results += await _build_one(args, image, images, waits, report.overlaid(previous, results))
+            done = await _build_one(args, image, images, waits, report.overlaid(previous, results))
+            if INTERRUPTED.is_set():  # what its session said after a Ctrl-C (a lost connection) is no result
+                raise KeyboardInterrupt
+            results += done
         await anyio.to_thread.run_sync(images.finish)
     finally:  # the report is written whatever happened: images not done are failed, with the reason
         images.discard()
@@ -313,11 +338,11 @@ def main() -> int:
     except KeyboardInterrupt:
         return _interrupted(args)
     except BaseExceptionGroup as group:
-        if group.subgroup(KeyboardInterrupt) is not None:
+        if group.subgroup(KeyboardInterrupt) is not None or INTERRUPTED.is_set():
             return _interrupted(args)
         return _failed(group, _mirrors(args))
     except Exception as err:
-        return _failed(err, _mirrors(args))
+        return _interrupted(args) if INTERRUPTED.is_set() else _failed(err, _mirrors(args))
 
 
 def _mirrors(args: argparse.Namespace) -> str:

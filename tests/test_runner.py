@@ -4,6 +4,10 @@ refused by the module's functions before they build anything (those need the eng
 
 from __future__ import annotations
 
+import time
+
+import signal
+
 import fcntl
 import json
 import os
@@ -153,3 +157,21 @@ def test_a_failed_build_step_is_named_with_its_output_and_the_download_option_no
     assert first == f"error: {step} (downloads from --pip-index-url {index}); its output ends:"
     assert "No matching distribution found" in result.stderr
     assert "engine" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_ctrl_c_is_noted_and_the_handler_before_it_still_runs():
+    # the dagger CLI's session process gets the terminal's SIGINT too and may end first: a run that then
+    # fails on the lost connection is reported as interrupted (tests/faults: Ctrl-C), not as a lost engine
+    from pipeline import __main__ as runner
+
+    seen: list[int] = []
+    before = signal.signal(signal.SIGINT, lambda signum, frame: seen.append(signum))
+    try:
+        runner.INTERRUPTED.clear()
+        runner._note_interrupts()
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.1)
+        assert runner.INTERRUPTED.is_set() and seen == [signal.SIGINT]
+    finally:
+        signal.signal(signal.SIGINT, before)
+        runner.INTERRUPTED.clear()
