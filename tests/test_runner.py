@@ -4,15 +4,13 @@ refused by the module's functions before they build anything (those need the eng
 
 from __future__ import annotations
 
-import time
-
-import signal
-
 import fcntl
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
