@@ -29,7 +29,7 @@ CONF
 chown jovyan:users {paths.SPARK_CONF}/spark-defaults.conf
 """
             ),
-            Config(user="1000:100"),
+            Config(user=paths.NOTEBOOK_USER),
         ),
     )
 
@@ -68,7 +68,7 @@ chown jovyan:users {paths.RAPIDS_CONF}
             ),
             Copy("pipeline/files/getGpusResources.sh", paths.GPU_DISCOVERY, 0o755),
             Copy("pipeline/files/kernels/pyspark-rapids/kernel.json", f"{paths.KERNELS}/pyspark-rapids/kernel.json"),
-            Config(user="1000:100"),
+            Config(user=paths.NOTEBOOK_USER),
         ),
     )
 

@@ -59,7 +59,7 @@ def layer(release: matrix.SparkRelease) -> Layer:
                 "libnss-wrapper",
                 "libnss-cache",
                 then=f"""
-useradd --create-home --uid 1000 --gid 100 --shell /bin/bash jovyan
+useradd --create-home --uid {paths.NB_UID} --gid {paths.NB_GID} --shell /bin/bash {paths.NB_USER}
 mkdir -p {HOME}/work {" ".join(HOOKS)} && chown -R jovyan:users {HOME}
 chown -R jovyan:users /opt/spark/conf /opt/spark/work-dir
 chmod 1777 {" ".join(SHARED_DIRS)}
@@ -80,12 +80,12 @@ chown jovyan:users {SPARK_DEFAULTS} && chmod 666 {SPARK_DEFAULTS}
             Env("PYSPARK_PYTHON", "/opt/venv/bin/python"),
             Env("SHELL", "/bin/bash"),
             Env("HOME", HOME),
-            Env("NB_USER", "jovyan"),
-            Env("NB_UID", "1000"),
-            Env("NB_GID", "100"),
+            Env("NB_USER", paths.NB_USER),
+            Env("NB_UID", str(paths.NB_UID)),
+            Env("NB_GID", str(paths.NB_GID)),
             Env("PIP_CONSTRAINT", CONSTRAINTS),
             Config(
-                user="1000:100",
+                user=paths.NOTEBOOK_USER,
                 workdir=f"{HOME}/work",
                 expose=(8888, 4040, 15002),
                 entrypoint=("tini", "-g", "--", "start.sh"),

@@ -37,6 +37,11 @@ VENV_SHARED: Final = (
     "etc/jupyter/jupyter_notebook_config.d",
     "etc/jupyter/nbconfig",
 )
+# the notebook user, as docker-stacks has it: one fact for the image's user, its environment and the checks
+NB_USER: Final = "jovyan"
+NB_UID: Final = 1000
+NB_GID: Final = 100  # the `users` group
+NOTEBOOK_USER: Final = f"{NB_UID}:{NB_GID}"  # what the images run as (Config.user)
 JOVYAN_HOME: Final = "/home/jovyan"
 WAREHOUSE: Final = f"{JOVYAN_HOME}/warehouse"
 

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from pipeline import checks, matrix, orchestrate
+from pipeline import checks, matrix, orchestrate, paths
 from pipeline.checks import advisories, facts, rapids, updates
 from pipeline.checks.result import run_check
 from pipeline.checks.services import CHECK_JVM, OPENSHIFT_USER, OTHER_USER, PYCACHE, Services
@@ -114,7 +114,7 @@ async def test_an_image_with_a_package_behind_debians_updates_fails_the_updates_
     assert (await run_check("updates", lambda: updates.check(image, services), 240)).status == "passed"
     stale = ctr.with_user("root").with_exec(["bash", "-euo", "pipefail", "-c", STALE_PACKAGE])
     package, version = (await stale.stdout()).split()
-    services = Services.for_image(stale.with_user("1000:100"), opts.probes())
+    services = Services.for_image(stale.with_user(paths.NOTEBOOK_USER), opts.probes())
     outcome = await run_check("updates", lambda: updates.check(image, services), 240)
     assert outcome.status == "failed" and f"{package} {version} -> " in outcome.detail, outcome.detail
     assert "--refresh" in outcome.detail
@@ -136,7 +136,7 @@ async def test_an_image_with_a_derby_jar_no_decision_covers_fails_the_advisories
 async def test_an_iceberg_image_without_the_iceberg_jar_fails_the_iceberg_check(build, opts, native):
     image, ctr = build("3.5.7", "iceberg")
     jar = f"/opt/spark/jars/{image.line.iceberg.filename}"
-    broken = ctr.with_user("root").with_exec(["rm", jar]).with_user("1000:100")
+    broken = ctr.with_user("root").with_exec(["rm", jar]).with_user(paths.NOTEBOOK_USER)
     result = await checks.check_image(image, broken, opts.probes(), platform=native)
     by_name = {c.name: c for c in result.checks}
     assert by_name["iceberg"].status == "failed"
@@ -175,7 +175,7 @@ ADD_CA = (
 
 async def test_a_ca_left_in_javas_keystore_fails_the_facts_check(build, opts, native):
     image, ctr = build("4.1.1", "baseline")
-    leaky = ctr.with_user("root").with_exec(["bash", "-c", ADD_CA]).with_user("1000:100")
+    leaky = ctr.with_user("root").with_exec(["bash", "-c", ADD_CA]).with_user(paths.NOTEBOOK_USER)
     result = await checks.check_image(image, leaky, opts.probes(), platform=native)
     facts_result = next(c for c in result.checks if c.name == "facts")
     assert facts_result.status == "failed", facts_result.detail
@@ -199,7 +199,7 @@ async def test_a_leaked_ca_in_place_of_a_bundle_certificate_fails_the_facts_chec
     assert before == after, out  # a count comparison would see nothing wrong
     deleted = re.search(r"deleted (.+)", out).group(1)
     leak = re.search(r"Certificate fingerprint \(SHA-256\): ([0-9A-F:]+)", out).group(1)
-    services = Services.for_image(swapped.with_user("1000:100"), opts.probes())
+    services = Services.for_image(swapped.with_user(paths.NOTEBOOK_USER), opts.probes())
     outcome = await run_check("facts", lambda: facts.check(image, services, native), 300)
     assert outcome.status == "failed", outcome.detail
     assert outcome.detail.endswith(f"(expected none): {leak} (leak)")  # the foreign CA, and only it
@@ -211,7 +211,7 @@ async def test_an_image_over_its_size_budget_fails_the_size_check(build, opts, n
     heavy = (
         ctr.with_user("root")
         .with_exec(["bash", "-c", "head -c 200000000 /dev/urandom > /opt/ballast"])
-        .with_user("1000:100")
+        .with_user(paths.NOTEBOOK_USER)
     )
 
     async def size() -> str:

@@ -40,8 +40,8 @@ def expected_facts(image: matrix.Image, labels: dict[str, str], platform: str) -
     """What facts_probe.py must find, derived from the image's labels and the platform it was built for."""
     return {
         "architecture": matrix.arch(platform),
-        "uid": 1000,
-        "user": "jovyan",
+        "uid": paths.NB_UID,
+        "user": paths.NB_USER,
         "spark": labels[f"{P}.spark.version"],
         "pyspark": labels[f"{P}.spark.version"],
         "scala": labels[f"{P}.scala.version"],
@@ -106,4 +106,5 @@ async def check(image: matrix.Image, services: Services, platform: str) -> str:
         )
     if problems:
         raise CheckFailed("\n".join(problems))
-    return f"{platform}; runs as jovyan (uid 1000); no build CA left; labels match: " + json.dumps(found)
+    user = f"{paths.NB_USER} (uid {paths.NB_UID})"
+    return f"{platform}; runs as {user}; no build CA left; labels match: " + json.dumps(found)

@@ -24,7 +24,7 @@ BREAK = (
 
 async def test_a_home_pip_and_redaction_broken_fail_the_platform_check(build, opts):
     image, ctr = build("4.1.1", "baseline")
-    broken = ctr.with_user("root").with_exec(["bash", "-c", BREAK]).with_user("1000:100")
+    broken = ctr.with_user("root").with_exec(["bash", "-c", BREAK]).with_user(paths.NOTEBOOK_USER)
     services = Services.for_image(broken, opts.probes())
     outcome = await run_check("platform", lambda: platform.check(image, services), limits.DEFAULTS["platform"])
     assert outcome.status == "failed", outcome.detail
@@ -101,7 +101,7 @@ async def test_rootless_root_runs_the_command_as_root_with_home_slash_home_slash
 async def test_start_sh_runs_once_when_also_given_as_the_command(build):
     # `docker run IMAGE start.sh CMD` (older docs): the hooks run once, and start.sh says why it did not run again
     _, ctr = build("4.1.1", "baseline")
-    ctr = with_hooks(ctr).with_user("1000:100")
+    ctr = with_hooks(ctr).with_user(paths.NOTEBOOK_USER)
     run = ctr.with_exec(["start.sh", "bash", "-c", "cat /tmp/hooks"], use_entrypoint=True)
     assert (await run.stdout()).split() == ["start-hook", "1000", "before-hook", "1000", "exec-hook"]
     said = await run.stderr()
