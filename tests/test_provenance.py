@@ -10,7 +10,7 @@ from pipeline import jupyter_layer, matrix, provenance, recipe, stages
 RUN = provenance.Run(
     source="sha256:" + "5" * 64,
     engine="v0.21.8",
-    base="docker.io/library/debian:bookworm-slim@sha256:" + "b" * 64,
+    base="registry.example/library/debian:bookworm-slim@sha256:" + "b" * 64,
     archive={"linux/amd64": " 0123 456 main/binary-amd64/Packages.xz\n"},
 )
 INDEX = "sha256:" + "a" * 64
