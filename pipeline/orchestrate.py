@@ -232,7 +232,7 @@ async def archive_state(opts: recipe.BuildOptions, platform: str) -> str:
 
 
 async def archive_of(run: Run, platform: str) -> str:
-    """archive_state for a native platform, asked once per run (the images of the run share the answer)."""
+    """archive_state for a platform, asked once per run (the run's images and their provenance share it)."""
     if platform not in run.archive:
         run.archive[platform] = asyncio.ensure_future(archive_state(run.opts, platform))
     return await asyncio.shield(run.archive[platform])
@@ -376,10 +376,10 @@ def sboms(groups: list[list[Built]], opts: recipe.BuildOptions) -> dagger.Direct
     return directory
 
 
-async def made_by(run: Run, built: list[Built]) -> provenance.Run:
-    """What the run's images were made by and from (provenance.Run)."""
+async def made_by(run: Run, built: list[Built]) -> provenance.MadeBy:
+    """What the run's images were made by and from (provenance.MadeBy)."""
     platforms = sorted({b.result.platform for b in built})
-    return provenance.Run(
+    return provenance.MadeBy(
         source=await dockerfiles.image_inputs(run.opts.files()).digest(),
         engine=await dag.version(),
         base=await dag.container().from_(stages.BASE_IMAGE).image_ref(),
@@ -387,7 +387,7 @@ async def made_by(run: Run, built: list[Built]) -> provenance.Run:
     )
 
 
-def provenances(groups: list[list[Built]], made: provenance.Run, opts: recipe.BuildOptions) -> dagger.Directory:
+def provenances(groups: list[list[Built]], made: provenance.MadeBy, opts: recipe.BuildOptions) -> dagger.Directory:
     """NAME.intoto.json: the provenance of each image, as it ships (its manifest or index digest)."""
     directory = dag.directory()
     for group in groups:
@@ -398,7 +398,7 @@ def provenances(groups: list[list[Built]], made: provenance.Run, opts: recipe.Bu
 
 
 def output(
-    built: list[Built], opts: recipe.BuildOptions, archives: str = "combined", made: provenance.Run | None = None
+    built: list[Built], opts: recipe.BuildOptions, archives: str = "combined", made: provenance.MadeBy | None = None
 ) -> dagger.Directory:
     """The main job's output: images/, the archives (as `archive` writes them; ARCHIVES says which)
     of the images that passed on every platform, their SBOMs in sbom/ (sboms), their provenance in

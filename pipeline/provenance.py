@@ -21,7 +21,7 @@ HASH = re.compile(r"--hash=sha256:(?P<hex>[0-9a-f]{64})")
 
 
 @dataclass(frozen=True)
-class Run:
+class MadeBy:
     """What the run's images share: the inputs' digest, the engine, the base image, Debian's archive."""
 
     source: str  # sha256:... of dockerfiles.image_inputs
@@ -65,7 +65,7 @@ def dependencies(image: matrix.Image, platforms: list[str], opts: recipe.BuildOp
     return deps
 
 
-def statement(image: matrix.Image, digest: str, platforms: list[str], run: Run, opts: recipe.BuildOptions) -> dict:
+def statement(image: matrix.Image, digest: str, platforms: list[str], run: MadeBy, opts: recipe.BuildOptions) -> dict:
     """The provenance of one image, shipped as `digest` (its manifest, or its index of `platforms`)."""
     algorithm, _, value = digest.partition(":")
     return {
@@ -98,5 +98,5 @@ def statement(image: matrix.Image, digest: str, platforms: list[str], run: Run, 
     }
 
 
-def document(image: matrix.Image, digest: str, platforms: list[str], run: Run, opts: recipe.BuildOptions) -> str:
+def document(image: matrix.Image, digest: str, platforms: list[str], run: MadeBy, opts: recipe.BuildOptions) -> str:
     return json.dumps(statement(image, digest, platforms, run, opts), indent=2) + "\n"

@@ -7,6 +7,7 @@ import re
 from xml.etree import ElementTree as ET
 
 from .matrix import MatrixError
+from . import vex
 from .checks.advisories import NOTHING
 from .checks.result import CheckResult, ImageResult, label
 
@@ -119,7 +120,5 @@ def as_junit(results: list[ImageResult]) -> str:
 
 def render_all(results: list[ImageResult]) -> dict[str, str]:
     """The report directory's files: the report, and each shipped image's OpenVEX document (vex.py)."""
-    from . import vex  # vex reads the matrix and the advisories: not needed to read a report
-
     files = {"report.json": as_json(results), "report.md": as_markdown(results), "junit.xml": as_junit(results)}
     return files | vex.documents(results)

@@ -11,7 +11,7 @@ import dagger
 
 from . import paths, recipe
 from .recipe import PIP_CACHE, Copy, Layer, Run, Stage, apt_install
-from .stages import BASE_IMAGE, OUT
+from .stages import OUT, TOOLS
 
 GO_TOOLCHAIN = "go1.26.8"  # the Go that requirements/sbom/go.mod names (syft v1.57 needs it)
 SYFT = "github.com/anchore/syft/cmd/syft"
@@ -29,11 +29,11 @@ GOFLAGS=-mod=readonly "$goroot/bin/go" build -trimpath -ldflags=-s -o {OUT}/syft
 """
 TOOL = Stage(
     "sbom-tool",
-    BASE_IMAGE,
+    TOOLS,  # python3 and the CA set-up are there already
     Layer(
         args=("DEBIAN_MIRROR", "GOPROXY"),
         steps=(
-            apt_install("ca-certificates", "golang-go", "python3"),
+            apt_install("golang-go"),
             Copy(f"{LOCK}/go.mod", "/src/sbom/go.mod"),
             Copy(f"{LOCK}/go.sum", "/src/sbom/go.sum"),
             Run(BUILD, cache=PIP_CACHE),

@@ -16,12 +16,12 @@ AUTHOR = "jupyter-spark-images pipeline (pipeline/advisories.json)"
 
 
 def maven_purl(entry: dict, jar: str) -> str:
-    """pkg:maven/org.apache.derby/derby@10.16.1.1 for derby-10.16.1.1.jar."""
-    for artifact in entry["artifacts"]:
-        group, name = artifact.split(":")
-        if jar.startswith(f"{name}-") and jar[len(name) + 1 : len(name) + 2].isdigit():
-            return f"pkg:maven/{group}/{name}@{jar[len(name) + 1 : -len('.jar')]}"
-    raise ValueError(f"{jar} is none of {entry['artifacts']}")
+    """pkg:maven/org.apache.derby/derby@10.16.1.1 for derby-10.16.1.1.jar (advisories.jar_pattern reads it)."""
+    named = advisories.jar_pattern(entry).fullmatch(jar)
+    if named is None:
+        raise ValueError(f"{jar} is none of {entry['artifacts']}")
+    group = next(a.split(":")[0] for a in entry["artifacts"] if a.split(":")[1] == named["name"])
+    return f"pkg:maven/{group}/{named['name']}@{named['version']}"
 
 
 def document(image: matrix.Image, digest: str, when: str) -> dict:

@@ -7,7 +7,7 @@ import re
 
 from pipeline import jupyter_layer, matrix, provenance, recipe, stages
 
-RUN = provenance.Run(
+MADE_BY = provenance.MadeBy(
     source="sha256:" + "5" * 64,
     engine="v0.21.8",
     base="registry.example/library/debian:bookworm-slim@sha256:" + "b" * 64,
@@ -17,7 +17,7 @@ INDEX = "sha256:" + "a" * 64
 
 
 def statement(spark: str, variant: str, platforms: list[str]) -> dict:
-    return provenance.statement(matrix.image(spark, variant), INDEX, platforms, RUN, recipe.BuildOptions())
+    return provenance.statement(matrix.image(spark, variant), INDEX, platforms, MADE_BY, recipe.BuildOptions())
 
 
 def pins(lock: str) -> int:

@@ -26,9 +26,10 @@ def advisories() -> dict[str, dict]:
 
 
 def jar_pattern(entry: dict) -> re.Pattern[str]:
-    """A jar file of one of the advisory's artifacts, any version: derby-10.16.1.1.jar."""
+    """A jar file of one of the advisory's artifacts, any version: derby-10.16.1.1.jar (groups: the
+    artifact's `name` and the `version`)."""
     names = "|".join(re.escape(artifact.split(":")[1]) for artifact in entry["artifacts"])
-    return re.compile(rf"(?:{names})-\d[\w.-]*\.jar")
+    return re.compile(rf"(?P<name>{names})-(?P<version>\d[\w.-]*)\.jar")
 
 
 def decided(image: matrix.Image) -> dict[str, list[str]]:

@@ -10,6 +10,7 @@ from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 
 from pipeline import orchestrate, paths, sbom
+from pipeline.tools import sbom_jars
 
 pytestmark = pytest.mark.engine
 
@@ -28,11 +29,10 @@ def normalized(name: str) -> str:
 
 def missing(document: dict, inventory: dict[str, list], jars: list[str]) -> list[str]:
     """What the image holds that the SBOM does not list (by purl type, name and version; jars by path)."""
-    listed, paths_listed = set(), set()
+    listed, paths_listed = set(), sbom_jars.listed_paths(document)
     for c in document.get("components", []):
         kind = c.get("purl", "").partition("/")[0].removeprefix("pkg:")
         listed.add((kind, normalized(c["name"]), c.get("version", "")))
-        paths_listed |= {p["value"] for p in c.get("properties", []) if p["name"].endswith(":path")}
     out = [f"deb {n} {v}" for n, v in inventory["deb"] if ("deb", normalized(n), v) not in listed]
     out += [f"pypi {n} {v}" for n, v in inventory["pypi"] if ("pypi", normalized(n), v) not in listed]
     return out + [f"jar {j}" for j in jars if f"{paths.SPARK_JARS}/{j}" not in paths_listed]
