@@ -24,9 +24,14 @@ HOME = JOVYAN_HOME
 # Spark's default plus `credential` (the Iceberg REST catalog's): values of matching keys are
 # shown as *********(redacted) in the UI, event logs and spark-submit's output
 REDACTION_REGEX = "(?i)secret|password|token|access[.]?key|credential"
+# A notebook's driver (the "PySpark (local)" kernel in client mode against a cluster's master) listens at
+# fixed ports, so that a cluster's executors can call back into it through a container network's or a
+# Kubernetes Service's published ports (the image exposes them); a second driver in the same container
+# takes the next free ports (spark.port.maxRetries)
+DRIVER_PORTS = {"spark.driver.port": 7078, "spark.driver.blockManager.port": 7079}
 # where users write, writable by any uid (mode 1777): the home, Spark's working directory, and the
 # venv's directories that pip install adds to (paths.VENV_SHARED, made so in the venv's stage)
-SHARED_DIRS = (HOME, f"{HOME}/work", paths.SPARK_WORKDIR)
+SHARED_DIRS = (HOME, f"{HOME}/work", *paths.SPARK_WRITABLE)
 # A uid without a passwd entry (docker --user 12345:0, OpenShift) gets one that every process sees, also
 # one exec'd into the running container, without /etc/passwd becoming writable: NSS asks /etc/passwd
 # first and then libnss-cache, whose files link into EXTRA_USERS, where start.sh writes the entry (mode
@@ -38,6 +43,8 @@ mkdir -p {EXTRA_USERS} && chmod 1777 {EXTRA_USERS}
 ln -s {EXTRA_USERS}/passwd /etc/passwd.cache && ln -s {EXTRA_USERS}/group /etc/group.cache
 find / -xdev -type f -perm /6000 -exec chmod ug-s {{}} +
 """
+
+DRIVER_DEFAULTS = "\n".join(f"  echo '{name} {port}'" for name, port in DRIVER_PORTS.items())
 
 START_SCRIPTS = ("start.sh", "start-notebook.py", "start-notebook.sh", "start-singleuser.py", "start-singleuser.sh")
 
@@ -61,11 +68,12 @@ def layer(release: matrix.SparkRelease) -> Layer:
                 then=f"""
 useradd --create-home --uid {paths.NB_UID} --gid {paths.NB_GID} --shell /bin/bash {paths.NB_USER}
 mkdir -p {HOME}/work {" ".join(HOOKS)} && chown -R jovyan:users {HOME}
-chown -R jovyan:users /opt/spark/conf /opt/spark/work-dir
+chown -R jovyan:users {paths.SPARK_CONF} {" ".join(paths.SPARK_WRITABLE)}
 chmod 1777 {" ".join(SHARED_DIRS)}
 # start.sh rewrites it in place from ICEBERG_* (as whatever uid starts the image)
-{{ echo '# redact credentials wherever Spark shows settings'; echo 'spark.redaction.regex {REDACTION_REGEX}'; }} \\
-  >{SPARK_DEFAULTS}
+{{ echo '# redact credentials wherever Spark shows settings'; echo 'spark.redaction.regex {REDACTION_REGEX}'
+  echo "# a notebook's driver at fixed ports (the image exposes them), for a cluster's executors to call back"
+{DRIVER_DEFAULTS}; }} >{SPARK_DEFAULTS}
 chown jovyan:users {SPARK_DEFAULTS} && chmod 666 {SPARK_DEFAULTS}
 {EXTRA_USERS_SETUP}{stages.PYSPARK_PTH}""",
             ),
@@ -87,7 +95,7 @@ chown jovyan:users {SPARK_DEFAULTS} && chmod 666 {SPARK_DEFAULTS}
             Config(
                 user=paths.NOTEBOOK_USER,
                 workdir=f"{HOME}/work",
-                expose=(8888, 4040, 15002),
+                expose=(8888, 4040, 15002, *DRIVER_PORTS.values()),
                 entrypoint=("tini", "-g", "--", "start.sh"),
                 cmd=("start-notebook.py",),
                 healthcheck=(HEALTHCHECK,),

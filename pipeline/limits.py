@@ -1,5 +1,6 @@
 """Every wait the pipeline makes, in seconds, in one place. The module's `--limits` option overrides
-any of them for one run (e.g. `--limits build=3600,push=1800` for a slow mirror or registry)."""
+any of them for one run (e.g. `--limits build=3600,push=1800` for a slow mirror or registry); a check's
+limit of 0 skips that check for a quick run (e.g. `--limits cluster=0`), reported as skipped and why."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Final
 
 from .matrix import MatrixError
 
-DEFAULTS: Final[dict[str, float]] = {
+WAITS: Final[dict[str, float]] = {
     "build": 2400,  # one image's build, its downloads included
     "push": 900,  # one reference pushed to the registry
     "export": 1800,  # one archive written to the host
@@ -16,7 +17,11 @@ DEFAULTS: Final[dict[str, float]] = {
     "prepare": 120,  # a check run's shared bytecode cache made writable (before its checks)
     "stop": 60,  # a check run's services stopped (each)
     "check-code": 120,  # the digest of the checks' code and probes
-    # each check (every wait inside its probe is bounded by less)
+    "service-log": 60,  # replaying a failed service's output for the report
+}
+# each check (every wait inside its probe is bounded by less); 0 skips it. The one list of the checks,
+# in the report's order (checks.CHECKS)
+CHECK_LIMITS: Final[dict[str, float]] = {
     "size": 240,
     "jupyterlab": 240,
     "spark-connect": 240,
@@ -27,8 +32,9 @@ DEFAULTS: Final[dict[str, float]] = {
     "facts": 240,
     "updates": 240,
     "advisories": 60,
-    "service-log": 60,  # replaying a failed service's output for the report
+    "cluster": 300,
 }
+DEFAULTS: Final[dict[str, float]] = {**WAITS, **CHECK_LIMITS}
 # Platforms other than the engine host's run under emulation (QEMU user-mode): their builds and checks
 # get this many times the waits above (a JVM starts about 10x slower there).
 EMULATION_SLOWDOWN: Final = 8
@@ -54,7 +60,9 @@ def parse(overrides: str) -> dict[str, float]:
             seconds = float(value)
         except ValueError:
             seconds = 0
-        if not (math.isfinite(seconds) and seconds > 0):  # nan and inf would fail every wait or remove it
-            raise MatrixError(f"--limits {item!r}: expected {name}=SECONDS, a positive finite number")
+        skip = seconds == 0 and name in CHECK_LIMITS
+        if not (math.isfinite(seconds) and (seconds > 0 or skip)):  # nan and inf would fail every wait or remove it
+            zero = " (or 0 to skip the check)" if name in CHECK_LIMITS else ""
+            raise MatrixError(f"--limits {item!r}: expected {name}=SECONDS, a positive finite number{zero}")
         limits[name] = seconds
     return limits

@@ -21,7 +21,7 @@ from .checks import jupyter as jupyter_check
 from .checks import advisories as advisories_check
 from .checks import updates as updates_check
 from .checks.result import ImageResult, label
-from .limits import CURL, DEFAULTS, for_platform
+from .limits import CHECK_LIMITS, CURL, DEFAULTS, for_platform
 from .log import progress, step_failure
 
 # Images built at once, and checked at once: checks start JVMs and services that need the host's
@@ -29,7 +29,6 @@ from .log import progress, step_failure
 PARALLEL_BUILDS, PARALLEL_CHECKS = 2, 1
 CHECK_CODE = "pipeline/checks"  # the checks and their probes: a result is reused only if these are unchanged
 # the limits that bound the pipeline's own steps, not what a check proves
-IMAGE_WAITS = ("build", "push", "export", "ship", "prepare", "stop", "check-code")
 ARCHIVES = {
     "combined": "one archive of all passed images, each layer stored once (jupyter-spark-images.tar)",
     "per-image": "one archive per passed image (NAME.tar)",
@@ -204,7 +203,7 @@ def held_to(image: matrix.Image, platform: str, limits: dict[str, float], emulat
             "budget": matrix.budget_parts(image, platform),
             "kernels": jupyter_check.expected_kernels(image),
             "advisories": advisories_check.held_to(image),
-            "limits": {name: waits[name] for name in sorted(waits) if name not in IMAGE_WAITS},
+            "limits": {name: waits[name] for name in sorted(CHECK_LIMITS)},
         }
         | ({"debian-archive": archive} if archive else {}),
         sort_keys=True,

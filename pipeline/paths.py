@@ -13,6 +13,9 @@ SPARK_JARS: Final = f"{SPARK_HOME}/jars"
 SPARK_CONF: Final = f"{SPARK_HOME}/conf"
 SPARK_DEFAULTS: Final = f"{SPARK_CONF}/spark-defaults.conf"
 SPARK_WORKDIR: Final = f"{SPARK_HOME}/work-dir"
+# where Spark writes at run time, writable by the image's users: the working directory, a standalone
+# worker's directory (SPARK_WORKER_DIR's default) and the daemons' logs (start-master.sh, start-worker.sh)
+SPARK_WRITABLE: Final = (SPARK_WORKDIR, f"{SPARK_HOME}/work", f"{SPARK_HOME}/logs")
 JVM_DIR: Final = "/usr/lib/jvm"
 
 VENV: Final = "/opt/venv"

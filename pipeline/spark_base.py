@@ -20,11 +20,11 @@ SPARK_UID = "185"  # apache/spark's
 
 def install_spark(release: matrix.SparkRelease) -> str:
     """What the image's own system must do for the Spark its stage unpacked: Java's version-named home, Spark's user."""
-    java = matrix.LINES[release.line].java
+    java, writable = matrix.LINES[release.line].java, " ".join(paths.SPARK_WRITABLE)
     return f"""
 ln -s {paths.debian_jre_dir(java)} {paths.java_home(java)}
 useradd --system --uid {SPARK_UID} --gid 0 --home-dir {paths.SPARK_WORKDIR} spark
-chown -R spark:0 {paths.SPARK_WORKDIR} && chmod g+w {paths.SPARK_WORKDIR}
+mkdir -p {writable} && chown -R spark:0 {writable} && chmod g+w {writable}
 """
 
 

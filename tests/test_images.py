@@ -9,8 +9,8 @@ import uuid
 
 import pytest
 
-from pipeline import checks, matrix, orchestrate, paths
-from pipeline.checks import advisories, facts, rapids, updates
+from pipeline import checks, limits, matrix, orchestrate, paths
+from pipeline.checks import advisories, cluster, facts, rapids, updates
 from pipeline.checks.result import run_check
 from pipeline.checks.services import CHECK_JVM, OPENSHIFT_USER, OTHER_USER, PYCACHE, Services
 
@@ -18,22 +18,28 @@ pytestmark = pytest.mark.engine
 
 # Each variant, both Spark lines, and the RAPIDS cases: own shim, override, override + CPU-side explain.
 CASES = [("4.1.1", "baseline"), ("4.1.1", "gpu"), ("3.5.8", "gpu"), ("3.5.7", "iceberg"), ("4.1.0", "gpu-iceberg")]
+# the cluster check on both lines, with and without Iceberg and RAPIDS; the other images are checked the way a
+# quick run skips it (--limits cluster=0), which must say so
+CLUSTER_SKIPPED = [("4.1.1", "gpu"), ("3.5.8", "gpu")]
 
 
-def expected(variant: str) -> dict[str, str]:
+def expected(spark: str, variant: str) -> dict[str, str]:
     """check -> status: every image passes the common checks; iceberg and rapids only apply to their variants."""
     applies = {feature: feature in matrix.VARIANT_FEATURES[variant] for feature in matrix.FEATURES}
     common = dict.fromkeys(
         ("size", "jupyterlab", "spark-connect", "platform", "facts", "updates", "advisories"), "passed"
     )
-    return common | {name: "passed" if on else "skipped" for name, on in applies.items()}
+    cluster = "skipped" if (spark, variant) in CLUSTER_SKIPPED else "passed"
+    return common | {name: "passed" if on else "skipped" for name, on in applies.items()} | {"cluster": cluster}
 
 
 @pytest.fixture(scope="module")
 async def results(client, opts):  # noqa: ARG001 - the session must be open
     """Built and checked the way build-all does it (two builds at a time, checks one image at a time)."""
     run = orchestrate.Run(opts)  # the engine's platform; arm64: tests/engine/test_arm64.py
-    built = await orchestrate.build_and_check_all([matrix.image(s, v) for s, v in CASES], run)
+    quick = orchestrate.Run(opts, limits=limits.parse("cluster=0"))
+    built = await orchestrate.build_and_check_all([matrix.image(*c) for c in CASES if c not in CLUSTER_SKIPPED], run)
+    built += await orchestrate.build_and_check_all([matrix.image(*c) for c in CLUSTER_SKIPPED], quick)
     return {(b.image.spark.version, b.image.variant): (b.image, b.container, b.result) for b in built}
 
 
@@ -42,10 +48,16 @@ async def test_image_passes_its_checks(results, spark, variant):
     image, _, result = results[(spark, variant)]
     statuses = {c.name: c.status for c in result.checks}
     details = "\n".join(f"{c.name}: {c.status}: {c.detail}" for c in result.checks)
-    assert {k: statuses[k] for k in expected(variant)} == expected(variant), details
+    assert {k: statuses[k] for k in expected(spark, variant)} == expected(spark, variant), details
     assert result.passed, details
     gpu = next(c for c in result.checks if c.name == "gpu")
     assert gpu.status == "skipped" and ("no GPU" in gpu.detail or "no RAPIDS" in gpu.detail)
+    cluster = next(c for c in result.checks if c.name == "cluster")
+    if cluster.status == "skipped":
+        assert cluster.detail == "skipped at the caller's request (--limits cluster=0)"
+    else:  # on both workers, both ways, from the cluster's own APIs
+        assert "an executor on each of spark-worker-1-" in cluster.detail and "client mode on spark://" in cluster.detail
+        assert ("VERSION AS OF the first snapshot" in cluster.detail) == ("iceberg" in variant), cluster.detail
 
 
 async def test_images_contain_what_their_variant_promises(results):
@@ -131,6 +143,17 @@ async def test_an_image_with_a_derby_jar_no_decision_covers_fails_the_advisories
     outcome = await run_check("advisories", lambda: advisories.check(image, services), 60)
     assert outcome.status == "failed" and "derby-10.17.1.0.jar" in outcome.detail, outcome.detail
     assert "review the decision in pipeline/advisories.json" in outcome.detail
+
+
+async def test_a_spark_worker_directory_the_user_cannot_write_fails_the_cluster_check(build, opts):
+    image, ctr = build("4.1.1", "baseline")
+    # as pyspark's sdist leaves /opt/spark: a standalone worker cannot make its directory
+    chown = f"chown root:root {paths.SPARK_HOME}/work && chmod 755 {paths.SPARK_HOME}/work"
+    broken = ctr.with_user("root").with_exec(["bash", "-c", chown]).with_user(paths.NOTEBOOK_USER)
+    services = Services.for_image(broken, opts.probes())
+    outcome = await run_check("cluster", lambda: cluster.check(image, services, False), 300)
+    assert outcome.status == "failed", outcome.detail
+    assert "did not start" in outcome.detail and f"{paths.SPARK_HOME}/work" in outcome.detail, outcome.detail
 
 
 async def test_an_iceberg_image_without_the_iceberg_jar_fails_the_iceberg_check(build, opts, native):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import anyio
 import pytest
 
 from pipeline import limits
+from pipeline.checks.result import run_check
 from pipeline.matrix import MatrixError
 
 
@@ -27,8 +29,22 @@ def test_overrides_apply_over_the_defaults():
         ("build=nan", "positive finite number"),  # every wait would fail at once
         ("build=inf", "positive finite number"),  # the bound would silently go
         ("export=-inf", "positive finite number"),
+        ("cluster=-1", r"\(or 0 to skip the check\)"),
     ],
 )
 def test_bad_overrides_are_one_clear_error(text, message):
     with pytest.raises(MatrixError, match=message):
         limits.parse(text)
+
+
+def test_a_checks_limit_of_zero_skips_it_and_says_so():
+    waits = limits.parse("cluster=0")
+    assert waits["cluster"] == 0 and set(limits.CHECK_LIMITS) <= set(waits)
+    with pytest.raises(MatrixError, match="positive finite number$"):  # a wait is not a check: never 0
+        limits.parse("stop=0")
+
+    async def never() -> str:
+        raise AssertionError("a skipped check must not run")
+
+    outcome = anyio.run(run_check, "cluster", never, waits["cluster"])
+    assert (outcome.status, outcome.detail) == ("skipped", "skipped at the caller's request (--limits cluster=0)")

@@ -139,11 +139,13 @@ rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log
 
 useradd --create-home --uid 1000 --gid 100 --shell /bin/bash jovyan
 mkdir -p /home/jovyan/work /usr/local/bin/start-notebook.d /usr/local/bin/before-notebook.d && chown -R jovyan:users /home/jovyan
-chown -R jovyan:users /opt/spark/conf /opt/spark/work-dir
-chmod 1777 /home/jovyan /home/jovyan/work /opt/spark/work-dir
+chown -R jovyan:users /opt/spark/conf /opt/spark/work-dir /opt/spark/work /opt/spark/logs
+chmod 1777 /home/jovyan /home/jovyan/work /opt/spark/work-dir /opt/spark/work /opt/spark/logs
 # start.sh rewrites it in place from ICEBERG_* (as whatever uid starts the image)
-{ echo '# redact credentials wherever Spark shows settings'; echo 'spark.redaction.regex (?i)secret|password|token|access[.]?key|credential'; } \
-  >/opt/spark/conf/spark-defaults.conf
+{ echo '# redact credentials wherever Spark shows settings'; echo 'spark.redaction.regex (?i)secret|password|token|access[.]?key|credential'
+  echo "# a notebook's driver at fixed ports (the image exposes them), for a cluster's executors to call back"
+  echo 'spark.driver.port 7078'
+  echo 'spark.driver.blockManager.port 7079'; } >/opt/spark/conf/spark-defaults.conf
 chown jovyan:users /opt/spark/conf/spark-defaults.conf && chmod 666 /opt/spark/conf/spark-defaults.conf
 sed -i -E 's/^(passwd|group):.*/\1: files cache/' /etc/nsswitch.conf
 mkdir -p /var/lib/extra-users && chmod 1777 /var/lib/extra-users
@@ -179,7 +181,7 @@ ENV NB_GID=100
 ENV PIP_CONSTRAINT=/opt/venv/constraints.txt
 USER 1000:100
 WORKDIR /home/jovyan/work
-EXPOSE 8888 4040 15002
+EXPOSE 8888 4040 15002 7078 7079
 ENTRYPOINT ["tini", "-g", "--", "start.sh"]
 CMD ["start-notebook.py"]
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --start-interval=2s --retries=3 CMD ["/etc/jupyter/docker_healthcheck.py"]

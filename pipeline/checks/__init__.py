@@ -12,24 +12,13 @@ import anyio
 import dagger
 
 from .. import matrix
-from ..limits import DEFAULTS, for_platform
-from . import advisories, facts, iceberg, jupyter, rapids, spark_connect, updates
+from ..limits import CHECK_LIMITS, DEFAULTS, for_platform
+from . import advisories, cluster, facts, iceberg, jupyter, rapids, spark_connect, updates
 from . import platform as platform_check
 from .result import CheckResult, ImageResult, run_check
 from .services import Services
 
-CHECKS = (
-    "size",
-    "jupyterlab",
-    "spark-connect",
-    "iceberg",
-    "platform",
-    "rapids",
-    "gpu",
-    "facts",
-    "updates",
-    "advisories",
-)  # in the report's order
+CHECKS = tuple(CHECK_LIMITS)  # in the report's order
 # Under emulation (platforms other than the engine's) an image gets these checks, each with its wait scaled by
 # limits.EMULATION_SLOWDOWN: what it is (facts, size), JupyterLab answering with the token and a
 # local Spark session in its kernel (jupyterlab), and its jars' advisories (read through the engine's API,
@@ -140,6 +129,8 @@ async def check_image(
         for service in reversed(started):
             with anyio.move_on_after(limits["stop"]), contextlib.suppress(dagger.DaggerError):
                 await service.stop()
+    # alone: its cluster's JVMs get the cores the others have given back
+    await check("cluster", lambda: cluster.check(image, services, gpu))
     await check("gpu", lambda: rapids.check_gpu(image, services, gpu))
     result.checks = [outcomes[name] for name in CHECKS]
     return result

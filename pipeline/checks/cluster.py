@@ -1,0 +1,155 @@
+"""Cluster check: the image as a Spark standalone cluster, and a notebook that uses it both ways.
+
+Services of the image itself, each with its own hostname in the session (Dagger's Service.with_hostname,
+so the nodes reach one another without binding each other): a standalone master, two workers (WORKER's
+cores and memory each) and a Spark Connect server whose master is the standalone master. JupyterLab,
+started with SPARK_REMOTE at that server and SPARK_MASTER at the master, runs in its kernels:
+
+- "PySpark (Connect)": a job through the Connect server, whose tasks run on executors on both workers;
+  on an Iceberg image, a table written by those executors to a warehouse the containers share;
+- "PySpark (local)" in client mode against the same master: the driver is the kernel, and the executors
+  call back into it at the ports the image sets (DRIVER_PORTS); on an Iceberg image it reads the table
+  back, with time travel.
+
+The probe proves where the work ran from the cluster's own APIs (cluster_probe.py). Every node runs as
+the image's default user; the arbitrary-uid cases are the other checks'.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import anyio
+import dagger
+from dagger import dag
+
+from .. import matrix, paths
+from ..jupyter_layer import DRIVER_PORTS
+from ..recipe import HEALTHCHECK
+from .result import CheckFailed
+from .services import JUPYTER, JUPYTER_URL, Services
+
+MASTER_PORT, MASTER_UI, WORKER_UI, CONNECT_PORT, DRIVER_UI = 7077, 8080, 8081, 15002, 4040
+WORKERS = 2
+WORKER = {"cores": 2, "memory": "1g"}  # per worker: one executor of each application (APP)
+# per application (the Connect server's, the notebook's): one executor on each worker, and no job before
+# both have registered (so that a short job's tasks land on both); executors' JVMs as CHECK_JVM
+APP = {
+    "spark.cores.max": "2",
+    "spark.executor.cores": "1",
+    "spark.executor.memory": "512m",
+    "spark.scheduler.minRegisteredResourcesRatio": "1.0",
+    "spark.scheduler.maxRegisteredResourcesWaitingTime": "60s",
+    "spark.executor.extraJavaOptions": "-XX:TieredStopAtLevel=1",
+}
+DAEMON_JVM = ("SPARK_DAEMON_JAVA_OPTS", "-XX:TieredStopAtLevel=1")  # the master's and workers' JVMs
+
+
+class Cluster:
+    """One check run's cluster: its hostnames, unique in the session, and its services."""
+
+    def __init__(self, image: matrix.Image, services: Services) -> None:
+        self.services, self.iceberg = services, image.iceberg
+        suffix = services.run_id[:12]
+        self.master_host = f"spark-master-{suffix}"
+        self.worker_hosts = [f"spark-worker-{n}-{suffix}" for n in range(1, WORKERS + 1)]
+        self.connect_host = f"spark-connect-{suffix}"
+        self.master_url = f"spark://{self.master_host}:{MASTER_PORT}"
+        # the Iceberg warehouse, one folder shared by every node and the notebook (as a shared filesystem
+        # would be on a real cluster), owned by the user they run as
+        self.warehouse = dag.cache_volume(f"cluster-warehouse-{services.run_id}")
+
+    def container(self) -> dagger.Container:
+        ctr = self.services.container()
+        if self.iceberg:
+            ctr = ctr.with_mounted_cache(paths.WAREHOUSE, self.warehouse, owner=paths.NOTEBOOK_USER)
+        return ctr
+
+    def node(self, ready_port: int) -> dagger.Container:
+        """The image as a node of this cluster: ready when ready_port accepts connections (the image's
+        own healthcheck is JupyterLab's)."""
+        probe = ["bash", "-c", f"exec 3<>/dev/tcp/localhost/{ready_port}"]
+        ctr = self.container().with_env_variable(*DAEMON_JVM).with_exposed_port(ready_port)
+        return ctr.with_docker_healthcheck(probe, **HEALTHCHECK)
+
+    @property
+    def master(self) -> dagger.Service:
+        args = ["spark-class", "org.apache.spark.deploy.master.Master", "--host", self.master_host]
+        args += ["--port", str(MASTER_PORT), "--webui-port", str(MASTER_UI)]
+        # its web UI answers once its RPC endpoint is up (Master.onStart)
+        return self.node(MASTER_UI).as_service(args=args, use_entrypoint=True).with_hostname(self.master_host)
+
+    def worker(self, host: str) -> dagger.Service:
+        args = ["spark-class", "org.apache.spark.deploy.worker.Worker", "--webui-port", str(WORKER_UI)]
+        args += ["--cores", str(WORKER["cores"]), "--memory", WORKER["memory"], self.master_url]
+        # the name it registers with (and its executors advertise): its own, not its address
+        ctr = self.node(WORKER_UI).with_env_variable("SPARK_LOCAL_HOSTNAME", host)
+        return ctr.as_service(args=args, use_entrypoint=True).with_hostname(host)
+
+    @property
+    def connect(self) -> dagger.Service:
+        args = ["start-connect-server.sh", "--master", self.master_url]
+        for name, value in APP.items():
+            args += ["--conf", f"{name}={value}"]
+        ctr = self.node(CONNECT_PORT).with_exposed_port(DRIVER_UI)
+        return ctr.as_service(args=args, use_entrypoint=True).with_hostname(self.connect_host)
+
+    @property
+    def jupyter(self) -> dagger.Service:
+        ctr = (
+            self.container()
+            .with_exposed_port(8888)
+            .with_secret_variable("JUPYTER_TOKEN", self.services.token)
+            .with_env_variable("SPARK_REMOTE", f"sc://{self.connect_host}:{CONNECT_PORT}")
+            .with_env_variable("SPARK_MASTER", self.master_url)
+        )
+        return ctr.as_service(use_entrypoint=True)
+
+    def probe_args(self) -> list[str]:
+        return [
+            JUPYTER_URL,
+            f"http://{self.master_host}:{MASTER_UI}",
+            self.master_url,
+            f"http://{self.connect_host}:{DRIVER_UI}",
+            ",".join(self.worker_hosts),
+            f"--worker-ui={WORKER_UI}",
+            f"--app-conf={','.join(f'{k}={v}' for k, v in APP.items())}",
+            *(f"--driver-conf={name}={port}" for name, port in DRIVER_PORTS.items()),
+            *(["--iceberg"] if self.iceberg else []),
+        ]
+
+
+async def check(image: matrix.Image, services: Services, gpu: bool) -> str:
+    cluster = Cluster(image, services)
+    started: list[dagger.Service] = []
+
+    async def start(name: str, service: dagger.Service) -> None:
+        try:
+            started.append(await service.start())
+        except dagger.ExecError as err:  # the node's own words: its errors, not the whole stack trace
+            raise CheckFailed(f"{name} did not start: {_errors(err)}") from err
+
+    try:
+        await start("the master", cluster.master)
+        async with anyio.create_task_group() as nodes:
+            for host in cluster.worker_hosts:
+                nodes.start_soon(start, f"worker {host}", cluster.worker(host))
+            nodes.start_soon(start, "the Spark Connect server", cluster.connect)
+        runner = services.runner().with_service_binding(JUPYTER, cluster.jupyter)
+        runner = runner.with_secret_variable("JUPYTER_TOKEN", services.token)
+        detail = await runner.with_exec(["python", "cluster_probe.py", *cluster.probe_args()]).stdout()
+    finally:  # the nodes' CPU back for the checks that follow
+        for service in reversed(started):
+            with contextlib.suppress(dagger.DaggerError):
+                await service.stop()
+    if image.rapids:
+        why = "the engine has a GPU (--gpu) but" if gpu else "this run has no GPU (--gpu), and"
+        detail += f"\nGPU workers: not checked ({why} the cluster check does not yet give workers GPUs)"
+    return detail
+
+
+def _errors(err: dagger.ExecError) -> str:
+    """A failed service's ERROR and exception lines (its first few), else its last lines."""
+    lines = (err.stderr or err.stdout or str(err)).strip().splitlines()
+    errors = [line for line in lines if " ERROR " in line or "Exception" in line and not line.startswith("\t")]
+    return "\n".join(errors[:4] or lines[-6:])
