@@ -121,6 +121,7 @@ async def check_image(
             beside.start_soon(check, "iceberg", lambda: iceberg.check(image, services))  # needs no JupyterLab
             beside.start_soon(check, "updates", lambda: updates.check(image, services))
             beside.start_soon(check, "advisories", lambda: advisories.check(image, services))
+            beside.start_soon(check, "cluster", lambda: cluster.check(image, services, gpu))  # its own services
             await in_turn(
                 ("jupyterlab", lambda: jupyter.check(image, services)),
                 ("spark-connect", lambda: spark_connect.check(image, services)),
@@ -129,8 +130,6 @@ async def check_image(
         for service in reversed(started):
             with anyio.move_on_after(limits["stop"]), contextlib.suppress(dagger.DaggerError):
                 await service.stop()
-    # alone: its cluster's JVMs get the cores the others have given back
-    await check("cluster", lambda: cluster.check(image, services, gpu))
     await check("gpu", lambda: rapids.check_gpu(image, services, gpu))
     result.checks = [outcomes[name] for name in CHECKS]
     return result

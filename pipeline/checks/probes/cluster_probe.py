@@ -157,7 +157,11 @@ print(f"the notebook's driver at {lines['driver']}, ports {conf}: the executors 
 if args.iceberg:
     first, now = lines.get("versions", "").split() or ("?", "?")
     if (first, now) != ("2", "3"):
-        sys.exit(f"{table}, written through the Connect server, read back by the notebook: {first} rows at the "
-                 f"first snapshot and {now} now, expected 2 and 3")
-    print(f"iceberg: {table} written by the cluster's executors (2 snapshots), read back by the notebook's: "
-          "2 rows VERSION AS OF the first snapshot, 3 now")
+        sys.exit(
+            f"{table}, written through the Connect server, read back by the notebook: {first} rows at the "
+            f"first snapshot and {now} now, expected 2 and 3"
+        )
+    print(
+        f"iceberg: {table} written by the cluster's executors (2 snapshots), read back by the notebook's: "
+        "2 rows VERSION AS OF the first snapshot, 3 now"
+    )
