@@ -46,6 +46,8 @@ find / -xdev -type f -perm /6000 -exec chmod ug-s {{}} +
 
 DRIVER_DEFAULTS = "\n".join(f"  echo '{name} {port}'" for name, port in DRIVER_PORTS.items())
 
+VENV_SITE = f"{paths.VENV}/lib/python{matrix.PYTHON_VERSION}/site-packages"
+
 START_SCRIPTS = ("start.sh", "start-notebook.py", "start-notebook.sh", "start-singleuser.py", "start-singleuser.sh")
 
 
@@ -80,6 +82,7 @@ chown jovyan:users {SPARK_DEFAULTS} && chmod 666 {SPARK_DEFAULTS}
             Copy("pipeline/files/kernels/pyspark-local/kernel.json", f"{KERNELS}/pyspark-local/kernel.json"),
             Copy("pipeline/files/kernels/pyspark-connect/kernel.json", f"{KERNELS}/pyspark-connect/kernel.json"),
             Copy("pipeline/files/pyspark-kernel", "/usr/local/bin/pyspark-kernel", 0o755),
+            Copy("pipeline/files/spark_cluster_guard.py", f"{VENV_SITE}/spark_cluster_guard.py"),
             Copy("pipeline/files/spark-conf-from-env", "/usr/local/bin/spark-conf-from-env", 0o755),
             *(Copy(f"pipeline/files/{name}", f"/usr/local/bin/{name}", 0o755) for name in START_SCRIPTS),
             Copy("pipeline/files/jupyter_server_config.py", "/etc/jupyter/jupyter_server_config.py"),

@@ -163,6 +163,7 @@ EOF
 COPY --chmod=644 pipeline/files/kernels/pyspark-local/kernel.json /opt/venv/share/jupyter/kernels/pyspark-local/kernel.json
 COPY --chmod=644 pipeline/files/kernels/pyspark-connect/kernel.json /opt/venv/share/jupyter/kernels/pyspark-connect/kernel.json
 COPY --chmod=755 pipeline/files/pyspark-kernel /usr/local/bin/pyspark-kernel
+COPY --chmod=644 pipeline/files/spark_cluster_guard.py /opt/venv/lib/python3.11/site-packages/spark_cluster_guard.py
 COPY --chmod=755 pipeline/files/spark-conf-from-env /usr/local/bin/spark-conf-from-env
 COPY --chmod=755 pipeline/files/start.sh /usr/local/bin/start.sh
 COPY --chmod=755 pipeline/files/start-notebook.py /usr/local/bin/start-notebook.py
