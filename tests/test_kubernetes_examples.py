@@ -1,0 +1,71 @@
+"""The Kubernetes examples name what the images are: every image, version, command, path, uid, port and
+environment variable in kubernetes-examples/ checked against the pipeline's facts (pure logic). The
+Spark Connect server's main class and image run for real in tests/engine/test_kubernetes.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline import jupyter_layer, matrix, paths, spark_base
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "kubernetes-examples"
+REGISTRY = "registry.example.com/jupyter/"
+
+
+def load(name: str) -> list[dict]:
+    return list(yaml.safe_load_all((EXAMPLES / name).read_text()))
+
+
+def spark_base_names() -> dict[str, matrix.SparkRelease]:
+    """The Spark base images by name (`dagger call spark-base`, titled by spark_base.layer)."""
+    return {
+        spark_base.layer(release).labels["org.opencontainers.image.title"]: release for release in matrix.SPARK_RELEASES
+    }
+
+
+def image_name(reference: str) -> str:
+    assert reference.startswith(REGISTRY), reference
+    return reference.removeprefix(REGISTRY).split(":")[0]
+
+
+def test_the_jupyterhub_profiles_name_images_commands_and_paths_the_images_have():
+    singleuser = load("jupyterhub-profiles.yaml")[0]["singleuser"]
+    images = {image.name: image for image in matrix.images()}
+    profiles = [p.get("kubespawner_override", {}).get("image") for p in singleuser["profileList"]]
+    default = f"{singleuser['image']['name']}:{singleuser['image']['tag']}"
+    for reference in [default, *filter(None, profiles)]:
+        assert image_name(reference) in images, f"{reference}: not an image of the matrix ({sorted(images)})"
+    assert singleuser["cmd"] in jupyter_layer.START_SCRIPTS
+    assert (singleuser["uid"], singleuser["fsGid"]) == (paths.NB_UID, paths.NB_GID)
+    assert singleuser["storage"]["homeMountPath"] == paths.JOVYAN_HOME
+    kernel = (ROOT / "pipeline/files/pyspark-kernel").read_text()
+    for variable in singleuser["extraEnv"]:
+        assert f"${{{variable}" in kernel, f"{variable}: the kernels do not read it"
+    opened = {p["port"] for rule in singleuser["networkPolicy"]["ingress"] for p in rule["ports"]}
+    assert set(jupyter_layer.DRIVER_PORTS.values()) <= opened, "the notebook's driver ports must be let in"
+    for profile in singleuser["profileList"]:  # a GPU asked for where the image has RAPIDS, and only there
+        override = profile.get("kubespawner_override", {})
+        image = images[image_name(override.get("image", default))]
+        assert ("nvidia.com/gpu" in override.get("extra_resource_limits", {})) == image.rapids, profile
+
+
+def test_the_spark_connect_server_names_a_spark_base_of_its_versions_and_a_service_at_its_port():
+    application, service = load("spark-connect-server.yaml")
+    assert (application["apiVersion"], application["kind"]) == ("spark.apache.org/v1", "SparkApplication")
+    conf = application["spec"]["sparkConf"]
+    release = spark_base_names()[image_name(conf["spark.kubernetes.container.image"])]
+    versions = application["spec"]["runtimeVersions"]
+    assert (versions["sparkVersion"], versions["scalaVersion"]) == (release.version, matrix.LINES[release.line].scala)
+    port = int(conf["spark.connect.grpc.binding.port"])
+    assert port in {p["targetPort"] for p in service["spec"]["ports"]}
+    label = {k.removeprefix("spark.kubernetes.driver.label."): v for k, v in conf.items() if ".driver.label." in k}
+    assert service["spec"]["selector"].items() <= label.items(), "the Service must select the driver's pod"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.yaml")))
+def test_every_example_says_how_it_is_checked(name):
+    assert "tests/" in (EXAMPLES / name).read_text().split("\napiVersion")[0].split("\nsingleuser")[0]
