@@ -15,7 +15,7 @@ ARM64_COMPILE := $(subst x86_64-manylinux,aarch64-manylinux,$(UV_COMPILE))
 # their locks (and so out of the images' size budget); pip check names them.
 HUB_ONLY := $(foreach p,pydantic pydantic-core annotated-types typing-inspection cryptography certipy oauthlib pamela,--no-emit-package $(p))
 
-.PHONY: build-all test test-arm64-gpu unit lint engine dockerfiles update-versions lock bench bench-platforms clean offline-module
+.PHONY: build-all test test-arm64-gpu unit lint engine dockerfiles update-versions lock lock-images bench bench-platforms clean offline-module
 
 # What CI runs with `dagger call`: build-all exports the passed images and the report, and fails naming any
 # image that failed (after the export: the runner delivers each image as it is done).
@@ -69,8 +69,13 @@ lock: .venv sdk
 	$(UV_COMPILE) pyproject.toml requirements/module.in -o requirements/module.txt
 	$(UV_COMPILE) pyproject.toml --extra test requirements/dev.in -o requirements/dev.txt
 	.venv/bin/uv pip compile -q --no-sources --generate-hashes --python-version 3.11 requirements/build.in -o requirements/build.txt
+	$(MAKE) lock-images
+
+# The images' locks alone: existing pins kept, and arm64 must resolve the same pins as amd64 (it
+# starts from them, so a newer release on PyPI is not a difference).
+lock-images: .venv
 	for f in requirements/jupyter-*.in; do $(UV_COMPILE) $(HUB_ONLY) $$f -o $${f%.in}.txt && \
-	  $(ARM64_COMPILE) $(HUB_ONLY) --no-header $$f -o $${f%.in}.arm64.tmp && \
+	  cp $${f%.in}.txt $${f%.in}.arm64.tmp && $(ARM64_COMPILE) $(HUB_ONLY) --no-header $$f -o $${f%.in}.arm64.tmp && \
 	  diff <(grep '==' $${f%.in}.txt) <(grep '==' $${f%.in}.arm64.tmp) \
 	    || { echo "$$f: arm64 resolves other pins (above)" >&2; rm -f $${f%.in}.arm64.tmp; exit 1; }; \
 	  rm -f $${f%.in}.arm64.tmp; done

@@ -122,19 +122,23 @@ class Cluster:
 async def check(image: matrix.Image, services: Services, gpu: bool) -> str:
     cluster = Cluster(image, services)
     started: list[dagger.Service] = []
+    failed: list[str] = []  # the nodes that did not start, in their own words (their errors, not a stack trace)
 
     async def start(name: str, service: dagger.Service) -> None:
         try:
             started.append(await service.start())
-        except dagger.ExecError as err:  # the node's own words: its errors, not the whole stack trace
-            raise CheckFailed(f"{name} did not start: {_errors(err)}") from err
+        except dagger.ExecError as err:
+            failed.append(f"{name} did not start: {_errors(err)}")
 
     try:
         await start("the master", cluster.master)
-        async with anyio.create_task_group() as nodes:
-            for host in cluster.worker_hosts:
-                nodes.start_soon(start, f"worker {host}", cluster.worker(host))
-            nodes.start_soon(start, "the Spark Connect server", cluster.connect)
+        if not failed:
+            async with anyio.create_task_group() as nodes:
+                for host in cluster.worker_hosts:
+                    nodes.start_soon(start, f"worker {host}", cluster.worker(host))
+                nodes.start_soon(start, "the Spark Connect server", cluster.connect)
+        if failed:
+            raise CheckFailed("\n".join(failed))
         runner = services.runner().with_service_binding(JUPYTER, cluster.jupyter)
         runner = runner.with_secret_variable("JUPYTER_TOKEN", services.token)
         detail = await runner.with_exec(["python", "cluster_probe.py", *cluster.probe_args()]).stdout()

@@ -22,7 +22,12 @@ case "${1:-}" in
     ;;
   executor)
     shift 1
-    exec tini -s -- "${JAVA_HOME}/bin/java" ${SPARK_EXECUTOR_JAVA_OPTS:-} \
+    # the JVM options Spark's Kubernetes backend hands an executor, in order: SPARK_JAVA_OPT_0, _1, ...
+    # (among them Java 17's --add-opens, without which Arrow and Spark's own code fail in tasks)
+    java_opts=()
+    while IFS= read -r opt; do java_opts+=("$opt"); done \
+      < <(env | grep '^SPARK_JAVA_OPT_[0-9]*=' | sort -t_ -k4 -n | sed 's/^[^=]*=//' || true)
+    exec tini -s -- "${JAVA_HOME}/bin/java" "${java_opts[@]}" ${SPARK_EXECUTOR_JAVA_OPTS:-} \
       -Xms"$SPARK_EXECUTOR_MEMORY" -Xmx"$SPARK_EXECUTOR_MEMORY" \
       -cp "$SPARK_CLASSPATH:${SPARK_DIST_CLASSPATH:-}" \
       org.apache.spark.scheduler.cluster.k8s.KubernetesExecutorBackend \
