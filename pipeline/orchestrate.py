@@ -28,7 +28,6 @@ from .log import progress, step_failure
 # cores to themselves (on 2 cores, two images' checks side by side take longer than one after the other).
 PARALLEL_BUILDS, PARALLEL_CHECKS = 2, 1
 CHECK_CODE = "pipeline/checks"  # the checks and their probes: a result is reused only if these are unchanged
-# the limits that bound the pipeline's own steps, not what a check proves
 ARCHIVES = {
     "combined": "one archive of all passed images, each layer stored once (jupyter-spark-images.tar)",
     "per-image": "one archive per passed image (NAME.tar)",
