@@ -56,7 +56,8 @@ async def test_image_passes_its_checks(results, spark, variant):
     if cluster.status == "skipped":
         assert cluster.detail == "skipped at the caller's request (--limits cluster=0)"
     else:  # on both workers, both ways, from the cluster's own APIs
-        assert "an executor on each of spark-worker-1-" in cluster.detail, cluster.detail
+        assert "Python tasks ran on spark-worker-1, spark-worker-2" in cluster.detail, cluster.detail
+        assert cluster.detail.count(": an executor on each of ") == 2, cluster.detail
         assert "client mode on spark://" in cluster.detail, cluster.detail
         assert ("VERSION AS OF the first snapshot" in cluster.detail) == ("iceberg" in variant), cluster.detail
 

@@ -1,9 +1,11 @@
 """Cluster check: the image as a Spark standalone cluster, and a notebook that uses it both ways.
 
-Services of the image itself, each with its own hostname in the session (Dagger's Service.with_hostname,
-so the nodes reach one another without binding each other): a standalone master, two workers (WORKER's
-cores and memory each) and a Spark Connect server whose master is the standalone master. JupyterLab,
-started with SPARK_REMOTE at that server and SPARK_MASTER at the master, runs in its kernels:
+Services of the image itself: a standalone master, two workers (WORKER's cores and memory each, named
+in CHECK_WORKER) and a Spark Connect server whose master is the standalone master. The nodes find the
+master by a service binding (MASTER) and one another by the addresses Spark advertises by default
+(each container's own), as on a container network or Kubernetes. (Session-wide hostnames,
+Service.with_hostname, do not start inside a module's function on this engine.) JupyterLab, started
+with SPARK_REMOTE at that server and SPARK_MASTER at the master, runs in its kernels:
 
 - "PySpark (Connect)": a job through the Connect server, whose tasks run on executors on both workers;
   on an Iceberg image, a table written by those executors to a warehouse the containers share;
@@ -29,8 +31,10 @@ from ..recipe import HEALTHCHECK
 from .result import CheckFailed
 from .services import JUPYTER, JUPYTER_URL, Services
 
+MASTER, CONNECT = "spark-master", "spark-connect"  # the services' aliases where they are bound
 MASTER_PORT, MASTER_UI, WORKER_UI, CONNECT_PORT, DRIVER_UI = 7077, 8080, 8081, 15002, 4040
-WORKERS = 2
+MASTER_URL = f"spark://{MASTER}:{MASTER_PORT}"
+WORKERS = ("spark-worker-1", "spark-worker-2")  # CHECK_WORKER in each: what its executors' Python tasks report
 WORKER = {"cores": 2, "memory": "1g"}  # per worker: one executor of each application (APP)
 # per application (the Connect server's, the notebook's): one executor on each worker, and no job before
 # both have registered (so that a short job's tasks land on both); executors' JVMs as CHECK_JVM
@@ -46,15 +50,10 @@ DAEMON_JVM = ("SPARK_DAEMON_JAVA_OPTS", "-XX:TieredStopAtLevel=1")  # the master
 
 
 class Cluster:
-    """One check run's cluster: its hostnames, unique in the session, and its services."""
+    """One check run's cluster: its services, new for each check run (the check run's environment)."""
 
     def __init__(self, image: matrix.Image, services: Services) -> None:
         self.services, self.iceberg = services, image.iceberg
-        suffix = services.run_id[:12]
-        self.master_host = f"spark-master-{suffix}"
-        self.worker_hosts = [f"spark-worker-{n}-{suffix}" for n in range(1, WORKERS + 1)]
-        self.connect_host = f"spark-connect-{suffix}"
-        self.master_url = f"spark://{self.master_host}:{MASTER_PORT}"
         # the Iceberg warehouse, one folder shared by every node and the notebook (as a shared filesystem
         # would be on a real cluster), owned by the user they run as
         self.warehouse = dag.cache_volume(f"cluster-warehouse-{services.run_id}")
@@ -74,45 +73,54 @@ class Cluster:
 
     @property
     def master(self) -> dagger.Service:
-        args = ["spark-class", "org.apache.spark.deploy.master.Master", "--host", self.master_host]
+        args = ["spark-class", "org.apache.spark.deploy.master.Master"]
         args += ["--port", str(MASTER_PORT), "--webui-port", str(MASTER_UI)]
         # its web UI answers once its RPC endpoint is up (Master.onStart)
-        return self.node(MASTER_UI).as_service(args=args, use_entrypoint=True).with_hostname(self.master_host)
+        return self.node(MASTER_UI).with_exposed_port(MASTER_PORT).as_service(args=args, use_entrypoint=True)
 
-    def worker(self, host: str) -> dagger.Service:
+    def on_cluster(self, ctr: dagger.Container) -> dagger.Container:
+        return ctr.with_service_binding(MASTER, self.master)
+
+    def worker(self, name: str) -> dagger.Service:
         args = ["spark-class", "org.apache.spark.deploy.worker.Worker", "--webui-port", str(WORKER_UI)]
-        args += ["--cores", str(WORKER["cores"]), "--memory", WORKER["memory"], self.master_url]
-        # the name it registers with (and its executors advertise): its own, not its address
-        ctr = self.node(WORKER_UI).with_env_variable("SPARK_LOCAL_HOSTNAME", host)
-        return ctr.as_service(args=args, use_entrypoint=True).with_hostname(host)
+        args += ["--cores", str(WORKER["cores"]), "--memory", WORKER["memory"], MASTER_URL]
+        ctr = self.on_cluster(self.node(WORKER_UI)).with_env_variable("CHECK_WORKER", name)
+        return ctr.as_service(args=args, use_entrypoint=True)
 
     @property
     def connect(self) -> dagger.Service:
-        args = ["start-connect-server.sh", "--master", self.master_url]
+        args = ["start-connect-server.sh", "--master", MASTER_URL]
         for name, value in APP.items():
             args += ["--conf", f"{name}={value}"]
-        ctr = self.node(CONNECT_PORT).with_exposed_port(DRIVER_UI)
-        return ctr.as_service(args=args, use_entrypoint=True).with_hostname(self.connect_host)
+        ctr = self.on_cluster(self.node(CONNECT_PORT)).with_exposed_port(DRIVER_UI)
+        return ctr.as_service(args=args, use_entrypoint=True)
 
     @property
     def jupyter(self) -> dagger.Service:
         ctr = (
-            self.container()
+            self.on_cluster(self.container())
+            .with_service_binding(CONNECT, self.connect)
             .with_exposed_port(8888)
             .with_secret_variable("JUPYTER_TOKEN", self.services.token)
-            .with_env_variable("SPARK_REMOTE", f"sc://{self.connect_host}:{CONNECT_PORT}")
-            .with_env_variable("SPARK_MASTER", self.master_url)
+            .with_env_variable("SPARK_REMOTE", f"sc://{CONNECT}:{CONNECT_PORT}")
+            .with_env_variable("SPARK_MASTER", MASTER_URL)
         )
         return ctr.as_service(use_entrypoint=True)
+
+    def runner(self) -> dagger.Container:
+        """The probe's container: bound to JupyterLab, the master's API and the Connect server's driver."""
+        ctr = self.on_cluster(self.services.runner()).with_service_binding(CONNECT, self.connect)
+        return ctr.with_service_binding(JUPYTER, self.jupyter).with_secret_variable(
+            "JUPYTER_TOKEN", self.services.token
+        )
 
     def probe_args(self) -> list[str]:
         return [
             JUPYTER_URL,
-            f"http://{self.master_host}:{MASTER_UI}",
-            self.master_url,
-            f"http://{self.connect_host}:{DRIVER_UI}",
-            ",".join(self.worker_hosts),
-            f"--worker-ui={WORKER_UI}",
+            f"http://{MASTER}:{MASTER_UI}",
+            MASTER_URL,
+            f"http://{CONNECT}:{DRIVER_UI}",
+            ",".join(WORKERS),
             f"--app-conf={','.join(f'{k}={v}' for k, v in APP.items())}",
             *(f"--driver-conf={name}={port}" for name, port in DRIVER_PORTS.items()),
             *(["--iceberg"] if self.iceberg else []),
@@ -134,14 +142,12 @@ async def check(image: matrix.Image, services: Services, gpu: bool) -> str:
         await start("the master", cluster.master)
         if not failed:
             async with anyio.create_task_group() as nodes:
-                for host in cluster.worker_hosts:
-                    nodes.start_soon(start, f"worker {host}", cluster.worker(host))
+                for name in WORKERS:
+                    nodes.start_soon(start, f"worker {name}", cluster.worker(name))
                 nodes.start_soon(start, "the Spark Connect server", cluster.connect)
         if failed:
             raise CheckFailed("\n".join(failed))
-        runner = services.runner().with_service_binding(JUPYTER, cluster.jupyter)
-        runner = runner.with_secret_variable("JUPYTER_TOKEN", services.token)
-        detail = await runner.with_exec(["python", "cluster_probe.py", *cluster.probe_args()]).stdout()
+        detail = await cluster.runner().with_exec(["python", "cluster_probe.py", *cluster.probe_args()]).stdout()
     finally:  # the nodes' CPU back for the checks that follow
         for service in reversed(started):
             with contextlib.suppress(dagger.DaggerError):

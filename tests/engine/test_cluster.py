@@ -31,10 +31,9 @@ async def test_a_notebook_on_a_cluster_of_the_other_spark_line_says_both_version
     master = await nodes.master.start()
     try:
         jupyter = (
-            Services.for_image(notebook_ctr, opts.probes())
-            .container()
+            nodes.on_cluster(Services.for_image(notebook_ctr, opts.probes()).container())
             .with_secret_variable("JUPYTER_TOKEN", services.token)
-            .with_env_variable("SPARK_MASTER", nodes.master_url)
+            .with_env_variable("SPARK_MASTER", cluster.MASTER_URL)
             .with_exposed_port(8888)
             .as_service(use_entrypoint=True)
         )
@@ -45,5 +44,5 @@ async def test_a_notebook_on_a_cluster_of_the_other_spark_line_says_both_version
         ).stderr()
     finally:
         await master.stop()
-    assert f"SparkVersionMismatch: the cluster at {nodes.master_url} runs Spark {workers}" in out, out
+    assert f"SparkVersionMismatch: the cluster at {cluster.MASTER_URL} runs Spark {workers}" in out, out
     assert f"this notebook has Spark {notebook}" in out, out

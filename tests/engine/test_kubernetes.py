@@ -56,13 +56,13 @@ async def test_the_spark_base_runs_as_kubernetes_driver_and_executor(build, opts
     suffix = services.run_id[:12]
     driver_host, executor_host = f"k8s-driver-{suffix}", f"k8s-exec-1-{suffix}"
     driver = (
-        nodes.node(cluster.CONNECT_PORT)
+        nodes.on_cluster(nodes.node(cluster.CONNECT_PORT))
         .with_env_variable("SPARK_DRIVER_BIND_ADDRESS", "0.0.0.0")  # Kubernetes: the pod's IP
         .with_exposed_port(cluster.DRIVER_UI)
         .as_service(
             args=[
                 "driver",
-                *("--master", nodes.master_url, "--conf", f"spark.driver.host={driver_host}"),
+                *("--master", cluster.MASTER_URL, "--conf", f"spark.driver.host={driver_host}"),
                 *("--conf", f"spark.driver.port={DRIVER_PORT}", "--conf", "spark.executor.memory=512m"),
                 *("--class", MAIN_CLASS, "spark-internal"),
             ],

@@ -3,8 +3,11 @@ proven to have run on both workers from the cluster's own APIs (the master's, ea
 driver's); on an Iceberg image, a table written by the cluster's executors and read back by the
 notebook's, with time travel.
 
+Workers are known by the addresses they register with (the master's API); their executors' Python tasks
+report each worker's name (CHECK_WORKER, the WORKERS argument).
+
 usage: JUPYTER_TOKEN=... cluster_probe.py JUPYTER_URL MASTER_UI MASTER_URL CONNECT_UI WORKERS(comma-separated)
-       --worker-ui=PORT --app-conf=K=V,... [--driver-conf=K=V ...] [--iceberg]
+       --app-conf=K=V,... [--driver-conf=K=V ...] [--iceberg]
 """
 
 import argparse
@@ -21,12 +24,11 @@ from kernel_client import SLOWDOWN, Jupyter
 parser = argparse.ArgumentParser()
 for name in ("jupyter", "master_ui", "master_url", "connect_ui", "workers"):
     parser.add_argument(name)
-parser.add_argument("--worker-ui", type=int, required=True)
 parser.add_argument("--app-conf", required=True)
 parser.add_argument("--driver-conf", action="append", default=[])
 parser.add_argument("--iceberg", action="store_true")
 args = parser.parse_args()
-workers = sorted(args.workers.split(","))
+names = sorted(args.workers.split(","))
 app_conf = dict(item.split("=", 1) for item in args.app_conf.split(","))
 driver_conf = dict(item.split("=", 1) for item in args.driver_conf)
 
@@ -35,46 +37,61 @@ def get(url: str) -> object:
     return httpx.get(url, timeout=10, follow_redirects=True).raise_for_status().json()
 
 
-def short(host: str) -> str:
-    """A host as its first label: what a worker registered with, or the FQDN its executors' Python sees."""
-    return host.split(":")[0].split(".")[0]
+def host(address: str) -> str:
+    return address.rsplit(":", 1)[0]
 
 
 def master_state(seconds: float = 60) -> dict:
-    """The master's state once both workers are alive, or why not."""
+    """The master's state once all the workers are alive, or why not."""
     deadline, state = time.monotonic() + seconds * SLOWDOWN, {}
     while time.monotonic() < deadline:
         state = get(f"{args.master_ui}/json/")
-        if sorted(short(w["host"]) for w in state["workers"] if w["state"] == "ALIVE") == workers:
+        if len([w for w in state["workers"] if w["state"] == "ALIVE"]) == len(names):
             return state
         time.sleep(1)
-    sys.exit(f"the master at {args.master_ui} did not list workers {workers} as ALIVE: {state.get('workers')}")
+    sys.exit(f"the master at {args.master_ui} did not list {len(names)} workers as ALIVE: {state.get('workers')}")
+
+
+state = master_state()
+workers = sorted(w["host"] for w in state["workers"] if w["state"] == "ALIVE")  # their addresses
+worker_uis = {w["host"]: w["webuiaddress"] for w in state["workers"] if w["state"] == "ALIVE"}
 
 
 def evidence(driver_ui: str, app_id: str) -> dict:
     """What the cluster says of an application: its executors (its driver's API) and the applications
     whose executors each worker runs (the worker's API)."""
     executors = get(f"{driver_ui}/api/v1/applications/{app_id}/executors")
-    running = {w: [e["appid"] for e in get(f"http://{w}:{args.worker_ui}/json/")["executors"]] for w in workers}
+    running = {w: [e["appid"] for e in get(f"{ui}/json/")["executors"]] for w, ui in worker_uis.items()}
     return {"app": app_id, "executors": executors, "workers": running}
 
 
-def on_both_workers(app_name: str, seen: dict) -> str:
-    """One executor of the application on each worker, each with completed tasks, each worker running it;
-    a line for the report, or the probe's failure."""
-    tasks = {short(e["hostPort"]): e["completedTasks"] for e in seen["executors"] if e["id"] != "driver"}
+def tasks_by_host(seen: dict) -> dict[str, int]:
+    return {host(e["hostPort"]): e["completedTasks"] for e in seen["executors"] if e["id"] != "driver"}
+
+
+def on_both_workers(app_name: str, seen: dict) -> str | None:
+    """Why the application is not yet seen on both workers (one executor on each, each with completed
+    tasks, each worker running it), or None."""
+    tasks = tasks_by_host(seen)
     if sorted(tasks) != workers or not all(tasks.values()):
-        sys.exit(f"{app_name}: completed tasks by executor host {tasks}, expected some on each of {workers}")
+        return f"{app_name}: completed tasks by executor host {tasks}, expected some on each of {workers}"
     for worker, apps in seen["workers"].items():
         if seen["app"] not in apps:
-            sys.exit(f"{app_name}: worker {worker}'s API lists executors of {apps}, not of {seen['app']}")
-    return f"{app_name} ({seen['app']}): an executor on each of {', '.join(workers)}, completed tasks {tasks}"
+            return f"{app_name}: worker {worker}'s API lists executors of {apps}, not of {seen['app']}"
+    return None
+
+
+def proven_on_both_workers(app_name: str, seen: dict) -> str:
+    """The report's line for an application seen on both workers, or the probe's failure."""
+    if why := on_both_workers(app_name, seen):
+        sys.exit(why)
+    on = ", ".join(workers)
+    return f"{app_name} ({seen['app']}): an executor on each of {on}, completed tasks {tasks_by_host(seen)}"
 
 
 jupyter = Jupyter(args.jupyter, os.environ["JUPYTER_TOKEN"])
 jupyter.wait_ready(90)
-state = master_state()
-print(f"master {args.master_url}: {len(workers)} workers ALIVE ({', '.join(workers)}), status {state['status']}")
+print(f"master {args.master_url} ({state['url']}): {len(workers)} workers ALIVE ({', '.join(workers)})")
 
 table = f"local.cluster.t_{uuid.uuid4().hex[:8]}"
 iceberg_write = (
@@ -104,8 +121,12 @@ if "Spark Connect server" not in apps:
     sys.exit(f"the master lists applications {sorted(apps)}, not the Spark Connect server")
 print(f"pyspark-connect kernel: sum over 8 partitions = 499500 on Spark {lines['session'].split()[1]}")
 connect_app = get(f"{args.connect_ui}/api/v1/applications")[0]["id"]
-time.sleep(2)  # the driver's API counts a task once its listener has seen it end
-print(on_both_workers("Spark Connect server", evidence(args.connect_ui, connect_app)))
+deadline = time.monotonic() + 20 * SLOWDOWN  # the driver's API counts a task once its listener has seen it end
+while on_both_workers("Spark Connect server", seen := evidence(args.connect_ui, connect_app)):
+    if time.monotonic() > deadline:
+        break
+    time.sleep(1)
+print(proven_on_both_workers("Spark Connect server", seen))
 
 builder = "".join(f".config({k!r}, {v!r})" for k, v in app_conf.items())
 iceberg_read = (
@@ -118,22 +139,28 @@ iceberg_read = (
     else ""
 )
 # the kernel gathers its own application's evidence while it runs (its driver's API is in the notebook)
+# (its driver's API counts a task once its listener has seen it end: up to 20 s for every executor's)
 gather = (
-    "import time; time.sleep(2)\n"
+    "import time\n"
     "def get(url): return json.load(urllib.request.urlopen(url, timeout=10))\n"
     "app = sc.applicationId\n"
-    "seen = {'app': app, 'executors': get(f'{sc.uiWebUrl}/api/v1/applications/{app}/executors'),\n"
-    f"        'workers': {{w: [e['appid'] for e in get(f'http://{{w}}:{args.worker_ui}/json/')['executors']]"
-    f" for w in {workers!r}}}}}\n"
+    "for _ in range(20):\n"
+    "    executors = get(f'{sc.uiWebUrl}/api/v1/applications/{app}/executors')\n"
+    "    if all(e['completedTasks'] for e in executors if e['id'] != 'driver'): break\n"
+    "    time.sleep(1)\n"
+    f"uis = {worker_uis!r}\n"
+    "running = {w: [e['appid'] for e in get(ui + '/json/')['executors']] for w, ui in uis.items()}\n"
+    "seen = {'app': app, 'executors': executors, 'workers': running}\n"
     "print('evidence', json.dumps(seen))\n"
 )
 local_code = (
-    "import json, socket, urllib.request\n"
+    "import json, os, urllib.request\n"
     "from pyspark.sql import SparkSession\n"
     f"spark = SparkSession.builder.appName('notebook'){builder}.getOrCreate()\n"
     "sc = spark.sparkContext\n"
     "print('master', sc.master)\n"
-    "print('hosts', *sorted(set(sc.parallelize(range(8), 8).map(lambda _: socket.gethostname()).collect())))\n"
+    "ran = sc.parallelize(range(8), 8).map(lambda _: os.environ.get('CHECK_WORKER', '?')).collect()\n"
+    "print('hosts', *sorted(set(ran)))\n"
     f"print('conf', json.dumps({{k: sc.getConf().get(k) for k in {sorted(driver_conf)!r}}}))\n"
     "print('driver', sc.getConf().get('spark.driver.host'))\n" + iceberg_read + gather
 )
@@ -141,9 +168,9 @@ out = jupyter.execute("pyspark-local", local_code + "spark.stop()\n", seconds=15
 lines = dict(line.split(" ", 1) for line in out.strip().splitlines() if " " in line)
 if lines.get("master") != args.master_url:
     sys.exit(f"the PySpark (local) kernel's session has master {lines.get('master')!r}, expected {args.master_url}")
-hosts = sorted(short(h) for h in lines.get("hosts", "").split())
-if hosts != workers:
-    sys.exit(f"the client-mode job's Python tasks ran on {hosts}, expected {workers}: {out!r}")
+hosts = sorted(lines.get("hosts", "").split())
+if hosts != names:
+    sys.exit(f"the client-mode job's Python tasks ran on workers {hosts}, expected {names}: {out!r}")
 conf = json.loads(lines["conf"])
 if conf != driver_conf:
     sys.exit(f"the notebook's driver has {conf}, expected the image's {driver_conf}")
@@ -152,7 +179,7 @@ driver = next(e["hostPort"] for e in seen["executors"] if e["id"] == "driver")
 if not driver.endswith(f":{driver_conf['spark.driver.blockManager.port']}"):
     sys.exit(f"the notebook's driver's block manager is at {driver}, not the image's port")
 print(f"pyspark-local kernel, client mode on {args.master_url}: Python tasks ran on {', '.join(hosts)}")
-print(on_both_workers("the notebook's application", seen))
+print(proven_on_both_workers("the notebook's application", seen))
 print(f"the notebook's driver at {lines['driver']}, ports {conf}: the executors called back there")
 if args.iceberg:
     first, now = lines.get("versions", "").split() or ("?", "?")
