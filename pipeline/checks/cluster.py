@@ -28,8 +28,8 @@ from dagger import dag
 from .. import matrix, paths
 from ..jupyter_layer import DRIVER_PORTS
 from ..recipe import HEALTHCHECK
-from .result import CheckFailed
-from .services import JUPYTER, JUPYTER_URL, Services
+from .result import CheckFailed, exec_failure
+from .services import CHECK_JVM, JUPYTER, JUPYTER_URL, Services, listening
 
 MASTER, CONNECT = "spark-master", "spark-connect"  # the services' aliases where they are bound
 MASTER_PORT, MASTER_UI, WORKER_UI, CONNECT_PORT, DRIVER_UI = 7077, 8080, 8081, 15002, 4040
@@ -44,9 +44,9 @@ APP = {
     "spark.executor.memory": "512m",
     "spark.scheduler.minRegisteredResourcesRatio": "1.0",
     "spark.scheduler.maxRegisteredResourcesWaitingTime": "60s",
-    "spark.executor.extraJavaOptions": "-XX:TieredStopAtLevel=1",
+    "spark.executor.extraJavaOptions": CHECK_JVM[1],
 }
-DAEMON_JVM = ("SPARK_DAEMON_JAVA_OPTS", "-XX:TieredStopAtLevel=1")  # the master's and workers' JVMs
+DAEMON_JVM = ("SPARK_DAEMON_JAVA_OPTS", CHECK_JVM[1])  # the master's and workers' JVMs
 
 
 class Cluster:
@@ -67,9 +67,8 @@ class Cluster:
     def node(self, ready_port: int) -> dagger.Container:
         """The image as a node of this cluster: ready when ready_port accepts connections (the image's
         own healthcheck is JupyterLab's)."""
-        probe = ["bash", "-c", f"exec 3<>/dev/tcp/localhost/{ready_port}"]
         ctr = self.container().with_env_variable(*DAEMON_JVM).with_exposed_port(ready_port)
-        return ctr.with_docker_healthcheck(probe, **HEALTHCHECK)
+        return ctr.with_docker_healthcheck(listening(ready_port), **HEALTHCHECK)
 
     @property
     def master(self) -> dagger.Service:
@@ -160,6 +159,6 @@ async def check(image: matrix.Image, services: Services, gpu: bool) -> str:
 
 def _errors(err: dagger.ExecError) -> str:
     """A failed service's ERROR and exception lines (its first few), else its last lines."""
-    lines = (err.stderr or err.stdout or str(err)).strip().splitlines()
+    lines = (err.stderr or err.stdout or "").splitlines()
     errors = [line for line in lines if " ERROR " in line or "Exception" in line and not line.startswith("\t")]
-    return "\n".join(errors[:4] or lines[-6:])
+    return "\n".join(errors[:4]) or exec_failure(err)

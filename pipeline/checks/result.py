@@ -85,7 +85,7 @@ async def run_check(name: str, check: Callable[[], Awaitable[str]], timeout: flo
     except TimeoutError:
         status, detail = "failed", f"timed out after {timeout:.0f}s"
     except dagger.ExecError as err:
-        status, detail = "failed", _exec_failure(err)
+        status, detail = "failed", exec_failure(err)
     except CheckFailed as err:
         status, detail = "failed", str(err)
     except Exception as err:  # noqa: BLE001 - anything else still fails this check, never the run
@@ -93,7 +93,7 @@ async def run_check(name: str, check: Callable[[], Awaitable[str]], timeout: flo
     return CheckResult(name, status, round(time.monotonic() - start, 1), detail.strip())
 
 
-def _exec_failure(err: dagger.ExecError) -> str:
+def exec_failure(err: dagger.ExecError) -> str:
     """The probe's own words (its last lines), not the engine's wrapping."""
     tail = (err.stderr or err.stdout or str(err)).strip().splitlines()[-15:]
     return "\n".join(tail)

@@ -41,6 +41,11 @@ PYCACHE = "/var/cache/check-pycache"
 CHECK_JVM = ("SPARK_SUBMIT_OPTS", "-XX:TieredStopAtLevel=1")
 
 
+def listening(port: int) -> list[str]:
+    """A healthcheck for a service of the image other than JupyterLab: ready when port accepts connections."""
+    return ["bash", "-c", f"exec 3<>/dev/tcp/localhost/{port}"]
+
+
 @dataclass
 class Services:
     """One image's services, started once and shared by its checks."""
@@ -110,7 +115,7 @@ class Services:
             ctr.with_exposed_port(15002)
             .with_exposed_port(4040)
             # the image's healthcheck is JupyterLab's; this service is ready when gRPC listens
-            .with_docker_healthcheck(["bash", "-c", "exec 3<>/dev/tcp/localhost/15002"], **HEALTHCHECK)
+            .with_docker_healthcheck(listening(15002), **HEALTHCHECK)
             .as_service(args=["bash", "-c", command], use_entrypoint=True)
         )
 
