@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from pipeline import checks, limits, matrix, orchestrate, paths
-from pipeline.checks import advisories, cluster, facts, rapids, updates
+from pipeline.checks import advisories, cluster, facts, jupyter, rapids, updates
 from pipeline.checks.result import run_check
 from pipeline.checks.services import CHECK_JVM, OPENSHIFT_USER, OTHER_USER, PYCACHE, Services
 
@@ -107,6 +107,17 @@ async def test_a_broken_jupyterlab_fails_the_jupyterlab_check(build, opts, nativ
     assert "broken on purpose" in by_name["jupyterlab"].detail  # the service's own log is in the report
     assert by_name["facts"].status == "passed"  # one failing check does not stop the others
     assert not result.passed
+
+
+async def test_a_spark_ui_proxy_that_loses_the_base_url_fails_the_jupyterlab_check(build, opts):
+    image, ctr = build("4.1.1", "baseline")
+    # the spark-ui proxy entry without its redirect rewriting: Spark's redirects leave the proxy
+    drop = r"sed -i '/\"rewrite_response\"/d' /etc/jupyter/jupyter_server_config.py"
+    broken = ctr.with_user("root").with_exec(["bash", "-c", drop]).with_user(paths.NOTEBOOK_USER)
+    services = Services.for_image(broken, opts.probes())
+    outcome = await run_check("jupyterlab", lambda: jupyter.check(image, services), limits.CHECK_LIMITS["jupyterlab"])
+    assert outcome.status == "failed", outcome.detail
+    assert "/user/jovyan/spark-ui/executors redirected to 'http://" in outcome.detail, outcome.detail
 
 
 # one installed package put back to its oldest version in the archive (libssl3 first: bookworm's point

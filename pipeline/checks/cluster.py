@@ -99,12 +99,10 @@ class Cluster:
         ctr = (
             self.on_cluster(self.container())
             .with_service_binding(CONNECT, self.connect)
-            .with_exposed_port(8888)
-            .with_secret_variable("JUPYTER_TOKEN", self.services.token)
             .with_env_variable("SPARK_REMOTE", f"sc://{CONNECT}:{CONNECT_PORT}")
             .with_env_variable("SPARK_MASTER", MASTER_URL)
         )
-        return ctr.as_service(use_entrypoint=True)
+        return self.services.jupyter_server(ctr)
 
     def runner(self) -> dagger.Container:
         """The probe's container: bound to JupyterLab, the master's API and the Connect server's driver."""

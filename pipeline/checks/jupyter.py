@@ -1,5 +1,6 @@
-"""JupyterLab check: the image's default command serves 8888 with token auth, the promised
-kernelspecs, and a PySpark (local) kernel that computes a known result."""
+"""JupyterLab check: the image's default command serves 8888 with token auth under JupyterHub's base URL
+(services.BASE_URL), the promised kernelspecs, a PySpark (local) kernel that computes a known result,
+and that session's Spark UI at the base URL's spark-ui/, behind the token."""
 
 from __future__ import annotations
 

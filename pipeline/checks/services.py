@@ -29,7 +29,10 @@ SECRETS = ("ICEBERG_REST_CREDENTIAL", "ICEBERG_REST_TOKEN", "PROBE_CONF_SECRET")
 CONF_SECRET = "spark.jupyter-spark.probe.credential"  # a setting named `...credential`, on every image
 OPENSHIFT_USER = "12345:0"  # an arbitrary uid in the root group, as OpenShift's restricted policy runs pods
 OTHER_USER = "5000:100"  # an arbitrary uid in docker-stacks' `users` group
-JUPYTER_URL, CONNECT_URL, CONNECT_UI = f"http://{JUPYTER}:8888", f"sc://{CONNECT}:15002", f"http://{CONNECT}:4040"
+# JupyterLab is checked as JupyterHub serves it: under a user's prefix, with a token (jupyter_server below)
+BASE_URL = "/user/jovyan/"
+JUPYTER_URL = f"http://{JUPYTER}:8888{BASE_URL.rstrip('/')}"
+CONNECT_URL, CONNECT_UI = f"sc://{CONNECT}:15002", f"http://{CONNECT}:4040"
 # The image ships no bytecode (jupyter_layer.py), so each Python process compiles what it imports
 # (pyspark's Connect client alone: 2 CPU-s). A check starts some 30 of them under 4 uids; they share
 # one bytecode cache, new for each check run (PYTHONPYCACHEPREFIX: the image's own files unchanged).
@@ -126,14 +129,21 @@ class Services:
 
     @property
     def jupyter(self) -> dagger.Service:
-        ctr = (
-            self.container()
-            .with_user(OPENSHIFT_USER)  # OpenShift's way: the jupyterlab and spark-connect checks prove it
-            .with_secret_variable("JUPYTER_TOKEN", self.token)
-        )
+        # as OpenShift runs it: the jupyterlab and spark-connect checks prove it
+        ctr = self.container().with_user(OPENSHIFT_USER)
         if not self.emulated:
             ctr = ctr.with_service_binding(CONNECT, self.connect).with_env_variable("SPARK_REMOTE", CONNECT_URL)
-        return ctr.with_exposed_port(8888).as_service(use_entrypoint=True)
+        return self.jupyter_server(ctr)
+
+    def jupyter_server(self, ctr: dagger.Container) -> dagger.Service:
+        """ctr's JupyterLab by the image's default command at JUPYTER_URL: the check run's token, and
+        BASE_URL through NOTEBOOK_ARGS (the documented way to add server options)."""
+        return (
+            ctr.with_secret_variable("JUPYTER_TOKEN", self.token)
+            .with_env_variable("NOTEBOOK_ARGS", f"--ServerApp.base_url={BASE_URL}")
+            .with_exposed_port(8888)
+            .as_service(use_entrypoint=True)
+        )
 
     def runner(
         self, *, jupyter: bool = False, connect: bool = False, inputs: dagger.Directory | None = None

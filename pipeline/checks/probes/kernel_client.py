@@ -5,10 +5,12 @@ several times slower)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
 import uuid
+from collections.abc import Iterator
 
 import httpx
 import websocket
@@ -39,13 +41,20 @@ class Jupyter:
 
     def execute(self, kernel: str, code: str, seconds: float = 120) -> str:
         """Run code in a new kernel of the given spec over its websocket; returns its stdout."""
+        with self.kernel(kernel) as kid:
+            return self.run(kid, code, seconds)
+
+    @contextlib.contextmanager
+    def kernel(self, kernel: str) -> Iterator[str]:
+        """A new kernel of the given spec for several run()s; shut down on leaving."""
         kid = self.http.post("/api/kernels", json={"name": kernel}).raise_for_status().json()["id"]
         try:
-            return self._execute(kid, code, seconds)
+            yield kid
         finally:
             self.http.delete(f"/api/kernels/{kid}")
 
-    def _execute(self, kid: str, code: str, seconds: float) -> str:
+    def run(self, kid: str, code: str, seconds: float = 120) -> str:
+        """Run code in kernel kid over its websocket; returns its stdout."""
         seconds *= SLOWDOWN
         url = self.base.replace("http", "ws", 1) + f"/api/kernels/{kid}/channels?token={self.token}"
         ws = websocket.create_connection(url, timeout=seconds)
