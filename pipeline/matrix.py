@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal, get_args
 
-from . import paths
+from . import paths, python_deps
 
 VERSIONS_FILE: Final = Path(__file__).resolve().parent / "versions.json"
 
@@ -40,8 +40,8 @@ ALL_PLATFORMS: Final = "all"  # --platform all
 PYPI_FILES: Final = "https://files.pythonhosted.org/packages"
 MAVEN_CENTRAL: Final = "https://repo1.maven.org/maven2"
 PYTHON_VERSION: Final = "3.11"  # Debian bookworm's python3
-JUPYTERLAB_VERSION: Final = "4.4.10"  # pinned in requirements/jupyter-*.in (a test checks they agree)
-JUPYTERHUB_VERSION: Final = "5.4.3"  # jupyterhub-singleuser, pinned in requirements/jupyter-*.in
+JUPYTERLAB_VERSION: Final = python_deps.common_pin("jupyterlab")  # pinned in requirements/jupyter-*.in
+JUPYTERHUB_VERSION: Final = python_deps.common_pin("jupyterhub")  # jupyterhub-singleuser
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ import json
 import re
 from xml.etree import ElementTree as ET
 
+from . import matrix, python_deps, vex
 from .matrix import MatrixError
-from . import vex
 from .checks.advisories import NOTHING
 from .checks.result import CheckResult, ImageResult, label
 
@@ -89,10 +89,31 @@ def as_markdown(results: list[ImageResult]) -> str:
                 decided.setdefault(c.detail, []).append(r.label)
     for detail, images in decided.items():
         lines += ["", f"### Advisories decided for {', '.join(images)}", "", detail]
+    lines += python_behind(results)
     failures = [(r.label, c) for r in results for c in r.checks if c.status == "failed"]
     for image, c in failures:
         lines += ["", f"### {image}: {c.name} failed", "", "```", c.detail, "```"]
     return "\n".join(lines) + "\n"
+
+
+def python_behind(results: list[ImageResult], newest: dict | None = None) -> list[str]:
+    """The report's section on the images' direct Python pins that are behind their newest release, as
+    PyPI had them when `make update-versions` last ran (python_deps.NEWEST_FILE)."""
+    newest = python_deps.load_newest() if newest is None else newest
+    names = {r.image for r in results}
+    spark_lines = sorted({i.spark.line for i in matrix.images() if i.name in names}, key=python_deps.version_key)
+    if not newest or not spark_lines:
+        return []
+    out = [
+        "",
+        f"### Python packages behind their newest release (PyPI on {newest['checked']}, Python {newest['python']})",
+        "",
+    ]
+    for line in spark_lines:
+        late = python_deps.behind(line, newest)
+        said = ", ".join(f"{p.name} {p.version} (newest {v}; updates: {p.policy})" for p, v in late) or "none"
+        out.append(f"- Spark {line} images (requirements/jupyter-{line}.in): {said}")
+    return out
 
 
 def as_junit(results: list[ImageResult]) -> str:

@@ -12,18 +12,25 @@ RAPIDS: a jar per platform (NVIDIA builds each under the Maven classifier the da
 and the line's shims from their listings, which must agree. A jar is downloaded only when it is
 new, when Maven's SHA-1 differs from the recorded one, or with --verify-jars.
 
-Then it writes the data file, re-renders dockerfiles/ and prints what changed (a unified diff of
-the data file, the Dockerfiles rewritten). --dry-run prints the same and writes nothing; --check
-exits 1 when anything would change (upstream moved). Jar versions and a line's variants are edited
-by hand in the data file; this script then fills in their checksums.
+The images' direct Python dependencies (requirements/jupyter-LINE.in, pipeline/python_deps.py): each
+pin moves to the newest release on PyPI that installs on the images' Python and that its
+`# updates:` policy allows (the same major by default); the newest of all is recorded with the date
+in requirements/pypi-newest.json, which the report holds the pins to. Where a pin moved, the locks
+are made again (`make lock-images`) and the locked packages that changed are printed.
 
-usage: update_versions.py [--dry-run | --check] [--keep-releases] [--verify-jars] [--line 4.1 ...]
+Then it writes the data file, re-renders dockerfiles/ and prints what changed (a unified diff of
+the data file and the .in files, the Dockerfiles rewritten). --dry-run prints the same and writes
+nothing; --check exits 1 when anything would change (upstream moved). Jar versions and a line's
+variants are edited by hand in the data file; this script then fills in their checksums.
+
+usage: update_versions.py [--dry-run | --check] [--keep-releases] [--keep-python] [--verify-jars] [--line 4.1 ...]
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import datetime
 import difflib
 import hashlib
 import json
@@ -42,10 +49,12 @@ from typing import Any, Protocol
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline import matrix  # noqa: E402
+from pipeline import matrix, python_deps  # noqa: E402
 
-PYPI_JSON = "https://pypi.org/pypi/pyspark/json"
+PYPI_PROJECT = "https://pypi.org/pypi/{name}/json"
+PYPI_JSON = PYPI_PROJECT.format(name="pyspark")
 FINAL = re.compile(r"^\d+\.\d+\.\d+$")
+FINAL_PIN = python_deps.FINAL  # any number of parts (googleapis-common-protos 1.66.0, findspark 2.0.1, ...)
 SHIM = re.compile(r"^spark(\d)(\d)(\d)/")
 
 
@@ -79,6 +88,20 @@ def sdist(pypi: dict[str, Any], version: str) -> tuple[str, str] | None:
 def final_releases(pypi: dict[str, Any]) -> list[str]:
     """Final (x.y.z) releases with an sdist that is not yanked, oldest first."""
     return sorted((v for v in pypi.get("releases", {}) if FINAL.match(v) and sdist(pypi, v)), key=version_key)
+
+
+def installable(pypi: dict[str, Any], python: str) -> list[str]:
+    """A project's final releases with a file that is not yanked and installs on Python `python`, oldest first."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    def fits(f: dict[str, Any]) -> bool:
+        try:
+            return not f.get("yanked") and SpecifierSet(f.get("requires_python") or "").contains(python)
+        except InvalidSpecifier:
+            return False
+
+    found = (v for v, files in pypi.get("releases", {}).items() if FINAL_PIN.match(v) and any(map(fits, files)))
+    return sorted(found, key=python_deps.version_key)
 
 
 def newest_patch(versions: list[str], line: str) -> str | None:
@@ -282,6 +305,29 @@ class Updater:
             entry["connect"] = ordered(jar)
         return entry
 
+    def python_pins(self, python: str, move: bool = True) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+        """The images' direct Python pins: ({line: {name: version it moves to}}, {name: newest release that
+        installs on Python `python`}); with move=False nothing moves, and the notes say what would."""
+        moves: dict[str, dict[str, str]] = {}
+        newest: dict[str, str] = {}
+        releases: dict[str, list[str]] = {}
+        for line in python_deps.lines():
+            for pin in python_deps.line_pins(line):
+                if pin.name not in releases:
+                    text = self.fetch.text(PYPI_PROJECT.format(name=pin.name))
+                    releases[pin.name] = installable(json.loads(text), python) if text else []
+                    if not releases[pin.name]:
+                        raise LookupError(f"PyPI has no release of {pin.name} for Python {python} ({line} pins it)")
+                    newest[pin.name] = releases[pin.name][-1]
+                to = python_deps.choose(pin, releases[pin.name])
+                if to != pin.version and move:
+                    moves.setdefault(line, {})[pin.name] = to
+                    self.notes.append(f"Spark {line}: {pin.name} {pin.version} -> {to}")
+                elif newest[pin.name] != pin.version:
+                    why = "--keep-python" if to != pin.version else f"# updates: {pin.policy}"
+                    self.notes.append(f"Spark {line}: {pin.name} {pin.version} kept ({why}); newest {newest[pin.name]}")
+        return moves, newest
+
     def update(self, data: dict[str, Any], pypi: dict[str, Any], add: bool = True, lines: list[str] = ()) -> dict:
         new = copy.deepcopy(data)
         for name, line in new["lines"].items():
@@ -320,12 +366,31 @@ def render_dockerfiles() -> dict[str, str]:
     return before
 
 
+def relock() -> str:
+    """`make lock-images` for moved pins; what changed in the locks, a line per package."""
+    locks = sorted(python_deps.REQUIREMENTS.glob("jupyter-*.txt"))
+
+    def locked() -> dict[str, set[str]]:
+        return {p.name: set(re.findall(r"^([A-Za-z0-9_.-]+==\S+)", p.read_text(), re.M)) for p in locks}
+
+    before = locked()
+    subprocess.run(["make", "lock-images"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    after = locked()
+    out = []
+    for name in before:
+        old = dict(p.split("==") for p in before[name] - after[name])
+        new = dict(p.split("==") for p in after[name] - before[name])
+        out += [f"{name}: {pkg} {old.get(pkg, '(new)')} -> {new.get(pkg, '(gone)')}" for pkg in sorted(old | new)]
+    return "\n".join(out) or "requirements/jupyter-*.txt: no locked package changed"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--dry-run", action="store_true", help="print what would change, write nothing")
     mode.add_argument("--check", action="store_true", help="as --dry-run, and exit 1 if anything would change")
     parser.add_argument("--keep-releases", action="store_true", help="refresh checksums only, add no release")
+    parser.add_argument("--keep-python", action="store_true", help="move no Python pin (still records the newest)")
     parser.add_argument("--line", action="append", default=[], help="add releases only to this line (repeatable)")
     parser.add_argument("--verify-jars", action="store_true", help="download every jar again and verify it")
     parser.add_argument("--pypi-json", default=PYPI_JSON, help=f"pyspark's JSON API URL (default {PYPI_JSON})")
@@ -342,15 +407,27 @@ def main(argv: list[str] | None = None) -> int:
     new_text = matrix.dump_versions(new)
     matrix.parse_versions(new)  # what the matrix will read must parse
 
-    rel = str(matrix.VERSIONS_FILE.relative_to(ROOT))
-    diff = list(difflib.unified_diff(old_text.splitlines(), new_text.splitlines(), rel, rel, lineterm=""))
+    moves, newest = updater.python_pins(matrix.PYTHON_VERSION, move=not args.keep_python)
+    ins = {python_deps.in_file(line): versions for line, versions in moves.items()}
+    ins = {path: (path.read_text(), python_deps.repinned(path.read_text(), v)) for path, v in ins.items()}
+
+    diff = []
+    for path, (old, updated) in [(matrix.VERSIONS_FILE, (old_text, new_text)), *ins.items()]:
+        rel = str(path.relative_to(ROOT))
+        diff += difflib.unified_diff(old.splitlines(), updated.splitlines(), rel, rel, lineterm="")
     for note in updater.notes:
         print(f"note: {note}")
-    print("\n".join(diff) if diff else f"{rel}: no change")
+    print("\n".join(diff) if diff else "pipeline/versions.json, requirements/jupyter-*.in: no change")
     if args.dry_run or args.check:
         print(f"({'check' if args.check else 'dry run'}: nothing written)")
         return 1 if args.check and diff else 0
     matrix.VERSIONS_FILE.write_text(new_text)
+    for path, (_, updated) in ins.items():
+        path.write_text(updated)
+    record = {"checked": datetime.date.today().isoformat(), "python": matrix.PYTHON_VERSION, "newest": newest}
+    python_deps.NEWEST_FILE.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    if ins:
+        print(relock())
     before = render_dockerfiles()
     after = {str(p.relative_to(ROOT)): p.read_text() for p in (ROOT / "dockerfiles").rglob("*Dockerfile")}
     changed = sorted(p for p in after.keys() | before.keys() if before.get(p) != after.get(p))

@@ -18,7 +18,8 @@ import zipfile
 
 import pytest
 
-from pipeline import matrix
+from pipeline import matrix, python_deps, report
+from pipeline.checks.result import ImageResult
 from pipeline.recipe import ROOT
 
 spec = importlib.util.spec_from_file_location("update_versions", ROOT / "scripts/update_versions.py")
@@ -268,3 +269,75 @@ def test_a_line_may_only_name_declared_variants():
     data["lines"]["4.1"]["variants"].append("cuda")
     with pytest.raises(ValueError, match=r"Spark 4.1: unknown variants \['cuda'\]"):
         matrix.parse_versions(data)
+
+
+# --- the images' direct Python pins (pipeline/python_deps.py) --------------------------------------
+
+
+def test_every_pin_parses_and_a_label_names_the_version_every_line_pins():
+    for line in python_deps.lines():
+        assert python_deps.line_pins(line), f"requirements/jupyter-{line}.in pins nothing"
+    assert {
+        p.version for line in python_deps.lines() for p in python_deps.line_pins(line) if p.name == "jupyterlab"
+    } == {matrix.JUPYTERLAB_VERSION}
+
+
+@pytest.mark.parametrize(("policy", "moves_to"), [("minor", "4.6.6"), ("patch", "4.4.12"), ("hold", "4.4.10")])
+def test_a_pin_moves_as_far_as_its_policy_allows_and_never_back(policy, moves_to):
+    pin = python_deps.Pin("jupyterlab", "4.4.10", policy)
+    assert python_deps.choose(pin, ["4.4.9", "4.4.12", "4.5.0", "4.6.6", "5.0.1", "4.7.0rc1"]) == moves_to
+    assert python_deps.choose(pin, ["4.4.9"]) == "4.4.10"
+
+
+def test_pins_refuse_what_is_not_a_pin_and_an_unknown_policy():
+    assert python_deps.pins("# c\nfoo==1.2  # updates: patch\nBar==3\n") == [
+        python_deps.Pin("foo", "1.2", "patch"),
+        python_deps.Pin("bar", "3", "minor"),
+    ]
+    with pytest.raises(ValueError, match=r"x.in:1: 'foo>=1' is not `name==version`"):
+        python_deps.pins("foo>=1\n", "x.in")
+    with pytest.raises(ValueError, match="`# updates: major`: valid are minor, patch, hold"):
+        python_deps.pins("foo==1  # updates: major\n")
+
+
+def test_repinning_changes_only_the_versions():
+    text = "# why\nfoo==1.2  # updates: patch\nbar==3\n"
+    assert python_deps.repinned(text, {"foo": "1.2.9"}) == "# why\nfoo==1.2.9  # updates: patch\nbar==3\n"
+
+
+def pypi_project(releases: dict[str, list[dict]]) -> str:
+    return json.dumps({"releases": releases})
+
+
+def test_the_updater_moves_python_pins_by_policy_to_releases_that_install_on_the_images_python(tmp_path, monkeypatch):
+    monkeypatch.setattr(python_deps, "REQUIREMENTS", tmp_path)
+    (tmp_path / "jupyter-3.5.in").write_text("lab==4.4.10\nnp==1.26.4  # updates: patch\n")
+    (tmp_path / "jupyter-4.1.in").write_text("lab==4.4.10\n")
+    files = {"requires_python": ">=3.10"}
+    lab = {"4.4.10": [files], "4.6.6": [files], "4.7.0": [files | {"yanked": True}], "5.0.0": [files]}
+    numpy = {"1.26.4": [files], "2.3.5": [files], "2.5.0": [{"requires_python": ">=3.12"}]}
+    fetch = FakeFetcher({}, {uv.PYPI_PROJECT.format(name="lab"): pypi_project(lab),
+                             uv.PYPI_PROJECT.format(name="np"): pypi_project(numpy)})  # fmt: skip
+    updater = uv.Updater(fetch, log=lambda m: None)
+    moves, newest = updater.python_pins("3.11")
+    assert moves == {"3.5": {"lab": "4.6.6"}, "4.1": {"lab": "4.6.6"}}
+    assert newest == {"lab": "5.0.0", "np": "2.3.5"}  # 2.5.0 needs Python 3.12, 4.7.0 is yanked
+    assert "Spark 3.5: np 1.26.4 kept (# updates: patch); newest 2.3.5" in updater.notes
+    kept = uv.Updater(fetch, log=lambda m: None)
+    assert kept.python_pins("3.11", move=False)[0] == {}
+    assert "Spark 4.1: lab 4.4.10 kept (--keep-python); newest 5.0.0" in kept.notes
+
+
+def test_the_report_lists_the_pins_behind_their_newest_release_with_their_policy():
+    results = [ImageResult("jupyter-3.5.7"), ImageResult("jupyter-4.1.1-gpu")]
+    newest = {"checked": "2026-12-05", "python": "3.11", "newest": {"jupyterlab": "99.0", "pandas": "2.2.3"}}
+    section = "\n".join(report.python_behind(results, newest))
+    assert "(PyPI on 2026-12-05, Python 3.11)" in section
+    for line in ("3.5", "4.1"):
+        assert (
+            f"- Spark {line} images (requirements/jupyter-{line}.in): jupyterlab {matrix.JUPYTERLAB_VERSION} "
+            in section
+        )
+        assert "(newest 99.0; updates: minor)" in section
+    assert "pandas 2.2.3" not in section  # current where it is pinned at the newest
+    assert report.python_behind(results, {}) == []  # never updated: nothing claimed
