@@ -58,6 +58,15 @@ def references(registry: str, image: matrix.Image, rev: str) -> list[str]:
     return refs
 
 
+def platform_reference(registry: str, image: matrix.Image, rev: str, platform: str) -> str:
+    """A platform's own tag, REGISTRY/NS/jupyter-4.1.1:<rev>-arm64: what a per-platform CI job pushes
+    where that platform passed, and what merge joins into the image's multi-platform index."""
+    ref = f"{registry}/{image.name}:{rev}-{matrix.arch(platform)}"
+    if not is_reference(ref):
+        raise MatrixError(f"{ref!r} is not a valid image reference (revision {rev!r}?)")
+    return ref
+
+
 class TagMoved(Exception):
     """An immutable tag already holds other content."""
 
@@ -104,8 +113,7 @@ def repository(ref: str) -> str:
 
 async def push(
     ctr: dagger.Container,
-    latest: str,
-    immutable: str,
+    tags: list[str],
     checked: str | None,
     variants: list[dagger.Container] | None = None,
     *,
@@ -114,11 +122,11 @@ async def push(
 ) -> None:
     """Push the image so that no tag can ever hold a manifest other than the checked one (digest
     `checked`): first by digest alone (REPO@DIGEST, which writes the manifest and no tag), and only if the
-    registry got the checked manifest, the immutable tag (unless `present`: it holds the checked digest
-    already), then NAME:latest, each verified again (NotChecked otherwise, and the tags after it stay
-    where they were). Each reference is added to `pushed` (with its digest) once it is there.
-    variants: the image's other platforms (one multi-platform image)."""
-    variants = variants or []
+    registry got the checked manifest, its tags in order: the immutable one first (unless `present`: it
+    holds the checked digest already), then the moving ones (NAME:latest), each verified again (NotChecked
+    otherwise, and the tags after it stay where they were). Each reference is added to `pushed` (with its
+    digest) once it is there. variants: the image's other platforms (one multi-platform image)."""
+    variants, (immutable, *moving) = variants or [], tags
 
     async def publish_as(ref: str) -> str:
         address = await ctr.publish(ref, platform_variants=variants, forced_compression=LAYERS)
@@ -128,10 +136,10 @@ async def push(
             raise NotChecked(f"{said}; no tag was written")
         return address
 
-    await publish_as(f"{repository(latest)}@{checked}")  # the manifest, untagged: what a tag would get
+    await publish_as(f"{repository(immutable)}@{checked}")  # the manifest, untagged: what a tag would get
     if present:
         pushed.append(f"{immutable}@{checked}")
-    for ref in ([] if present else [immutable]) + [latest]:
+    for ref in ([] if present else [immutable]) + moving:
         address = await publish_as(ref)
         pushed.append(address)
         progress(f"pushed {address}")

@@ -89,10 +89,10 @@ async def test_a_manifest_other_than_the_checked_one_never_gets_a_tag(build):
     latest, immutable = publish.references(namespace, image, "rev")
     other, pushed = "sha256:" + "0" * 64, []
     with pytest.raises(publish.NotChecked, match=f"not the checked {other}; no tag was written"):
-        await publish.push(ctr, latest, immutable, other, present=False, pushed=pushed)
+        await publish.push(ctr, [immutable, latest], other, present=False, pushed=pushed)
     assert pushed == []
     for ref in (latest, immutable):
         assert await publish.digest_of(ref) is None, f"{ref} was written for a manifest that was not checked"
     checked = await orchestrate.manifest_digest(ctr, recipe.BuildOptions())
-    await publish.push(ctr, latest, immutable, checked, present=False, pushed=pushed)
+    await publish.push(ctr, [immutable, latest], checked, present=False, pushed=pushed)
     assert pushed == [f"{immutable}@{checked}", f"{latest}@{checked}"]
