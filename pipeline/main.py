@@ -42,6 +42,18 @@ SPARK_VERSIONS = ", ".join(matrix.SPARK_VERSIONS)
 VARIANTS = ", ".join(matrix.VARIANTS)
 PEM_CERTIFICATE = "-----BEGIN CERTIFICATE-----"
 
+# The functions' common arguments, each written once
+SparkVersion = Annotated[str, Doc(f"Spark version: {SPARK_VERSIONS}")]
+OnlySparkVersion = Annotated[str, Doc(f"only this Spark version: {SPARK_VERSIONS} (default: all)")]
+OnlyVariant = Annotated[str, Doc(f"only this variant: {VARIANTS} (default: all)")]
+Gpu = Annotated[bool, Doc(GPU_DOC)]
+Previous = Annotated[dagger.File | None, Doc(PREVIOUS_DOC)]
+Recheck = Annotated[bool, Doc(RECHECK_DOC)]
+Platforms = Annotated[str, Doc(PLATFORM_DOC)]
+AllowFailures = Annotated[bool, Doc(ALLOW_FAILURES_DOC)]
+RegistryUser = Annotated[str, Doc("registry user")]
+RegistryPassword = Annotated[dagger.Secret | None, Doc("registry password, e.g. env:REGISTRY_PASSWORD")]
+
 
 @object_type
 class JupyterSparkImages:
@@ -108,7 +120,7 @@ class JupyterSparkImages:
     @function
     async def build(
         self,
-        spark_version: Annotated[str, Doc(f"Spark version: {SPARK_VERSIONS}")],
+        spark_version: SparkVersion,
         variant: Annotated[str, Doc(f"image variant: {VARIANTS}")] = "baseline",
         spark_image: Annotated[
             str, Doc("your own Spark base image address instead of ours (Debian bookworm, Spark in /opt/spark)")
@@ -121,9 +133,7 @@ class JupyterSparkImages:
         return orchestrate.container(image, await self.options(), await orchestrate.engine_platform(), base)
 
     @function
-    async def spark_base(
-        self, spark_version: Annotated[str, Doc(f"Spark version: {SPARK_VERSIONS}")]
-    ) -> dagger.Container:
+    async def spark_base(self, spark_version: SparkVersion) -> dagger.Container:
         """Build the Spark base image alone (spark-k8s-spark-<version>)."""
         release = matrix.release(spark_version)
         return spark_base_layer.build(release, await self.options(), await orchestrate.engine_platform())
@@ -131,13 +141,13 @@ class JupyterSparkImages:
     @function
     async def test(
         self,
-        variant: Annotated[str, Doc(f"only this variant: {VARIANTS} (default: all)")] = "",
-        spark_version: Annotated[str, Doc(f"only this Spark version: {SPARK_VERSIONS} (default: all)")] = "",
-        gpu: Annotated[bool, Doc(GPU_DOC)] = False,
-        previous: Annotated[dagger.File | None, Doc(PREVIOUS_DOC)] = None,
-        recheck: Annotated[bool, Doc(RECHECK_DOC)] = False,
-        platform: Annotated[str, Doc(PLATFORM_DOC)] = "",
-        allow_failures: Annotated[bool, Doc(ALLOW_FAILURES_DOC)] = False,
+        variant: OnlyVariant = "",
+        spark_version: OnlySparkVersion = "",
+        gpu: Gpu = False,
+        previous: Previous = None,
+        recheck: Recheck = False,
+        platform: Platforms = "",
+        allow_failures: AllowFailures = False,
     ) -> dagger.Directory:
         """Build and check images; returns the report (report.json, report.md, junit.xml).
 
@@ -149,21 +159,21 @@ class JupyterSparkImages:
         return orchestrate.reports([b.result for b in built])
 
     @function
-    async def test_all(self, gpu: Annotated[bool, Doc(GPU_DOC)] = False) -> dagger.Directory:
+    async def test_all(self, gpu: Gpu = False) -> dagger.Directory:
         """Build and check all 14 images; returns the report (see `test`)."""
         return await self.test(gpu=gpu)
 
     @function
     async def build_all(
         self,
-        spark_version: Annotated[str, Doc(f"only this Spark version: {SPARK_VERSIONS} (default: all)")] = "",
-        variant: Annotated[str, Doc(f"only this variant: {VARIANTS} (default: all)")] = "",
-        gpu: Annotated[bool, Doc(GPU_DOC)] = False,
+        spark_version: OnlySparkVersion = "",
+        variant: OnlyVariant = "",
+        gpu: Gpu = False,
         archives: Annotated[str, Doc(ARCHIVES_DOC)] = "combined",
-        previous: Annotated[dagger.File | None, Doc(PREVIOUS_DOC)] = None,
-        recheck: Annotated[bool, Doc(RECHECK_DOC)] = False,
-        platform: Annotated[str, Doc(PLATFORM_DOC)] = "",
-        allow_failures: Annotated[bool, Doc(ALLOW_FAILURES_DOC)] = False,
+        previous: Previous = None,
+        recheck: Recheck = False,
+        platform: Platforms = "",
+        allow_failures: AllowFailures = False,
     ) -> dagger.Directory:
         """The main job: build and check the matrix; returns the images that passed and the report.
 
@@ -220,11 +230,11 @@ class JupyterSparkImages:
     async def publish(
         self,
         registry: Annotated[str, Doc("where to push: REGISTRY[:PORT]/NAMESPACE, e.g. registry.example.com/jupyter")],
-        username: Annotated[str, Doc("registry user")] = "",
-        password: Annotated[dagger.Secret | None, Doc("registry password, e.g. env:REGISTRY_PASSWORD")] = None,
-        spark_version: Annotated[str, Doc(f"only this Spark version: {SPARK_VERSIONS} (default: all)")] = "",
-        variant: Annotated[str, Doc(f"only this variant: {VARIANTS} (default: all)")] = "",
-        gpu: Annotated[bool, Doc(GPU_DOC)] = False,
+        username: RegistryUser = "",
+        password: RegistryPassword = None,
+        spark_version: OnlySparkVersion = "",
+        variant: OnlyVariant = "",
+        gpu: Gpu = False,
         platform: Annotated[str, Doc(PUBLISH_PLATFORM_DOC)] = "",
         per_platform: Annotated[bool, Doc(PER_PLATFORM_DOC)] = False,
     ) -> list[str]:
@@ -254,10 +264,10 @@ class JupyterSparkImages:
     async def merge(
         self,
         registry: Annotated[str, Doc("where the platforms' jobs pushed: REGISTRY[:PORT]/NAMESPACE")],
-        username: Annotated[str, Doc("registry user")] = "",
-        password: Annotated[dagger.Secret | None, Doc("registry password, e.g. env:REGISTRY_PASSWORD")] = None,
-        spark_version: Annotated[str, Doc(f"only this Spark version: {SPARK_VERSIONS} (default: all)")] = "",
-        variant: Annotated[str, Doc(f"only this variant: {VARIANTS} (default: all)")] = "",
+        username: RegistryUser = "",
+        password: RegistryPassword = None,
+        spark_version: OnlySparkVersion = "",
+        variant: OnlyVariant = "",
         platform: Annotated[str, Doc(f"the platforms every image must have: {PLATFORMS_DOC}")] = matrix.ALL_PLATFORMS,
     ) -> list[str]:
         """The last job of a per-platform CI fan-out: join each image's platforms, as the jobs of
@@ -308,8 +318,8 @@ class JupyterSparkImages:
     @function
     def matrix(
         self,
-        spark_version: Annotated[str, Doc(f"only this Spark version: {SPARK_VERSIONS} (default: all)")] = "",
-        variant: Annotated[str, Doc(f"only this variant: {VARIANTS} (default: all)")] = "",
+        spark_version: OnlySparkVersion = "",
+        variant: OnlyVariant = "",
     ) -> str:
         """The images as a JSON list of {name, spark-version, variant, platforms}: a CI matrix, one job per image."""
         selected = matrix.images(spark_version or None, variant or None)
