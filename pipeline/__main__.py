@@ -39,7 +39,7 @@ from gql.transport.exceptions import TransportError
 from . import matrix, orchestrate, publish, recipe, report
 from .limits import parse as parse_limits
 from .main import JupyterSparkImages
-from .matrix import MatrixError
+from .errors import UsageError
 from .archives import Archives
 from .checks.result import CheckResult, ImageResult
 from .log import step_failure
@@ -105,8 +105,8 @@ def _secret(flag: str, value: str) -> str:
         try:
             return Path(ref).read_text().strip()
         except OSError as err:
-            raise MatrixError(f"{flag} {value}: cannot read the file: {err.strerror}") from None
-    raise MatrixError(f"{flag} {value}: use env:VAR (a variable that is set) or file:PATH")
+            raise UsageError(f"{flag} {value}: cannot read the file: {err.strerror}") from None
+    raise UsageError(f"{flag} {value}: use env:VAR (a variable that is set) or file:PATH")
 
 
 def _inputs(args: argparse.Namespace) -> list[tuple[str, object, object]]:
@@ -127,11 +127,11 @@ def preflight(args: argparse.Namespace) -> None:
         matrix.targets(args.platform, "")
     returns = typing.get_type_hints(FUNCTIONS[args.function]).get("return")
     if args.output and returns is dagger.Directory and Path(args.output).exists() and not Path(args.output).is_dir():
-        raise MatrixError(f"-o {args.output}: {args.function} writes a directory there, and it is a file")
+        raise UsageError(f"-o {args.output}: {args.function} writes a directory there, and it is a file")
     for name, value, annotation in _inputs(args):
         flag, kind = "--" + name.replace("_", "-"), _kind(annotation)
         if value is not None and kind is dagger.File and not os.access(value, os.R_OK):
-            raise MatrixError(f"{flag} {value}: no such readable file")
+            raise UsageError(f"{flag} {value}: no such readable file")
         if value is not None and kind is dagger.Secret:
             _secret(flag, str(value))
 
@@ -226,7 +226,7 @@ def _exclusive(out: Path) -> Iterator[None]:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise MatrixError(f"another build-all is writing {out}/; wait for it or use -o DIR") from None
+            raise UsageError(f"another build-all is writing {out}/; wait for it or use -o DIR") from None
         yield
 
 
@@ -373,9 +373,9 @@ def _failed(err: BaseException, downloads: str = "") -> int:
     leaves = _leaves(err)
     for leaf in leaves:
         cause = leaf.__cause__ if isinstance(leaf, dagger.SessionError) else leaf
-        if isinstance(cause, MatrixError | Failed):
+        if isinstance(cause, UsageError | Failed):
             print(f"error: {cause}", file=sys.stderr)
-            return 2 if isinstance(cause, MatrixError) else 1
+            return 2 if isinstance(cause, UsageError) else 1
     for leaf in leaves:  # a build step that failed (`build`, `spark-base`): the step and its output, not the engine
         failed_step = next((e for e in _chain(leaf) if isinstance(e, dagger.ExecError)), None)
         if failed_step is not None:

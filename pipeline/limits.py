@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from typing import Final
 
-from .matrix import MatrixError
+from .errors import UsageError
 
 WAITS: Final[dict[str, float]] = {
     "build": 2400,  # one image's build, its downloads included
@@ -55,7 +55,7 @@ def parse(overrides: str) -> dict[str, float]:
     for item in filter(None, (part.strip() for part in overrides.split(","))):
         name, _, value = item.partition("=")
         if name not in DEFAULTS:
-            raise MatrixError(f"unknown limit {name!r} in --limits; valid: {', '.join(DEFAULTS)}")
+            raise UsageError(f"unknown limit {name!r} in --limits; valid: {', '.join(DEFAULTS)}")
         try:
             seconds = float(value)
         except ValueError:
@@ -63,6 +63,6 @@ def parse(overrides: str) -> dict[str, float]:
         skip = seconds == 0 and name in CHECK_LIMITS
         if not (math.isfinite(seconds) and (seconds > 0 or skip)):  # nan and inf would fail every wait or remove it
             zero = " (or 0 to skip the check)" if name in CHECK_LIMITS else ""
-            raise MatrixError(f"--limits {item!r}: expected {name}=SECONDS, a positive finite number{zero}")
+            raise UsageError(f"--limits {item!r}: expected {name}=SECONDS, a positive finite number{zero}")
         limits[name] = seconds
     return limits

@@ -10,6 +10,7 @@ import dagger
 from dagger import DefaultPath, Doc, Ignore, check, function, generate, object_type
 
 from . import assembly, matrix, orchestrate, publish, recipe
+from .errors import UsageError
 from . import spark_base as spark_base_layer
 from .dockerfiles import OUT_DIR, image_inputs, render_all
 from .limits import parse as parse_limits
@@ -99,7 +100,7 @@ class JupyterSparkImages:
     async def options(self) -> recipe.BuildOptions:
         """The object's settings as build options, checked (not a Dagger function)."""
         if self.ca_bundle is not None and PEM_CERTIFICATE not in await self.ca_bundle.contents():
-            raise matrix.MatrixError(f"--ca-bundle is not a PEM certificate bundle: it has no {PEM_CERTIFICATE} block")
+            raise UsageError(f"--ca-bundle is not a PEM certificate bundle: it has no {PEM_CERTIFICATE} block")
         return recipe.BuildOptions(
             self.debian_mirror,
             self.pypi_files,
@@ -203,12 +204,12 @@ class JupyterSparkImages:
         try:
             entries = json.loads(await report.contents())
         except ValueError as err:
-            raise matrix.MatrixError(f"--report is not a report.json of this pipeline: not JSON ({err})") from None
+            raise UsageError(f"--report is not a report.json of this pipeline: not JSON ({err})") from None
         return verdict(entries)
 
     async def run(
         self, gpu: bool, previous: dagger.File | None = None, recheck: bool = False, platform: str = ""
-    ) -> orchestrate.Run:
+    ) -> orchestrate.RunState:
         """What a build-and-check run shares: options, limits, the results it may reuse (not a Dagger function)."""
         waits, reusable = parse_limits(self.limits), {}
         targets = matrix.targets(platform, await orchestrate.engine_platform())
@@ -216,10 +217,12 @@ class JupyterSparkImages:
             try:
                 reusable = {(r.image, r.platform): r for r in from_json(await previous.contents())}
             except (ValueError, KeyError, TypeError) as err:
-                raise matrix.MatrixError(f"--previous is not a report.json of this pipeline: {err!r}") from None
-        return orchestrate.Run(await self.options(), gpu, waits, reusable, targets=targets)
+                raise UsageError(f"--previous is not a report.json of this pipeline: {err!r}") from None
+        return orchestrate.RunState(await self.options(), gpu, waits, reusable, targets=targets)
 
-    async def build_and_check(self, run: orchestrate.Run, spark_version: str, variant: str) -> list[orchestrate.Built]:
+    async def build_and_check(
+        self, run: orchestrate.RunState, spark_version: str, variant: str
+    ) -> list[orchestrate.Built]:
         """The shared core of test, build-all and publish (not a Dagger function: returns Python objects)."""
         selected = matrix.images(spark_version or None, variant or None, run.targets.platforms)
         built = await orchestrate.build_and_check_all(selected, run)

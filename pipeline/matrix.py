@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Final, Literal, get_args
 
 from . import paths, python_deps
+from .errors import UsageError
 
 VERSIONS_FILE: Final = Path(__file__).resolve().parent / "versions.json"
 
@@ -190,10 +191,6 @@ LINES, SPARK_RELEASES = parse_versions(load_versions())
 SPARK_VERSIONS: Final = tuple(r.version for r in SPARK_RELEASES)
 
 
-class MatrixError(ValueError):
-    """Bad input: says what was wrong and what is valid."""
-
-
 @dataclass(frozen=True)
 class Image:
     """One cell of the matrix."""
@@ -256,13 +253,13 @@ class Targets:
 
 def targets(value: str, native_platform: str) -> Targets:
     """--platform: "" the engine's own (as `docker build`), "all" every platform the matrix builds, or a
-    comma-separated list of them; a MatrixError naming the valid values otherwise."""
+    comma-separated list of them; a UsageError naming the valid values otherwise."""
     valid = f"valid: {', '.join(PLATFORMS)}, a comma-separated list of them, or {ALL_PLATFORMS}"
     asked = [p.strip() for p in value.split(",")] if value and value != ALL_PLATFORMS else []
     if unknown := [p for p in asked if p not in PLATFORMS]:
-        raise MatrixError(f"--platform {value!r}: unknown {', '.join(map(repr, unknown))}; {valid}")
+        raise UsageError(f"--platform {value!r}: unknown {', '.join(map(repr, unknown))}; {valid}")
     if not value and native_platform not in PLATFORMS:
-        raise MatrixError(f"the engine runs on {native_platform}, which the matrix does not build; --platform: {valid}")
+        raise UsageError(f"the engine runs on {native_platform}, which the matrix does not build; --platform: {valid}")
     chosen = PLATFORMS if value == ALL_PLATFORMS else tuple(p for p in PLATFORMS if p in asked) or (native_platform,)
     return Targets(native_platform, chosen)
 
@@ -332,7 +329,7 @@ def shim_override(spark_version: str, shims: tuple[str, ...]) -> str | None:
     line = spark_version.rsplit(".", 1)[0]
     same_line = [s for s in shims if s.startswith(line + ".")]
     if not same_line:
-        raise MatrixError(f"RAPIDS jar has no shim for Spark {line}.x (it has {', '.join(shims)})")
+        raise UsageError(f"RAPIDS jar has no shim for Spark {line}.x (it has {', '.join(shims)})")
     patch = int(spark_version.rsplit(".", 1)[1])
     return min(same_line, key=lambda s: (abs(int(s.rsplit(".", 1)[1]) - patch), s))
 
@@ -346,17 +343,17 @@ def release(spark_version: str) -> SparkRelease:
     for r in SPARK_RELEASES:
         if r.version == spark_version:
             return r
-    raise MatrixError(f"unknown Spark version {spark_version!r}; valid: {', '.join(SPARK_VERSIONS)}")
+    raise UsageError(f"unknown Spark version {spark_version!r}; valid: {', '.join(SPARK_VERSIONS)}")
 
 
 def image(spark_version: str, variant: str) -> Image:
-    """The image for one cell, or a MatrixError naming the valid choices."""
+    """The image for one cell, or a UsageError naming the valid choices."""
     r = release(spark_version)
     if variant not in VARIANTS:
-        raise MatrixError(f"unknown variant {variant!r}; valid: {', '.join(VARIANTS)}")
+        raise UsageError(f"unknown variant {variant!r}; valid: {', '.join(VARIANTS)}")
     allowed = LINES[r.line].variants
     if variant not in allowed:
-        raise MatrixError(f"variant {variant!r} is not built for Spark {r.line}; valid there: {', '.join(allowed)}")
+        raise UsageError(f"variant {variant!r} is not built for Spark {r.line}; valid there: {', '.join(allowed)}")
     return Image(r, variant)  # type: ignore[arg-type]
 
 
@@ -366,7 +363,7 @@ def images(spark_version: str | None = None, variant: str | None = None, on: tup
     if spark_version is not None:
         release(spark_version)
     if variant is not None and variant not in VARIANTS:
-        raise MatrixError(f"unknown variant {variant!r}; valid: {', '.join(VARIANTS)}")
+        raise UsageError(f"unknown variant {variant!r}; valid: {', '.join(VARIANTS)}")
     selected = [
         Image(r, v)
         for r in SPARK_RELEASES
@@ -374,7 +371,7 @@ def images(spark_version: str | None = None, variant: str | None = None, on: tup
         if (spark_version is None or r.version == spark_version) and (variant is None or v == variant)
     ]
     if not selected:
-        raise MatrixError(f"no image is built for Spark {spark_version} with variant {variant}")
+        raise UsageError(f"no image is built for Spark {spark_version} with variant {variant}")
     if on and not (selected := [i for i in selected if set(on) & set(i.platforms)]):
-        raise MatrixError(f"no image of this selection is built for {', '.join(on)}")
+        raise UsageError(f"no image of this selection is built for {', '.join(on)}")
     return selected

@@ -17,6 +17,7 @@ from dagger import dag
 import anyio
 
 from . import assembly, checks, dockerfiles, matrix, provenance, publish, recipe, report, sbom, stages
+from .errors import UsageError
 from .checks import jupyter as jupyter_check
 from .checks import advisories as advisories_check
 from .checks import updates as updates_check
@@ -40,7 +41,7 @@ COMBINED = "jupyter-spark-images.tar"
 def archives_kind(value: str) -> str:
     """--archives checked, before any work: one of ARCHIVES, or one clear error."""
     if value not in ARCHIVES:
-        raise matrix.MatrixError(f"--archives {value!r}: valid: {', '.join(ARCHIVES)}")
+        raise UsageError(f"--archives {value!r}: valid: {', '.join(ARCHIVES)}")
     return value
 
 
@@ -70,7 +71,7 @@ def warn_of_forced_shim(image: matrix.Image) -> None:
 
 
 @dataclass
-class Run:
+class RunState:
     """What one build_and_check_all shares between its images."""
 
     opts: recipe.BuildOptions
@@ -96,7 +97,7 @@ async def engine_platform() -> str:
     return matrix.native(str(await dag.default_platform()))
 
 
-async def build_and_check(image: matrix.Image, run: Run, platform: str) -> Built:
+async def build_and_check(image: matrix.Image, run: RunState, platform: str) -> Built:
     """One platform of an image built and checked. Whatever goes wrong, it gets a result: a failed
     build or an unexpected error is a failed "build" or "pipeline" entry in its report, never a lost run."""
     ctr = container(image, run.opts, platform)
@@ -115,7 +116,7 @@ async def build_and_check(image: matrix.Image, run: Run, platform: str) -> Built
     return built
 
 
-async def _build_and_check(image: matrix.Image, ctr: dagger.Container, run: Run, platform: str) -> Built:
+async def _build_and_check(image: matrix.Image, ctr: dagger.Container, run: RunState, platform: str) -> Built:
     emulated = run.emulated(platform)
     name, limit = label(image.name, platform, emulated), for_platform(run.limits, emulated)["build"]
     async with run.building:
@@ -171,7 +172,7 @@ async def _build_and_check(image: matrix.Image, ctr: dagger.Container, run: Run,
 LINE_PROVER = "baseline"
 
 
-async def line_proof(image: matrix.Image, platform: str, run: Run, layers: list[str]) -> checks.LineProof | None:
+async def line_proof(image: matrix.Image, platform: str, run: RunState, layers: list[str]) -> checks.LineProof | None:
     """The proof an emulated image may stand on: its line prover's passed result on this platform (this
     run's, waited for, else an earlier run's held to the same checks), when this image's layers extend
     the prover's; None: the image proves it all itself."""
@@ -229,7 +230,7 @@ async def archive_state(opts: recipe.BuildOptions, platform: str) -> str:
         return "unread: " + (str(err).strip().splitlines() or [type(err).__name__])[0]
 
 
-async def archive_of(run: Run, platform: str) -> str:
+async def archive_of(run: RunState, platform: str) -> str:
     """archive_state for a platform, asked once per run (the run's images and their provenance share it)."""
     if platform not in run.archive:
         run.archive[platform] = asyncio.ensure_future(archive_state(run.opts, platform))
@@ -245,7 +246,7 @@ async def check_code(opts: recipe.BuildOptions, gpu: bool, expectations: str = "
     return (await code.digest()) + ("+gpu" if gpu else "")
 
 
-async def build_and_check_all(selected: list[matrix.Image], run: Run) -> list[Built]:
+async def build_and_check_all(selected: list[matrix.Image], run: RunState) -> list[Built]:
     """The run's platforms of every image selected."""
     run.targets = run.targets or matrix.targets("", await engine_platform())
     targets = [(i, p) for i in selected for p in run.targets.of(i)]
@@ -374,7 +375,7 @@ def sboms(groups: list[list[Built]], opts: recipe.BuildOptions) -> dagger.Direct
     return directory
 
 
-async def made_by(run: Run, built: list[Built]) -> provenance.MadeBy:
+async def made_by(run: RunState, built: list[Built]) -> provenance.MadeBy:
     """What the run's images were made by and from (provenance.MadeBy)."""
     platforms = sorted({b.result.platform for b in built})
     return provenance.MadeBy(

@@ -10,7 +10,7 @@ import dagger
 
 from . import matrix
 from .log import progress
-from .matrix import MatrixError
+from .errors import UsageError
 
 # The OCI distribution spec's reference grammar (as in distribution/reference): name[:tag][@digest]
 _PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
@@ -39,9 +39,9 @@ def registry_address(address: str) -> str:
     host, _, _ = value.partition("/")
     sample = f"{value}/{'x' * 30}:latest"  # the longest image name is shorter
     if not (value and is_reference(sample) and REFERENCE.fullmatch(sample)["domain"] == host):
-        raise MatrixError(f"malformed registry address {address!r}; {REGISTRY_HELP}")
+        raise UsageError(f"malformed registry address {address!r}; {REGISTRY_HELP}")
     if not ("." in host or ":" in host or host == "localhost"):
-        raise MatrixError(f"registry address {address!r} does not start with a registry host; {REGISTRY_HELP}")
+        raise UsageError(f"registry address {address!r} does not start with a registry host; {REGISTRY_HELP}")
     return value
 
 
@@ -54,7 +54,7 @@ def references(registry: str, image: matrix.Image, rev: str) -> list[str]:
     refs = [f"{registry}/{image.name}:latest", f"{registry}/{image.name}:{immutable_tag(rev)}"]
     for ref in refs:
         if not is_reference(ref):
-            raise MatrixError(f"{ref!r} is not a valid image reference (revision {rev!r}?)")
+            raise UsageError(f"{ref!r} is not a valid image reference (revision {rev!r}?)")
     return refs
 
 
@@ -63,7 +63,7 @@ def platform_reference(registry: str, image: matrix.Image, rev: str, platform: s
     where that platform passed, and what merge joins into the image's multi-platform index."""
     ref = f"{registry}/{image.name}:{rev}-{matrix.arch(platform)}"
     if not is_reference(ref):
-        raise MatrixError(f"{ref!r} is not a valid image reference (revision {rev!r}?)")
+        raise UsageError(f"{ref!r} is not a valid image reference (revision {rev!r}?)")
     return ref
 
 

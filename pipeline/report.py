@@ -7,7 +7,7 @@ import re
 from xml.etree import ElementTree as ET
 
 from . import matrix, python_deps, vex
-from .matrix import MatrixError
+from .errors import UsageError
 from .checks.advisories import NOTHING
 from .checks.result import CheckResult, ImageResult, label
 
@@ -33,9 +33,9 @@ def _failed_label(entry: dict) -> str:
 
 def verdict(report: object) -> str:
     """A report.json's verdict: how many passed, or Failed naming the images that did not (and their
-    failed checks); MatrixError for a document that is not a report."""
+    failed checks); UsageError for a document that is not a report."""
     if not (isinstance(report, list) and all(isinstance(r, dict) and {"image", "verdict"} <= r.keys() for r in report)):
-        raise MatrixError("--report is not a report.json of this pipeline (a list of {image, verdict, checks, ...})")
+        raise UsageError("--report is not a report.json of this pipeline (a list of {image, verdict, checks, ...})")
     failed = [_failed_label(r) for r in report if r["verdict"] != "passed"]
     if not report:
         raise Failed("the report lists no images")

@@ -36,8 +36,8 @@ def expected(spark: str, variant: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 async def results(client, opts):  # noqa: ARG001 - the session must be open
     """Built and checked the way build-all does it (two builds at a time, checks one image at a time)."""
-    run = orchestrate.Run(opts)  # the engine's platform; arm64: tests/engine/test_arm64.py
-    quick = orchestrate.Run(opts, limits=limits.parse("cluster=0"))
+    run = orchestrate.RunState(opts)  # the engine's platform; arm64: tests/engine/test_arm64.py
+    quick = orchestrate.RunState(opts, limits=limits.parse("cluster=0"))
     built = await orchestrate.build_and_check_all([matrix.image(*c) for c in CASES if c not in CLUSTER_SKIPPED], run)
     built += await orchestrate.build_and_check_all([matrix.image(*c) for c in CLUSTER_SKIPPED], quick)
     return {(b.image.spark.version, b.image.variant): (b.image, b.container, b.result) for b in built}

@@ -7,7 +7,7 @@ import pytest
 
 from pipeline import limits
 from pipeline.checks.result import run_check
-from pipeline.matrix import MatrixError
+from pipeline.errors import UsageError
 
 
 def test_overrides_apply_over_the_defaults():
@@ -33,14 +33,14 @@ def test_overrides_apply_over_the_defaults():
     ],
 )
 def test_bad_overrides_are_one_clear_error(text, message):
-    with pytest.raises(MatrixError, match=message):
+    with pytest.raises(UsageError, match=message):
         limits.parse(text)
 
 
 def test_a_checks_limit_of_zero_skips_it_and_says_so():
     waits = limits.parse("cluster=0")
     assert waits["cluster"] == 0 and set(limits.CHECK_LIMITS) <= set(waits)
-    with pytest.raises(MatrixError, match="positive finite number$"):  # a wait is not a check: never 0
+    with pytest.raises(UsageError, match="positive finite number$"):  # a wait is not a check: never 0
         limits.parse("stop=0")
 
     async def never() -> str:

@@ -10,6 +10,7 @@ import subprocess
 import pytest
 
 from pipeline import assembly, feature_layers, matrix, paths, recipe, spark_base
+from pipeline.errors import UsageError
 
 AMD64, ARM64 = matrix.PLATFORMS
 
@@ -92,7 +93,7 @@ def test_labels_derive_from_features():
     ],
 )
 def test_bad_input_names_what_is_valid(spark, variant, message):
-    with pytest.raises(matrix.MatrixError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(UsageError, match=message.replace("(", r"\(").replace(")", r"\)")):
         matrix.image(spark, variant)
 
 
@@ -119,7 +120,7 @@ def test_shim_provider_class_names_the_shim_package():
 
 
 def test_no_shim_for_a_whole_line_is_an_error():
-    with pytest.raises(matrix.MatrixError, match="no shim for Spark 3.4.x"):
+    with pytest.raises(UsageError, match="no shim for Spark 3.4.x"):
         matrix.shim_override("3.4.1", ("3.5.0",))
 
 
@@ -215,7 +216,7 @@ def test_images_narrowed_to_a_platform_leave_out_those_not_built_for_it(monkeypa
     assert matrix.image("4.1.1", "gpu").platforms == ("linux/amd64",)
     arm64 = matrix.images(spark_version="4.1.1", on=(ARM64,))
     assert [i.name for i in arm64] == ["jupyter-4.1.1", "jupyter-4.1.1-iceberg"]
-    with pytest.raises(matrix.MatrixError, match="no image of this selection is built for linux/arm64"):
+    with pytest.raises(UsageError, match="no image of this selection is built for linux/arm64"):
         matrix.images(spark_version="4.1.1", variant="gpu", on=(ARM64,))
     # a run of both platforms keeps the image for the one it is built for
     assert "jupyter-4.1.1-gpu" in [i.name for i in matrix.images(spark_version="4.1.1", on=matrix.PLATFORMS)]
@@ -241,10 +242,10 @@ def test_the_platforms_built_default_to_the_engines_own(value, engine, built, em
 
 def test_a_platform_the_matrix_does_not_build_is_refused_naming_the_valid_values():
     valid = "valid: linux/amd64, linux/arm64, a comma-separated list of them, or all"
-    with pytest.raises(matrix.MatrixError, match=f"--platform 'linux/s390x': unknown 'linux/s390x'; {valid}"):
+    with pytest.raises(UsageError, match=f"--platform 'linux/s390x': unknown 'linux/s390x'; {valid}"):
         matrix.targets("linux/s390x", AMD64)
     with pytest.raises(
-        matrix.MatrixError,
+        UsageError,
         match=f"the engine runs on linux/riscv64, which the matrix does not build; --platform: {valid}",
     ):
         matrix.targets("", "linux/riscv64")
@@ -302,7 +303,7 @@ def test_a_new_lines_rapids_block_without_shims_loads_so_the_updater_can_fill_th
         del data["lines"]["4.1"]["rapids"][key]
     lines, _ = matrix.parse_versions(data)
     assert lines["4.1"].rapids.shims == () and lines["4.1"].rapids.explain_needs_gpu is False
-    with pytest.raises(matrix.MatrixError, match=r"RAPIDS jar has no shim for Spark 4.1.x"):
+    with pytest.raises(UsageError, match=r"RAPIDS jar has no shim for Spark 4.1.x"):
         matrix.shim_override("4.1.1", lines["4.1"].rapids.shims)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline import matrix, publish
-from pipeline.matrix import MatrixError
+from pipeline.errors import UsageError
 
 GOOD_ADDRESSES = [
     "localhost:5000/jupyter",
@@ -44,7 +44,7 @@ def test_registry_addresses_accepted(good):
 
 @pytest.mark.parametrize("bad", BAD_ADDRESSES)
 def test_malformed_registry_addresses_refused(bad):
-    with pytest.raises(MatrixError, match="registry address"):
+    with pytest.raises(UsageError, match="registry address"):
         publish.registry_address(bad)
 
 
@@ -79,5 +79,5 @@ def test_references_are_valid_and_refuse_a_revision_that_makes_a_bad_tag():
     image = matrix.image("4.1.1", "gpu")
     refs = publish.references("localhost:5000/ci", image, "0123456789ab")
     assert refs[0] == "localhost:5000/ci/jupyter-4.1.1-gpu:latest" and refs[1].endswith("-0123456789ab")
-    with pytest.raises(MatrixError, match="not a valid image reference"):
+    with pytest.raises(UsageError, match="not a valid image reference"):
         publish.references("localhost:5000/ci", image, "bad revision/with spaces")

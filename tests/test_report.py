@@ -8,7 +8,7 @@ import pytest
 
 from pipeline import report
 from pipeline.checks.result import CheckResult, ImageResult
-from pipeline.matrix import MatrixError
+from pipeline.errors import UsageError
 from pipeline.report import Failed, verdict
 
 LOG_WITH_CONTROL_CHARACTERS = "\x1b[31mERROR\x1b[0m Kernel died\x00\x07 tab\tok\nlast line \x1b[0m"
@@ -76,5 +76,5 @@ def test_verdict_names_each_failed_images_failed_checks_and_refuses_what_is_not_
     with pytest.raises(Failed, match=r"1 of 1 images failed their checks: jupyter-4.1.1-iceberg \(size\)$"):
         verdict(failed)
     for not_a_report in ({"image": "x"}, [{"name": "x"}], ["x"], "report"):
-        with pytest.raises(MatrixError, match="is not a report.json of this pipeline"):
+        with pytest.raises(UsageError, match="is not a report.json of this pipeline"):
             verdict(not_a_report)

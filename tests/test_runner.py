@@ -105,7 +105,7 @@ def test_an_engine_lost_mid_run_is_said_as_such_even_inside_an_exception_group(c
     from gql.transport.exceptions import TransportServerError
 
     from pipeline.__main__ import _failed
-    from pipeline.matrix import MatrixError
+    from pipeline.errors import UsageError
     from pipeline.report import Failed
 
     class RetryError(Exception):  # what gql's retrying (tenacity) raises when it gives up
@@ -115,7 +115,7 @@ def test_an_engine_lost_mid_run_is_said_as_such_even_inside_an_exception_group(c
     assert _failed(ExceptionGroup("unhandled errors in a TaskGroup", [gave_up])) == 1
     said = capsys.readouterr().err
     assert "error: the engine (" in said and "failed the run" in said and "502 Bad Gateway" in said
-    assert _failed(ExceptionGroup("group", [MatrixError("unknown Spark version")])) == 2
+    assert _failed(ExceptionGroup("group", [UsageError("unknown Spark version")])) == 2
     assert "error: unknown Spark version" in capsys.readouterr().err
     assert _failed(Failed("2 of 14 images failed")) == 1
     with pytest.raises(ZeroDivisionError):

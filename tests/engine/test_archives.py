@@ -86,7 +86,7 @@ async def test_build_alls_output_holds_the_archives_written_in_place_and_the_rep
     built = [await checked(build, opts, "4.1.1", v) for v in ("baseline", "iceberg")]
     rev = uuid.uuid4().hex[:12]
     revised = dataclasses.replace(opts, revision=rev)
-    made = await orchestrate.made_by(orchestrate.Run(revised), built)
+    made = await orchestrate.made_by(orchestrate.RunState(revised), built)
     await orchestrate.output(built, revised, "both", made).export(str(tmp_path / "both"))
     tags = {t: b.result.digest for b in built for t in orchestrate.image_tags(b.image.name, rev)}
     images = tmp_path / "both" / "images"

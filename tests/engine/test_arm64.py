@@ -26,7 +26,7 @@ REGISTRY = "localhost:5000"  # the engine's local registry
 @pytest.fixture(scope="module")
 async def both(client, opts) -> list[orchestrate.Built]:  # noqa: ARG001 - the session must be open
     """jupyter-4.1.1 built and checked for both platforms, as build-all --platform all does."""
-    run = orchestrate.Run(opts, targets=matrix.targets("all", await orchestrate.engine_platform()))
+    run = orchestrate.RunState(opts, targets=matrix.targets("all", await orchestrate.engine_platform()))
     return await orchestrate.build_and_check_all([matrix.image("4.1.1", "baseline")], run)
 
 
@@ -98,7 +98,9 @@ async def test_an_arm64_variant_stands_on_its_lines_proof_and_its_own_layers_are
     broken on arm64 alone (the Iceberg jar left out) fails it."""
     baseline = both[1].result
     previous = {(baseline.image, ARM64): baseline}
-    run = orchestrate.Run(opts, previous=previous, targets=matrix.targets("all", await orchestrate.engine_platform()))
+    run = orchestrate.RunState(
+        opts, previous=previous, targets=matrix.targets("all", await orchestrate.engine_platform())
+    )
     image = matrix.image("4.1.1", "iceberg")
 
     async def emulated_checks(ctr):
@@ -127,7 +129,7 @@ async def test_an_arm64_variant_stands_on_its_lines_proof_and_its_own_layers_are
 # for arm64 (a cold emulated build, about 25 min here) is `make test-arm64-gpu`'s.
 @pytest.mark.skipif(os.environ.get("ARM64_GPU") != "1", reason="a second arm64 image: `make test-arm64-gpu`")
 async def test_the_arm64_gpu_image_carries_the_arm64_rapids_jar_and_passes_its_emulated_checks(client, opts):  # noqa: ARG001
-    run = orchestrate.Run(opts, targets=matrix.targets(ARM64, await orchestrate.engine_platform()))
+    run = orchestrate.RunState(opts, targets=matrix.targets(ARM64, await orchestrate.engine_platform()))
     [built] = await orchestrate.build_and_check_all([matrix.image("4.1.1", "gpu")], run)
     outcomes = {c.name: c for c in built.result.checks}
     assert {n for n, c in outcomes.items() if c.status == "passed"} == set(checks.EMULATED_CHECKS), built.result
