@@ -26,7 +26,7 @@ CHECK_LIMITS: Final[dict[str, float]] = {
     "jupyterlab": 240,
     "spark-connect": 240,
     "iceberg": 240,
-    "platform": 300,
+    "any-uid": 300,
     "rapids": 300,
     "gpu": 360,
     "facts": 240,

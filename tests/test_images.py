@@ -27,7 +27,7 @@ def expected(spark: str, variant: str) -> dict[str, str]:
     """check -> status: every image passes the common checks; iceberg and rapids only apply to their variants."""
     applies = {feature: feature in matrix.VARIANT_FEATURES[variant] for feature in matrix.FEATURES}
     common = dict.fromkeys(
-        ("size", "jupyterlab", "spark-connect", "platform", "facts", "updates", "advisories"), "passed"
+        ("size", "jupyterlab", "spark-connect", "any-uid", "facts", "updates", "advisories"), "passed"
     )
     cluster = "skipped" if (spark, variant) in CLUSTER_SKIPPED else "passed"
     return common | {name: "passed" if on else "skipped" for name, on in applies.items()} | {"cluster": cluster}

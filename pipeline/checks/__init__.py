@@ -14,7 +14,7 @@ import dagger
 from .. import matrix
 from ..limits import CHECK_LIMITS, DEFAULTS, for_platform
 from . import advisories, cluster, facts, iceberg, jupyter, rapids, spark_connect, updates
-from . import platform as platform_check
+from . import any_uid
 from .result import CheckResult, ImageResult, run_check
 from .services import Services
 
@@ -75,7 +75,7 @@ async def check_image(
     time. The Connect server and JupyterLab (bound to it) are started once: JupyterLab serves the
     JupyterLab and Connect checks (one after the other: one kernel at a time), the Connect server
     those and the Iceberg check (as soon as it is up) and, on images without Iceberg, the platform
-    check's redaction proof (platform.py); the size check (engine I/O), the platform check and the
+    check's redaction proof (any_uid.py); the size check (engine I/O), the any-uid check and the
     RAPIDS and facts checks (their own processes) run beside them."""
     services = Services.for_image(ctr, probes, iceberg=image.iceberg, tools=tools)
     # only a speed-up (services.py): without it, Python compiles as before. Not for an emulated image on
@@ -116,7 +116,7 @@ async def check_image(
             beside.start_soon(start, services.connect, limits["spark-connect"])
             beside.start_soon(start, services.jupyter, limits["jupyterlab"])  # waits for the Connect server
             beside.start_soon(check, "size", size)
-            beside.start_soon(check, "platform", lambda: platform_check.check(image, services))
+            beside.start_soon(check, "any-uid", lambda: any_uid.check(image, services))
             beside.start_soon(in_turn, *rapids_then_facts)
             beside.start_soon(check, "iceberg", lambda: iceberg.check(image, services))  # needs no JupyterLab
             beside.start_soon(check, "updates", lambda: updates.check(image, services))

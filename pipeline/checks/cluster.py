@@ -43,7 +43,7 @@ APP = {
     "spark.executor.cores": "1",
     "spark.executor.memory": "512m",
     "spark.scheduler.minRegisteredResourcesRatio": "1.0",
-    "spark.scheduler.maxRegisteredResourcesWaitingTime": "60s",
+    "spark.scheduler.maxRegisteredResourcesWaitingTime": "120s",
     "spark.executor.extraJavaOptions": CHECK_JVM[1],
 }
 DAEMON_JVM = ("SPARK_DAEMON_JAVA_OPTS", CHECK_JVM[1])  # the master's and workers' JVMs

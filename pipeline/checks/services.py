@@ -7,7 +7,7 @@ Connect server with the one documented command. The Connect server is started as
 credentials: ICEBERG_REST_CREDENTIAL, ICEBERG_REST_TOKEN and a `--conf ...credential=` from Dagger
 secrets (and ICEBERG_REST_URI where the image has no Iceberg catalog to switch), so that the platform
 check proves on the same server that its UI redacts them (an Iceberg image's shared server keeps its
-file warehouse for the iceberg check: the platform check starts one with the REST catalog there). A
+file warehouse for the iceberg check: the any-uid check starts one with the REST catalog there). A
 runner container (the image itself, so pyspark matches the server) executes the probe scripts against them.
 """
 

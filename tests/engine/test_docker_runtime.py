@@ -11,7 +11,7 @@ import time
 import anyio
 import pytest
 
-from test_platform import EXECD  # a process exec'd into the container: its passwd entry, Java, Spark
+from test_any_uid import EXECD  # a process exec'd into the container: its passwd entry, Java, Spark
 
 pytestmark = pytest.mark.engine
 

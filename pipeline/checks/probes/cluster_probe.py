@@ -89,6 +89,24 @@ def proven_on_both_workers(app_name: str, seen: dict) -> str:
     return f"{app_name} ({seen['app']}): an executor on each of {on}, completed tasks {tasks_by_host(seen)}"
 
 
+def executors_on_both_workers(driver_ui: str, seconds: float = 120) -> None:
+    """Wait until the driver's application has an executor registered on each worker: its scheduler waits
+    for them (minRegisteredResourcesRatio) only so long after the driver started, which a server started
+    well before its first job, on a loaded machine, may have passed."""
+    deadline, hosts = time.monotonic() + seconds * SLOWDOWN, []
+    while time.monotonic() < deadline:
+        try:
+            for app in get(f"{driver_ui}/api/v1/applications"):
+                executors = get(f"{driver_ui}/api/v1/applications/{app['id']}/executors")
+                hosts = sorted(host(e["hostPort"]) for e in executors if e["id"] != "driver")
+            if hosts == workers:
+                return
+        except (httpx.HTTPError, ValueError):
+            pass
+        time.sleep(1)
+    sys.exit(f"{driver_ui}: executors registered on {hosts} within {seconds:.0f}s, expected one on each of {workers}")
+
+
 jupyter = Jupyter(args.jupyter, os.environ["JUPYTER_TOKEN"])
 jupyter.wait_ready(90)
 print(f"master {args.master_url} ({state['url']}): {len(workers)} workers ALIVE ({', '.join(workers)})")
@@ -112,6 +130,7 @@ connect_code = (
     "print('session', type(spark).__module__, spark.version)\n"
     "print('sum', spark.range(0, 1000, 1, 8).selectExpr('sum(id)').first()[0])\n" + iceberg_write
 )
+executors_on_both_workers(args.connect_ui)
 out = jupyter.execute("pyspark-connect", connect_code, seconds=150)
 lines = dict(line.split(" ", 1) for line in out.strip().splitlines() if " " in line)
 if "pyspark.sql.connect" not in lines.get("session", "") or lines.get("sum") != "499500":

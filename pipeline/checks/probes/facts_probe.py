@@ -103,7 +103,7 @@ facts = {
     "python": re.search(r"Python (\d+\.\d+)", run("python", "--version")).group(1),
     # installed versions as pip records them: starting `jupyter lab --version` and `jupyterhub-singleuser
     # --version` only to print them costs 6 CPU-s (JupyterLab runs in the jupyterlab check, the hub's
-    # single-user server in tests/engine/test_platform.py)
+    # single-user server in tests/engine/test_any_uid.py)
     "jupyterlab": metadata.version("jupyterlab"),
     "jupyterhub": metadata.version("jupyterhub"),
     "pyspark": pyspark.__version__,  # Spark's own python/ (on the path by pyspark.pth), not a pip package

@@ -5,7 +5,7 @@ remove); --jupyterlab: JupyterLab started by start-notebook.py whose kernels sta
 install` in a notebook. --connect: a Spark Connect server started with an Iceberg REST credential and
 token (and a setting named `...credential`) answers, and its UI's environment page shows none of them.
 
-usage: platform_probe.py HOME [--local] [--jupyterlab] [--connect SC_URL UI_URL [--iceberg]]
+usage: any_uid_probe.py HOME [--local] [--jupyterlab] [--connect SC_URL UI_URL [--iceberg]]
 env:   PROBE_SECRETS: the secret values that must not appear in the Spark UI (comma-separated)
 """
 

@@ -1,11 +1,11 @@
-"""Platform check: the image under arbitrary uids, as OpenShift's restricted policy (12345:0) and
+"""Any-uid check: the image under arbitrary uids, as OpenShift's restricted policy (12345:0) and
 `docker run --user 5000:100` start it, through its own entrypoint (start.sh), and a process exec'd
 into the container afterwards (docker exec, kubectl exec, oc rsh: not start.sh's child, with only the
 image's environment).
 
 For each of the two uids (side by side), the container started (start.sh run as that uid), then the
 probe exec'd into it: a passwd entry with the image's home, Java's user.home (without them Spark's
-JVM dies at start: tests/engine/test_platform.py runs Spark there, here the local session is the
+JVM dies at start: tests/engine/test_any_uid.py runs Spark there, here the local session is the
 jupyterlab check's), a writable home, pip install beside the locked packages (which it cannot remove);
 as 5000:100, JupyterLab from start-notebook.py whose kernels start without warnings, `%pip install` in
 a notebook (JupyterLab as 12345:0, under start.sh, is the other checks' service). Beside them, a
@@ -46,7 +46,7 @@ async def check(image: matrix.Image, services: Services) -> str:
         ctr = services.runner().with_user(user).with_secret_variable("PROBE_SECRETS", listed)
         if server is not None:
             ctr = ctr.with_service_binding(CONNECT, server)
-        command = ["python", "/probes/platform_probe.py", jupyter_layer.HOME, *args]
+        command = ["python", "/probes/any_uid_probe.py", jupyter_layer.HOME, *args]
         if execd:  # the container started as `user` (its entrypoint ran), then the probe exec'd into it
             return ctr.with_exec(["true"], use_entrypoint=True).with_exec(command)
         return ctr.with_exec(command, use_entrypoint=True)

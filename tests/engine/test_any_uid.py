@@ -1,4 +1,4 @@
-"""The platform check failing for the right reasons, and docker-stacks' start conventions behaving as
+"""The any-uid check failing for the right reasons, and docker-stacks' start conventions behaving as
 their documentation describes (start.sh, start-notebook.py, hooks, GEN_CERT), on the real engine."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import dagger
 import pytest
 
 from pipeline import jupyter_layer, limits, matrix, paths
-from pipeline.checks import platform
+from pipeline.checks import any_uid
 from pipeline.checks.result import run_check
 from pipeline.checks.services import Services
 
@@ -22,11 +22,11 @@ BREAK = (
 )
 
 
-async def test_a_home_pip_and_redaction_broken_fail_the_platform_check(build, opts):
+async def test_a_home_pip_and_redaction_broken_fail_the_any_uid_check(build, opts):
     image, ctr = build("4.1.1", "baseline")
     broken = ctr.with_user("root").with_exec(["bash", "-c", BREAK]).with_user(paths.NOTEBOOK_USER)
     services = Services.for_image(broken, opts.probes())
-    outcome = await run_check("platform", lambda: platform.check(image, services), limits.DEFAULTS["platform"])
+    outcome = await run_check("any-uid", lambda: any_uid.check(image, services), limits.DEFAULTS["any-uid"])
     assert outcome.status == "failed", outcome.detail
     assert f"home {jupyter_layer.HOME} is not writable" in outcome.detail
     assert "pip install failed" in outcome.detail
