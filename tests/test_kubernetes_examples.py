@@ -69,3 +69,29 @@ def test_the_spark_connect_server_names_a_spark_base_of_its_versions_and_a_servi
 @pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.yaml")))
 def test_every_example_says_how_it_is_checked(name):
     assert "tests/" in (EXAMPLES / name).read_text().split("\napiVersion")[0].split("\nsingleuser")[0]
+
+
+def kubernetes_own(document: dict) -> bool:
+    """A resource of Kubernetes itself (v1, apps/v1, networking.k8s.io/v1, ...), not of an operator's CRD."""
+    group = document["apiVersion"].rpartition("/")[0]
+    return not group or "." not in group or group.endswith(".k8s.io")
+
+
+def test_the_kubernetes_resources_validate_against_kubernetes_published_schemas():
+    # Kubernetes' OpenAPI schemas, as kubernetes-validate (requirements/dev.in) ships them; the operator's
+    # SparkApplication and the Helm values have no schema here (not validated: docs/cluster.md says so)
+    import kubernetes_validate
+
+    version = kubernetes_validate.latest_version()
+    own = [
+        d
+        for path in sorted(EXAMPLES.glob("*.yaml"))
+        for d in load(path.name)
+        if "apiVersion" in d and kubernetes_own(d)
+    ]
+    assert [d["kind"] for d in own] == ["Service"]
+    for document in own:
+        kubernetes_validate.validate(document, version, strict=True)
+    broken = {**own[0], "spec": {**own[0]["spec"], "ports": [{"name": "grpc", "port": "15002"}]}}
+    with pytest.raises(kubernetes_validate.ValidationError, match="'15002' is not of type 'integer'"):
+        kubernetes_validate.validate(broken, version, strict=True)
