@@ -36,7 +36,7 @@ from dagger import DefaultPath, Ignore, dag
 from dagger.provisioning import DownloadError
 from gql.transport.exceptions import TransportError
 
-from . import matrix, orchestrate, publish, recipe, report
+from . import matrix, orchestrate, publish, recipe, report, shipping
 from .limits import parse as parse_limits
 from .main import JupyterSparkImages
 from .errors import UsageError
@@ -208,7 +208,7 @@ async def build_all(args: argparse.Namespace) -> int:
     _note_interrupts()
     # bad input: before any work (the platforms checked once the engine said its own)
     matrix.images(args.spark_version or None, args.variant or None)
-    orchestrate.archives_kind(args.archives)
+    shipping.archives_kind(args.archives)
     out, waits = Path(args.output or "build"), parse_limits(args.limits)
     out.mkdir(parents=True, exist_ok=True)
     with _exclusive(out):
@@ -294,7 +294,7 @@ async def _build_one(
         if not all(platform.passed for platform in checked):
             images.failed(image.name)
         else:
-            tags, digest = orchestrate.image_tags(image.name, await obj.effective_revision()), str(checked[0].shipped)
+            tags, digest = shipping.image_tags(image.name, await obj.effective_revision()), str(checked[0].shipped)
             if images.needs(image.name, digest, tags):
                 opts, platforms = await obj.options(), {r.platform: str(r.digest) for r in checked}
                 tarball = publish.tarball([orchestrate.container(image, opts, p) for p in platforms])

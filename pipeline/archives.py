@@ -25,7 +25,7 @@ from pathlib import Path
 import anyio
 import dagger
 
-from .orchestrate import COMBINED
+from .shipping import COMBINED
 from .publish import NotChecked
 from .tools import oci_archive
 

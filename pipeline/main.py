@@ -9,7 +9,7 @@ from typing import Annotated
 import dagger
 from dagger import DefaultPath, Doc, Ignore, check, function, generate, object_type
 
-from . import assembly, matrix, orchestrate, publish, recipe
+from . import assembly, matrix, orchestrate, publish, recipe, shipping
 from .errors import UsageError
 from . import spark_base as spark_base_layer
 from .dockerfiles import OUT_DIR, image_inputs, render_all
@@ -38,7 +38,7 @@ ALLOW_FAILURES_DOC = (
     "exports them first and then fails on `gate --report`"
 )
 DOCKERFILES_DOC = "the checkout's dockerfiles/ (default: this module's own)"
-ARCHIVES_DOC = "which archives images/ gets: " + "; ".join(f"{k}: {v}" for k, v in orchestrate.ARCHIVES.items())
+ARCHIVES_DOC = "which archives images/ gets: " + "; ".join(f"{k}: {v}" for k, v in shipping.ARCHIVES.items())
 SPARK_VERSIONS = ", ".join(matrix.SPARK_VERSIONS)
 VARIANTS = ", ".join(matrix.VARIANTS)
 PEM_CERTIFICATE = "-----BEGIN CERTIFICATE-----"
@@ -157,7 +157,7 @@ class JupyterSparkImages:
         run = await self.run(gpu, previous, recheck, platform)
         built = await self.build_and_check(run, spark_version, variant)
         passed_or_allowed(built, allow_failures)
-        return orchestrate.reports([b.result for b in built])
+        return shipping.reports([b.result for b in built])
 
     @function
     async def test_all(self, gpu: Gpu = False) -> dagger.Directory:
@@ -184,12 +184,12 @@ class JupyterSparkImages:
         digest as checked and the index that ships them. Fails, naming each failed image and its
         failed checks, when any image failed, unless --allow-failures (then the images that passed
         and the report come back, and `gate` on reports/report.json fails the job)."""
-        orchestrate.archives_kind(archives)
+        shipping.archives_kind(archives)
         run = await self.run(gpu, previous, recheck, platform)
         built = await self.build_and_check(run, spark_version, variant)
         passed_or_allowed(built, allow_failures)
-        await orchestrate.ship(built, run.opts, run.limits)  # the indexes, into the report
-        return orchestrate.output(built, run.opts, archives, await orchestrate.made_by(run, built))
+        await shipping.ship(built, run.opts, run.limits)  # the indexes, into the report
+        return shipping.output(built, run.opts, archives, await orchestrate.made_by(run, built))
 
     @function
     async def gate(
@@ -222,7 +222,7 @@ class JupyterSparkImages:
 
     async def build_and_check(
         self, run: orchestrate.RunState, spark_version: str, variant: str
-    ) -> list[orchestrate.Built]:
+    ) -> list[shipping.Built]:
         """The shared core of test, build-all and publish (not a Dagger function: returns Python objects)."""
         selected = matrix.images(spark_version or None, variant or None, run.targets.platforms)
         built = await orchestrate.build_and_check_all(selected, run)
@@ -257,8 +257,8 @@ class JupyterSparkImages:
             publish.references(target, image, run.opts.revision)  # a revision that makes a bad tag: before any build
         built = await self.build_and_check(run, spark_version, variant)
         if not per_platform:
-            await orchestrate.ship(built, run.opts, run.limits)  # each multi-platform image's index, checked
-        out = await orchestrate.publish_passed(
+            await shipping.ship(built, run.opts, run.limits)  # each multi-platform image's index, checked
+        out = await shipping.publish_passed(
             built, target, username or None, password, run.opts.revision, run.limits, run.opts, per_platform
         )
         return pushed_or_failed(out, "not published, failed their checks")
@@ -282,7 +282,7 @@ class JupyterSparkImages:
         target, opts = publish.registry_address(registry), await self.options()
         targets = matrix.targets(platform, await orchestrate.engine_platform())
         selected = matrix.images(spark_version or None, variant or None, targets.platforms)
-        out = await orchestrate.merge(
+        out = await shipping.merge(
             selected,
             targets.platforms,
             target,
@@ -334,13 +334,13 @@ class JupyterSparkImages:
         )
 
 
-def passed_or_allowed(built: list[orchestrate.Built], allow_failures: bool) -> None:
+def passed_or_allowed(built: list[shipping.Built], allow_failures: bool) -> None:
     """Failed, naming each failed image and its failed checks, unless every image passed or failures are allowed."""
     if not allow_failures:
         verdict([b.result.as_dict() for b in built])
 
 
-def pushed_or_failed(out: orchestrate.Published, refused: str) -> list[str]:
+def pushed_or_failed(out: shipping.Published, refused: str) -> list[str]:
     """What publish and merge return: the pushed references, or Failed naming what was not pushed and why."""
     problems = [f"{refused}: {', '.join(out.refused)}"] if out.refused else []
     problems += [f"push failed: {failure}" for failure in out.failed]

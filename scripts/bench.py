@@ -23,7 +23,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from pipeline.orchestrate import COMBINED, PHASES  # noqa: E402
+from pipeline.orchestrate import PHASES  # noqa: E402
+from pipeline.shipping import COMBINED  # noqa: E402
 
 
 def phases(report: Path, title: str) -> list[dict]:

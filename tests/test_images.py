@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from pipeline import checks, limits, matrix, orchestrate, paths
+from pipeline import checks, limits, matrix, orchestrate, paths, shipping
 from pipeline.checks import advisories, cluster, facts, jupyter, rapids, updates
 from pipeline.checks.result import run_check
 from pipeline.checks.services import CHECK_JVM, OPENSHIFT_USER, OTHER_USER, PYCACHE, Services
@@ -182,14 +182,14 @@ async def test_an_iceberg_image_without_the_iceberg_jar_fails_the_iceberg_check(
 
 async def test_publish_pushes_what_passed_and_refuses_what_failed(results, build):
     image, ctr, result = results[("4.1.1", "baseline")]
-    passed = orchestrate.Built(image, ctr, result)
+    passed = shipping.Built(image, ctr, result)
     _, broken_ctr = build("4.1.1", "gpu")
-    failed = orchestrate.Built(
+    failed = shipping.Built(
         image.__class__(image.spark, "gpu"),
         broken_ctr,
         checks.ImageResult("jupyter-4.1.1-gpu", [checks.CheckResult("jupyterlab", "failed", 1.0, "broken")]),
     )
-    out = await orchestrate.publish_passed([passed, failed], "localhost:5000/ci", None, None, uuid.uuid4().hex[:12])
+    out = await shipping.publish_passed([passed, failed], "localhost:5000/ci", None, None, uuid.uuid4().hex[:12])
     refs = out.pushed
     assert len(refs) == 2 and all(r.startswith("localhost:5000/ci/jupyter-4.1.1:") and "@sha256:" in r for r in refs)
     assert out.refused == ["jupyter-4.1.1-gpu"] and out.failed == []

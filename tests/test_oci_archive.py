@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.archives import Archives, held
-from pipeline.orchestrate import COMBINED, image_tags
+from pipeline.shipping import COMBINED, image_tags
 from pipeline.publish import NotChecked
 from pipeline.tools import oci_archive
 

@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from pipeline import matrix, orchestrate
+from pipeline import matrix, orchestrate, shipping
 from pipeline.archives import held
 from pipeline.checks.result import CheckResult, ImageResult
 
@@ -23,12 +23,12 @@ def sh(*cmd: str) -> str:
     return subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=900).stdout
 
 
-async def checked(build, opts, spark_version: str, variant: str) -> orchestrate.Built:
+async def checked(build, opts, spark_version: str, variant: str) -> shipping.Built:
     """A built image with a passing result carrying its digest, as build_and_check leaves it."""
     image, ctr = build(spark_version, variant)
-    digest, platform = await orchestrate.manifest_digest(ctr, opts), str(await ctr.platform())
+    digest, platform = await shipping.manifest_digest(ctr, opts), str(await ctr.platform())
     checks = [CheckResult("facts", "passed", 1.0, "ok")]
-    return orchestrate.Built(image, ctr, ImageResult(image.name, checks, platform, digest=digest))
+    return shipping.Built(image, ctr, ImageResult(image.name, checks, platform, digest=digest))
 
 
 def distinct_blob_bytes(path) -> tuple[int, int]:
@@ -44,11 +44,11 @@ def distinct_blob_bytes(path) -> tuple[int, int]:
 async def test_the_combined_archive_holds_each_layer_once_and_loads_every_image_by_name(build, opts, tmp_path):
     built = [await checked(build, opts, "4.1.1", v) for v in ("baseline", "iceberg")]
     rev = uuid.uuid4().hex[:12]
-    path = tmp_path / orchestrate.COMBINED
-    await orchestrate.archive([[b] for b in built], dataclasses.replace(opts, revision=rev)).export(str(path))
+    path = tmp_path / shipping.COMBINED
+    await shipping.archive([[b] for b in built], dataclasses.replace(opts, revision=rev)).export(str(path))
 
     names = {b.image.name: b.result.digest for b in built}
-    tags = {tag: digest for name, digest in names.items() for tag in orchestrate.image_tags(name, rev)}
+    tags = {tag: digest for name, digest in names.items() for tag in shipping.image_tags(name, rev)}
     assert held(path) == tags  # each image under its names, with the digest its checks saw
     distinct, referenced = distinct_blob_bytes(path)
     assert path.stat().st_size <= 1.02 * distinct < referenced  # shared layers once: the iceberg image adds jars only
@@ -76,28 +76,26 @@ async def test_the_combined_archive_holds_each_layer_once_and_loads_every_image_
 async def test_a_per_image_archive_names_its_image_and_keeps_the_checked_manifest(build, opts, tmp_path):
     one = await checked(build, opts, "4.1.1", "baseline")
     path = tmp_path / "jupyter-4.1.1.tar"
-    await orchestrate.archive([[one]], dataclasses.replace(opts, revision="r1")).export(str(path))
-    assert held(path) == dict.fromkeys(orchestrate.image_tags("jupyter-4.1.1", "r1"), one.result.digest)
+    await shipping.archive([[one]], dataclasses.replace(opts, revision="r1")).export(str(path))
+    assert held(path) == dict.fromkeys(shipping.image_tags("jupyter-4.1.1", "r1"), one.result.digest)
 
 
 async def test_build_alls_output_holds_the_archives_written_in_place_and_the_report(build, opts, tmp_path):
-    """orchestrate.output, what `dagger call build-all` returns: the tool writes the archives into the
+    """shipping.output, what `dagger call build-all` returns: the tool writes the archives into the
     output directory itself (a mount); every archive asked for, named, with the checked digest."""
     built = [await checked(build, opts, "4.1.1", v) for v in ("baseline", "iceberg")]
     rev = uuid.uuid4().hex[:12]
     revised = dataclasses.replace(opts, revision=rev)
     made = await orchestrate.made_by(orchestrate.RunState(revised), built)
-    await orchestrate.output(built, revised, "both", made).export(str(tmp_path / "both"))
-    tags = {t: b.result.digest for b in built for t in orchestrate.image_tags(b.image.name, rev)}
+    await shipping.output(built, revised, "both", made).export(str(tmp_path / "both"))
+    tags = {t: b.result.digest for b in built for t in shipping.image_tags(b.image.name, rev)}
     images = tmp_path / "both" / "images"
     assert oct(images.stat().st_mode & 0o777) == "0o755"  # any user can read the archives in it
-    assert sorted(p.name for p in images.iterdir()) == sorted(
-        [orchestrate.COMBINED, *(f"{n}.tar" for n in names(built))]
-    )
-    assert held(images / orchestrate.COMBINED) == tags
+    assert sorted(p.name for p in images.iterdir()) == sorted([shipping.COMBINED, *(f"{n}.tar" for n in names(built))])
+    assert held(images / shipping.COMBINED) == tags
     for b in built:
         assert held(images / f"{b.image.name}.tar") == dict.fromkeys(
-            orchestrate.image_tags(b.image.name, rev), b.result.digest
+            shipping.image_tags(b.image.name, rev), b.result.digest
         )
     assert [r["image"] for r in json.loads((tmp_path / "both" / "reports" / "report.json").read_text())] == names(built)
     arch = matrix.arch(built[0].result.platform)
@@ -119,10 +117,10 @@ async def test_build_alls_output_holds_the_archives_written_in_place_and_the_rep
         )
         assert "@sha256:" in base["uri"]
 
-    await orchestrate.output(built, revised, "none").export(str(tmp_path / "none"))
+    await shipping.output(built, revised, "none").export(str(tmp_path / "none"))
     assert not list((tmp_path / "none" / "images").iterdir())
     assert (tmp_path / "none" / "reports" / "report.json").is_file()
 
 
-def names(built: list[orchestrate.Built]) -> list[str]:
+def names(built: list[shipping.Built]) -> list[str]:
     return [b.image.name for b in built]

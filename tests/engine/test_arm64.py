@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from pipeline import checks, matrix, orchestrate, paths, publish
+from pipeline import checks, matrix, orchestrate, paths, publish, shipping
 from pipeline.archives import held
 from pipeline.checks.services import Services
 from pipeline.tools import oci_archive
@@ -24,7 +24,7 @@ REGISTRY = "localhost:5000"  # the engine's local registry
 
 
 @pytest.fixture(scope="module")
-async def both(client, opts) -> list[orchestrate.Built]:  # noqa: ARG001 - the session must be open
+async def both(client, opts) -> list[shipping.Built]:  # noqa: ARG001 - the session must be open
     """jupyter-4.1.1 built and checked for both platforms, as build-all --platform all does."""
     run = orchestrate.RunState(opts, targets=matrix.targets("all", await orchestrate.engine_platform()))
     return await orchestrate.build_and_check_all([matrix.image("4.1.1", "baseline")], run)
@@ -104,11 +104,11 @@ async def test_an_arm64_variant_stands_on_its_lines_proof_and_its_own_layers_are
     image = matrix.image("4.1.1", "iceberg")
 
     async def emulated_checks(ctr):
-        layers = await orchestrate.layer_digests(ctr, opts)
+        layers = await shipping.layer_digests(ctr, opts)
         proof = await orchestrate.line_proof(image, ARM64, run, layers)
         assert proof is not None and proof.prover is baseline and proof.own_layers == layers[len(baseline.layers) :]
         result = await checks.check_image(
-            image, ctr, opts.probes(), platform=ARM64, emulated=True, tools=orchestrate.tools(opts), proof=proof
+            image, ctr, opts.probes(), platform=ARM64, emulated=True, tools=shipping.tools(opts), proof=proof
         )
         return {c.name: c for c in result.checks}
 
@@ -122,7 +122,7 @@ async def test_an_arm64_variant_stands_on_its_lines_proof_and_its_own_layers_are
     # a baseline that did not pass proves nothing: the variant proves it all itself
     failed = dataclasses.replace(baseline, checks=[checks.CheckResult("jupyterlab", "failed", 1.0, "broken")])
     run.previous = {(baseline.image, ARM64): failed}
-    assert await orchestrate.line_proof(image, ARM64, run, await orchestrate.layer_digests(ctr, opts)) is None
+    assert await orchestrate.line_proof(image, ARM64, run, await shipping.layer_digests(ctr, opts)) is None
 
 
 # make test builds one arm64 image (jupyter-4.1.1, above), so CI stays inside its time: the GPU image
@@ -165,16 +165,16 @@ def sh(*cmd: str) -> subprocess.CompletedProcess:
 
 
 async def test_both_platforms_ship_as_one_multi_platform_image_in_archives_and_pushes(both, opts, tmp_path):
-    [group] = await orchestrate.ship(both, opts)
+    [group] = await shipping.ship(both, opts)
     index = group[0].result.index
     assert index and all(b.result.index == index for b in group)
     rev = uuid.uuid4().hex[:12]
     path = tmp_path / "jupyter-4.1.1.tar"
-    await orchestrate.archive([group], dataclasses.replace(opts, revision=rev)).export(str(path))
-    assert held(path) == dict.fromkeys(orchestrate.image_tags("jupyter-4.1.1", rev), index)
+    await shipping.archive([group], dataclasses.replace(opts, revision=rev)).export(str(path))
+    assert held(path) == dict.fromkeys(shipping.image_tags("jupyter-4.1.1", rev), index)
 
     tag = f"jupyter-4.1.1:{rev}"
-    assert oci_archive.platforms(str(path)) == orchestrate.checked_platforms(group)  # the checked manifests
+    assert oci_archive.platforms(str(path)) == shipping.checked_platforms(group)  # the checked manifests
     for b in group:  # skopeo picks each platform out of the index
         arch = matrix.arch(b.result.platform)
         inspected = sh("skopeo", "inspect", "--override-arch", arch, f"oci-archive:{path}:{tag}")
@@ -186,7 +186,7 @@ async def test_both_platforms_ship_as_one_multi_platform_image_in_archives_and_p
     finally:
         sh("docker", "rmi", "-f", "jupyter-4.1.1:latest", tag)
 
-    out = await orchestrate.publish_passed(group, f"{REGISTRY}/ci-{rev}", None, None, rev, {"push": 900.0})
+    out = await shipping.publish_passed(group, f"{REGISTRY}/ci-{rev}", None, None, rev, {"push": 900.0})
     assert not out.failed and not out.refused
     assert all(ref.endswith(f"@{index}") for ref in out.pushed)  # the registry got the checked index
 
@@ -199,8 +199,8 @@ async def test_an_image_ships_only_when_every_platform_passed(both):
             arm64.result, checks=[checks.CheckResult("jupyterlab", "failed", 1.0, "broken on purpose")]
         ),
     )
-    assert orchestrate.shipped([native, failed]) == []
-    out = await orchestrate.publish_passed([native, failed], f"{REGISTRY}/ci-refused", None, None, "r", {"push": 60.0})
+    assert shipping.shipped([native, failed]) == []
+    out = await shipping.publish_passed([native, failed], f"{REGISTRY}/ci-refused", None, None, "r", {"push": 60.0})
     assert out.refused == ["jupyter-4.1.1"] and out.pushed == []
 
 
@@ -208,13 +208,13 @@ async def test_a_per_platform_fan_out_merges_into_the_checked_index_only_when_ev
     """CI on native runners: each platform's job pushes its own tag, the last job joins them (merge)."""
     native, arm64 = both
     image, rev, fast = native.image, uuid.uuid4().hex[:12], {"push": 900.0}
-    index = await orchestrate.manifest_digest(list(both), opts, verify=True)  # what one job would push
+    index = await shipping.manifest_digest(list(both), opts, verify=True)  # what one job would push
     namespace = f"{REGISTRY}/fanout-{rev}"
     for job in both:  # two jobs, one per platform, each pushing what it checked
-        out = await orchestrate.publish_passed([job], namespace, None, None, rev, fast, opts, per_platform=True)
+        out = await shipping.publish_passed([job], namespace, None, None, rev, fast, opts, per_platform=True)
         tag = publish.platform_reference(namespace, image, rev, job.result.platform)
         assert out.pushed == [f"{tag}@{job.result.digest}"] and not out.failed, out
-    merged = await orchestrate.merge([image], matrix.PLATFORMS, namespace, None, None, rev, fast, opts)
+    merged = await shipping.merge([image], matrix.PLATFORMS, namespace, None, None, rev, fast, opts)
     latest, immutable = publish.references(namespace, image, rev)
     assert merged.pushed == [f"{immutable}@{index}", f"{latest}@{index}"] and not merged.refused, merged
 
@@ -223,11 +223,11 @@ async def test_a_per_platform_fan_out_merges_into_the_checked_index_only_when_ev
         arm64, result=dataclasses.replace(arm64.result, checks=[checks.CheckResult("facts", "failed", 1.0, "broken")])
     )
     namespace = f"{REGISTRY}/fanout-failed-{rev}"
-    out = await orchestrate.publish_passed([native], namespace, None, None, rev, fast, opts, per_platform=True)
+    out = await shipping.publish_passed([native], namespace, None, None, rev, fast, opts, per_platform=True)
     assert len(out.pushed) == 1
-    refused = await orchestrate.publish_passed([failed], namespace, None, None, rev, fast, opts, per_platform=True)
+    refused = await shipping.publish_passed([failed], namespace, None, None, rev, fast, opts, per_platform=True)
     assert refused.refused == ["jupyter-4.1.1"] and refused.pushed == []
-    merged = await orchestrate.merge([image], matrix.PLATFORMS, namespace, None, None, rev, fast, opts)
+    merged = await shipping.merge([image], matrix.PLATFORMS, namespace, None, None, rev, fast, opts)
     assert merged.refused == ["jupyter-4.1.1 (missing linux/arm64)"] and merged.pushed == [], merged
     latest, immutable = publish.references(namespace, image, rev)
     assert await publish.digest_of(latest) is None and await publish.digest_of(immutable) is None

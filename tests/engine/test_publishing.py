@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from pipeline import matrix, orchestrate, publish, recipe
+from pipeline import matrix, publish, recipe, shipping
 from pipeline.checks.result import CheckResult, ImageResult
 
 pytestmark = pytest.mark.engine
@@ -18,18 +18,18 @@ DOWN = "localhost:5999"  # nothing listens there
 FAST = {"push": 120.0}
 
 
-async def passed(image: matrix.Image, ctr, digest: str | None = None) -> orchestrate.Built:
+async def passed(image: matrix.Image, ctr, digest: str | None = None) -> shipping.Built:
     """A built image with a passing result and its digest as checked (publishing trusts the result; the
     checks are tested elsewhere)."""
-    digest = digest or await orchestrate.manifest_digest(ctr, recipe.BuildOptions())
+    digest = digest or await shipping.manifest_digest(ctr, recipe.BuildOptions())
     result = ImageResult(image.name, [CheckResult("facts", "passed", 1.0, "ok")], digest=digest)
-    return orchestrate.Built(image, ctr, result)
+    return shipping.Built(image, ctr, result)
 
 
 async def test_a_registry_that_cannot_be_read_is_named_and_nothing_is_pushed(build):
     # a read that fails is never "the tag is not there": the image is refused before any push
     image, ctr = build("4.1.1", "baseline")
-    out = await orchestrate.publish_passed([await passed(image, ctr)], f"{DOWN}/ci", None, None, "down", FAST)
+    out = await shipping.publish_passed([await passed(image, ctr)], f"{DOWN}/ci", None, None, "down", FAST)
     assert out.pushed == [] and out.refused == []
     assert len(out.failed) == 1 and out.failed[0].startswith("jupyter-4.1.1: cannot read ") and DOWN in out.failed[0]
     assert "so nothing is pushed for it" in out.failed[0]
@@ -40,7 +40,7 @@ async def test_the_immutable_tag_never_moves_and_other_pushes_go_on(build):
     other = matrix.image("4.1.1", "iceberg")
     namespace, rev = f"{REGISTRY}/immutable-{uuid.uuid4().hex[:8]}", "0123456789ab"
     checked = await passed(image, ctr)
-    first = await orchestrate.publish_passed([checked], namespace, None, None, rev, FAST)
+    first = await shipping.publish_passed([checked], namespace, None, None, rev, FAST)
     assert len(first.pushed) == 2 and not first.failed
     assert {ref.split("@")[1] for ref in first.pushed} == {checked.result.digest}  # what was checked is what ships
     latest, immutable = publish.references(namespace, image, rev)
@@ -48,12 +48,12 @@ async def test_the_immutable_tag_never_moves_and_other_pushes_go_on(build):
     assert held and first.pushed == [f"{immutable}@{held}", f"{latest}@{held}"]  # the immutable tag first
 
     # the same content again: the tag already holds it, which is fine
-    again = await orchestrate.publish_passed([await passed(image, ctr)], namespace, None, None, rev, FAST)
+    again = await shipping.publish_passed([await passed(image, ctr)], namespace, None, None, rev, FAST)
     assert again.pushed == first.pushed and not again.failed
 
     # other content under the same revision: refused for that image, the next image still pushed
     changed = ctr.with_label("io.jupyter-spark.test", uuid.uuid4().hex)
-    out = await orchestrate.publish_passed(
+    out = await shipping.publish_passed(
         [await passed(image, changed), await passed(other, ctr)], namespace, None, None, rev, FAST
     )
     assert len(out.failed) == 1 and "an immutable tag never moves" in out.failed[0]
@@ -64,9 +64,9 @@ async def test_the_immutable_tag_never_moves_and_other_pushes_go_on(build):
 
 async def test_images_that_failed_are_refused_and_not_pushed(build):
     image, ctr = build("4.1.1", "baseline")
-    failed = orchestrate.Built(image, ctr, ImageResult(image.name, [CheckResult("facts", "failed", 1.0, "broken")]))
+    failed = shipping.Built(image, ctr, ImageResult(image.name, [CheckResult("facts", "failed", 1.0, "broken")]))
     namespace = f"{REGISTRY}/refused-{uuid.uuid4().hex[:8]}"
-    out = await orchestrate.publish_passed([failed], namespace, None, None, "refused", FAST)
+    out = await shipping.publish_passed([failed], namespace, None, None, "refused", FAST)
     assert out.refused == ["jupyter-4.1.1"] and out.pushed == [] and out.failed == []
     assert await publish.digest_of(f"{namespace}/jupyter-4.1.1:latest") is None
 
@@ -75,7 +75,7 @@ async def test_a_push_whose_manifest_is_not_the_checked_one_fails(build):
     image, ctr = build("4.1.1", "baseline")
     namespace = f"{REGISTRY}/unchecked-{uuid.uuid4().hex[:8]}"
     other = "sha256:" + "0" * 64  # as if the checks had seen other bytes
-    out = await orchestrate.publish_passed([await passed(image, ctr, other)], namespace, None, None, "rev", FAST)
+    out = await shipping.publish_passed([await passed(image, ctr, other)], namespace, None, None, "rev", FAST)
     assert len(out.failed) == 1 and f"not the checked {other}" in out.failed[0] and out.pushed == []
     for ref in publish.references(namespace, image, "rev"):  # verified before any push: nothing went
         assert await publish.digest_of(ref) is None, f"{ref} was pushed after a mismatch"
@@ -93,6 +93,6 @@ async def test_a_manifest_other_than_the_checked_one_never_gets_a_tag(build):
     assert pushed == []
     for ref in (latest, immutable):
         assert await publish.digest_of(ref) is None, f"{ref} was written for a manifest that was not checked"
-    checked = await orchestrate.manifest_digest(ctr, recipe.BuildOptions())
+    checked = await shipping.manifest_digest(ctr, recipe.BuildOptions())
     await publish.push(ctr, [immutable, latest], checked, present=False, pushed=pushed)
     assert pushed == [f"{immutable}@{checked}", f"{latest}@{checked}"]

@@ -9,7 +9,7 @@ import pytest
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 
-from pipeline import orchestrate, paths, sbom
+from pipeline import paths, sbom, shipping
 from pipeline.tools import sbom_jars
 
 pytestmark = pytest.mark.engine
@@ -40,10 +40,8 @@ def missing(document: dict, inventory: dict[str, list], jars: list[str]) -> list
 
 async def test_the_sbom_is_valid_cyclonedx_and_lists_every_package_of_the_image(build, opts):
     image, ctr = build("4.1.1", "iceberg")
-    digest = await orchestrate.manifest_digest(ctr, opts)
-    text = await sbom.document(
-        orchestrate.tools(opts), ctr, orchestrate.tarball(ctr), image.name, digest, opts
-    ).contents()
+    digest = await shipping.manifest_digest(ctr, opts)
+    text = await sbom.document(shipping.tools(opts), ctr, shipping.tarball(ctr), image.name, digest, opts).contents()
     assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
     document = json.loads(text)
     assert document["metadata"]["component"]["name"] == image.name

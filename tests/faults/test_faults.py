@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.archives import held
-from pipeline.orchestrate import COMBINED, image_tags
+from pipeline.shipping import COMBINED, image_tags
 from pipeline.recipe import ROOT
 
 pytestmark = pytest.mark.engine

@@ -1,0 +1,311 @@
+"""Shipping what passed: the images' digests and archives as the checks saw them, their evidence (SBOMs,
+provenance, the report), and publishing (publish_passed; merge for a per-platform CI fan-out).
+Nothing here builds or checks an image: orchestrate.py does, and hands over Built images."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import anyio
+import dagger
+from dagger import dag
+
+from . import matrix, provenance, publish, recipe, report, sbom, stages
+from .checks.result import ImageResult
+from .errors import UsageError
+from .limits import DEFAULTS
+from .log import progress
+
+
+ARCHIVES = {
+    "combined": "one archive of all passed images, each layer stored once (jupyter-spark-images.tar)",
+    "per-image": "one archive per passed image (NAME.tar)",
+    "both": "the combined archive and one per image",
+    "none": "no archive, the report only (its digests are what `publish` ships)",
+}
+
+
+COMBINED = "jupyter-spark-images.tar"
+
+
+def archives_kind(value: str) -> str:
+    """--archives checked, before any work: one of ARCHIVES, or one clear error."""
+    if value not in ARCHIVES:
+        raise UsageError(f"--archives {value!r}: valid: {', '.join(ARCHIVES)}")
+    return value
+
+
+@dataclass
+class Built:
+    """One platform of one image, built and checked (result.platform says which)."""
+
+    image: matrix.Image
+    container: dagger.Container
+    result: ImageResult
+
+
+def shipped(built: list[Built]) -> list[list[Built]]:
+    """The images that ship, each as its built platforms: only images whose every platform passed."""
+    by_name: dict[str, list[Built]] = {}
+    for b in built:
+        by_name.setdefault(b.image.name, []).append(b)
+    return [group for group in by_name.values() if all(b.result.passed for b in group)]
+
+
+async def ship(built: list[Built], opts: recipe.BuildOptions, limits: dict[str, float] = DEFAULTS) -> list[list[Built]]:
+    """shipped(built), with the index of each multi-platform image recorded in its results: the
+    engine's multi-platform archive of the checked containers, whose manifests must be the checked ones
+    (each within limits["ship"])."""
+    groups = shipped(built)
+    for group in groups:
+        if len(group) > 1:
+            with anyio.fail_after(limits["ship"]):
+                index = await manifest_digest(group, opts, verify=True)
+            for b in group:
+                b.result.index = index
+    return groups
+
+
+def reports(results: list[ImageResult]) -> dagger.Directory:
+    directory = dag.directory()
+    for name, text in report.render_all(results).items():
+        directory = directory.with_new_file(name, text)
+    return directory
+
+
+def tarball(group: list[Built] | dagger.Container) -> dagger.File:
+    return publish.tarball([b.container for b in group] if isinstance(group, list) else [group])
+
+
+def checked_platforms(group: list[Built]) -> dict[str, str]:
+    return {b.result.platform: str(b.result.digest) for b in group}
+
+
+def tools(opts: recipe.BuildOptions) -> dagger.Container:
+    """A container on the engine's own platform with python3 (the build stages' tools): where work on
+    images' archives runs natively, whatever platform the images are."""
+    return recipe.built_stage(stages.TOOLS, opts, None)
+
+
+def _archive_tool(opts: recipe.BuildOptions) -> dagger.Container:
+    """The tools container, as root, with the archive tool."""
+    return (
+        tools(opts).with_user("0").with_mounted_file("/archive/oci_archive.py", opts.files().file(recipe.ARCHIVE_TOOL))
+    )
+
+
+async def layer_digests(ctr: dagger.Container, opts: recipe.BuildOptions) -> list[str]:
+    """One platform's layer digests, base first, as its archive (and a registry) carries them."""
+    tool = _archive_tool(opts).with_mounted_file("/archive/image.tar", tarball(ctr))
+    return json.loads(
+        await tool.with_exec(["python3", "/archive/oci_archive.py", "layers", "/archive/image.tar"]).stdout()
+    )
+
+
+async def manifest_digest(
+    image: list[Built] | dagger.Container, opts: recipe.BuildOptions, verify: bool = False
+) -> str:
+    """The image's manifest (or multi-platform index) digest, as its archives and registries will
+    carry it. verify: the index must list exactly the checked platforms' manifests (else NotChecked)."""
+    tool = _archive_tool(opts).with_mounted_file("/archive/image.tar", tarball(image))
+    run = ["python3", "/archive/oci_archive.py"]
+    digest = (await tool.with_exec([*run, "digest", "/archive/image.tar"]).stdout()).strip()
+    if verify and isinstance(image, list):
+        held = json.loads(await tool.with_exec([*run, "platforms", "/archive/image.tar"]).stdout())
+        if held != checked_platforms(image):
+            raise publish.NotChecked(
+                f"{image[0].image.name}: the index lists {held}, not the checked {checked_platforms(image)}"
+            )
+    return digest
+
+
+def image_tags(name: str, revision: str) -> list[str]:
+    """The names an archive gives an image: NAME:latest and NAME:<revision>."""
+    return [f"{name}:latest", f"{name}:{revision}"]
+
+
+def _archive_inputs(groups: list[list[Built]], opts: recipe.BuildOptions) -> tuple[dagger.Container, dict[str, dict]]:
+    """The archive tool with each image's archive mounted; the plan entry of each image, by name."""
+    tool, entries = _archive_tool(opts), {}
+    for group in groups:
+        name = group[0].image.name
+        tool = tool.with_mounted_file(f"/archive/in/{name}.tar", tarball(group))
+        entries[name] = {
+            "archive": f"/archive/in/{name}.tar",
+            "platforms": checked_platforms(group),
+            "tags": image_tags(name, opts.revision),
+        }
+    return tool, entries
+
+
+def _write(target: str, plan: list[dict]) -> list[str]:
+    return ["python3", "/archive/oci_archive.py", "write", target, json.dumps(plan)]
+
+
+def archive(groups: list[list[Built]], opts: recipe.BuildOptions) -> dagger.File:
+    """Checked images in one archive that loads each as NAME:latest and NAME:<revision>, each
+    layer stored once, several platforms of an image as one multi-platform image. The images
+    (indexes, manifests, configs, layers) are the checked ones, byte for byte: only the names are added."""
+    tool, entries = _archive_inputs(groups, opts)
+    return tool.with_exec(_write("/archive/out.tar", list(entries.values()))).file("/archive/out.tar")
+
+
+def sboms(groups: list[list[Built]], opts: recipe.BuildOptions) -> dagger.Directory:
+    """NAME.ARCH.cdx.json: the SBOM of each platform of each image (sbom.py), from its checked archive."""
+    directory, on = dag.directory(), tools(opts)
+    for group in groups:
+        for b in group:
+            document = sbom.document(on, b.container, tarball(b.container), b.image.name, str(b.result.digest), opts)
+            directory = directory.with_file(f"{b.image.name}.{matrix.arch(b.result.platform)}.cdx.json", document)
+    return directory
+
+
+def provenances(groups: list[list[Built]], made: provenance.MadeBy, opts: recipe.BuildOptions) -> dagger.Directory:
+    """NAME.intoto.json: the provenance of each image, as it ships (its manifest or index digest)."""
+    directory = dag.directory()
+    for group in groups:
+        platforms = [b.result.platform for b in group]
+        text = provenance.document(group[0].image, str(group[0].result.shipped), platforms, made, opts)
+        directory = directory.with_new_file(f"{group[0].image.name}.intoto.json", text)
+    return directory
+
+
+def output(
+    built: list[Built], opts: recipe.BuildOptions, archives: str = "combined", made: provenance.MadeBy | None = None
+) -> dagger.Directory:
+    """The main job's output: images/, the archives (as `archive` writes them; ARCHIVES says which)
+    of the images that passed on every platform, their SBOMs in sbom/ (sboms), their provenance in
+    provenance/ (where `made` says what made them: made_by), and reports/. The
+    archive tool writes the archives into the output directory itself (a mount), so the engine keeps
+    each archive once, not once more per copy into a directory; they do not depend on the report, so
+    a run with nothing changed reuses them."""
+    passed, images = shipped(built), dag.directory().with_new_directory("images", permissions=0o755)  # not 0644
+    if passed and archives != "none":
+        tool, entries = _archive_inputs(passed, opts)
+        plans = {COMBINED: list(entries.values())} if archives in ("combined", "both") else {}
+        if archives in ("per-image", "both"):
+            plans |= {f"{name}.tar": [entry] for name, entry in entries.items()}
+        tool = tool.with_mounted_directory("/out", images)
+        for file, plan in plans.items():
+            tool = tool.with_exec(_write(f"/out/images/{file}", plan))
+        images = tool.directory("/out")
+    images = images.with_directory("sbom", sboms(passed, opts))
+    if made is not None:
+        images = images.with_directory("provenance", provenances(passed, made, opts))
+    return images.with_directory("reports", reports([b.result for b in built]))
+
+
+@dataclass
+class Published:
+    pushed: list[str]  # each reference with its digest
+    refused: list[str]  # images that did not pass their checks
+    failed: list[str]  # pushes that did not happen, with the reason
+
+
+async def publish_passed(
+    built: list[Built],
+    registry: str,
+    username: str | None,
+    password: dagger.Secret | None,
+    rev: str,
+    limits: dict[str, float] = DEFAULTS,
+    opts: recipe.BuildOptions | None = None,
+    per_platform: bool = False,
+) -> Published:
+    """Push the images that passed on every platform. Fail-closed: first, before anything is pushed,
+    every image is verified: what would be pushed has its checked digest, and its immutable tag is
+    absent or holds that digest (a registry answer other than "not found" fails that image). Then each
+    verified image on its own (a failed push is reported and the others go on): the immutable tag
+    first, :latest last, so a refused or failed image never moves :latest. A multi-platform image must
+    have been through ship() (its index is what the registry must get). Each image's steps within
+    limits["push"]. per_platform: each platform that passed goes to its own tag only
+    (publish.platform_reference, immutable too), for merge() to join: a per-platform CI job."""
+    out, groups, opts = Published([], [], []), shipped(built), opts or recipe.BuildOptions()
+    passed = {group[0].image.name for group in groups}
+    for name in dict.fromkeys(b.image.name for b in built if b.image.name not in passed):
+        progress(f"REFUSED {name}: it failed its checks")
+        out.refused.append(name)
+    if per_platform:
+        groups = [[b] for group in groups for b in group]
+    base = publish.with_auth(dag.container(), registry, username, password)
+    verified = []
+    for group in groups:
+        image, checked = group[0].image, str(group[0].result.shipped)
+        if per_platform:
+            tags = [publish.platform_reference(registry, image, rev, group[0].result.platform)]
+        else:
+            tags = publish.references(registry, image, rev)[::-1]  # the immutable tag, then :latest
+        with _push_failure(image.name, limits, out):
+            now = await manifest_digest(group if len(group) > 1 else group[0].container, opts)
+            if now != checked:
+                raise publish.NotChecked(f"{image.name} would push manifest {now}, not the checked {checked}")
+            verified.append((group, tags, await publish.verify(base, tags[0], checked)))
+    for group, tags, present in verified:
+        ctr = publish.with_auth(group[0].container, registry, username, password)
+        variants = [b.container for b in group[1:]]
+        with _push_failure(group[0].image.name, limits, out):
+            await publish.push(ctr, tags, group[0].result.shipped, variants, present=present, pushed=out.pushed)
+    return out
+
+
+async def merge(
+    images: list[matrix.Image],
+    platforms: tuple[str, ...],
+    registry: str,
+    username: str | None,
+    password: dagger.Secret | None,
+    rev: str,
+    limits: dict[str, float] = DEFAULTS,
+    opts: recipe.BuildOptions | None = None,
+) -> Published:
+    """The last job of a per-platform CI fan-out: each image's platforms, as their jobs pushed them
+    (publish_passed(per_platform=True): a platform's tag exists only where it passed), joined into the
+    image's one multi-platform index under its immutable tag and :latest, only where every platform of
+    the image (of `platforms`) is there; an image that lacks one gets no index and is named in `refused`.
+    The index lists exactly the manifests the platform jobs pushed (verified before and at the push)."""
+    out, opts = Published([], [], []), opts or recipe.BuildOptions()
+    base = publish.with_auth(dag.container(), registry, username, password)
+    for image in images:
+        with _push_failure(image.name, limits, out):
+            wanted = [p for p in image.platforms if p in platforms]
+            pushed = {
+                p: await publish.digest_of(publish.platform_reference(registry, image, rev, p), base) for p in wanted
+            }
+            if missing := [p for p, digest in pushed.items() if digest is None]:
+                tags = ", ".join(publish.platform_reference(registry, image, rev, p) for p in missing)
+                progress(f"NOT MERGED {image.name}: no {tags} (that platform failed or its job did not push)")
+                out.refused.append(f"{image.name} (missing {', '.join(missing)})")
+                continue
+            group = [
+                Built(
+                    image,
+                    publish.with_auth(
+                        dag.container(platform=dagger.Platform(platform)), registry, username, password
+                    ).from_(f"{registry}/{image.name}@{digest}"),
+                    ImageResult(image.name, platform=platform, digest=digest),
+                )
+                for platform, digest in pushed.items()
+            ]
+            index = await manifest_digest(group, opts, verify=True)  # exactly the platforms' manifests
+            latest, immutable = publish.references(registry, image, rev)
+            present = await publish.verify(base, immutable, index)
+            variants = [b.container for b in group[1:]]
+            await publish.push(
+                group[0].container, [immutable, latest], index, variants, present=present, pushed=out.pushed
+            )
+    return out
+
+
+@contextlib.contextmanager
+def _push_failure(name: str, limits: dict[str, float], out: Published) -> Iterator[None]:
+    """One image's publishing step within limits["push"]; what goes wrong is that image's failure, reported."""
+    try:
+        with anyio.fail_after(limits["push"]):
+            yield
+    except (dagger.DaggerError, TimeoutError, publish.TagMoved, publish.NotChecked, publish.ReadFailed) as err:
+        why = f"timed out after {limits['push']:.0f}s" if isinstance(err, TimeoutError) else str(err)
+        progress(f"PUSH FAILED {name}: {why}")
+        out.failed.append(f"{name}: {why.strip().splitlines()[0] if why.strip() else type(err).__name__}")
