@@ -24,7 +24,7 @@ build-all: engine
 
 # The fault tests restart the engine, which ends every open session: a pytest run of their own, last.
 test: lint engine
-	scripts/prune-test-registry.sh
+	offline/prune-test-registry.sh
 	$(WITH_ENGINE) REQUIRE_ENGINE=1 $(PY) -m pytest -v -rs --ignore=tests/faults $(PYTEST_ARGS)
 	$(WITH_ENGINE) REQUIRE_ENGINE=1 $(PY) -m pytest -v -rs tests/faults $(PYTEST_ARGS)
 
@@ -36,12 +36,12 @@ unit: .venv
 	$(PY) -m pytest -v -m "not engine"
 
 lint: .venv
-	.venv/bin/ruff check pipeline tests scripts
-	.venv/bin/ruff format --check pipeline tests scripts
+	.venv/bin/ruff check pipeline tests scripts offline
+	.venv/bin/ruff format --check pipeline tests scripts offline
 
 engine: .venv
-	scripts/engine.sh >/dev/null
-	$(WITH_ENGINE) $(PY) scripts/seed_registry.py
+	offline/engine.sh >/dev/null
+	$(WITH_ENGINE) $(PY) offline/seed_registry.py
 
 .venv: requirements/dev.txt
 	python3 -m venv .venv
@@ -58,8 +58,8 @@ update-versions: .venv
 	$(PY) scripts/update_versions.py $(UPDATE_ARGS)
 
 # Dagger's Python client library vendored into sdk/ as Dagger's Python SDK runtime does (git-ignored).
-sdk: engine/go.mod scripts/vendor-sdk.sh
-	scripts/vendor-sdk.sh
+sdk: offline/engine/go.mod offline/vendor-sdk.sh
+	offline/vendor-sdk.sh
 	touch sdk
 
 # Re-pin Python dependencies with hashes (needs network to PyPI): uv.lock (what Dagger's Python
@@ -80,9 +80,9 @@ lock-images: .venv
 	    || { echo "$$f: arm64 resolves other pins (above)" >&2; rm -f $${f%.in}.arm64.tmp; exit 1; }; \
 	  rm -f $${f%.in}.arm64.tmp; done
 
-# This module with offline-sdk/ as its SDK, in .cache/offline-module (docs/offline.md).
+# This module with offline/sdk-runtime/ as its SDK, in .cache/offline-module (docs/offline.md).
 offline-module:
-	scripts/offline-module.sh
+	offline/offline-module.sh
 
 bench: engine
 	$(WITH_ENGINE) $(PY) scripts/bench.py -- $(BUILD_ARGS)

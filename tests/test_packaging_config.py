@@ -12,12 +12,14 @@ from pipeline.recipe import ROOT
 
 def test_one_dagger_version_everywhere():
     version = json.loads((ROOT / "dagger.json").read_text())["engineVersion"]
-    assert json.loads((ROOT / "offline-sdk" / "dagger.json").read_text())["engineVersion"] == version
+    assert json.loads((ROOT / "offline" / "sdk-runtime" / "dagger.json").read_text())["engineVersion"] == version
     go_mod = re.findall(
-        r"^\s*(?:dagger\.io/dagger|github\.com/dagger/dagger\S*) (v\S+)", (ROOT / "engine" / "go.mod").read_text(), re.M
+        r"^\s*(?:dagger\.io/dagger|github\.com/dagger/dagger\S*) (v\S+)",
+        (ROOT / "offline" / "engine" / "go.mod").read_text(),
+        re.M,
     )
     assert len(go_mod) == 3 and set(go_mod) == {version}, go_mod
-    assert re.search(r"^DAGGER_VERSION=(\S+)", (ROOT / "scripts" / "engine.sh").read_text(), re.M)[1] == version
+    assert re.search(r"^DAGGER_VERSION=(\S+)", (ROOT / "offline" / "engine.sh").read_text(), re.M)[1] == version
     module_in = (ROOT / "requirements" / "module.in").read_text()
     assert re.search(r"^dagger-io==(\S+)", module_in, re.M)[1] == version.removeprefix("v")
 

@@ -35,7 +35,7 @@ ENGINE_CA_DIR = Path(os.environ.get("DAGGER_ENGINE_CA_DIR", "/usr/local/share/ca
 
 
 def engine_cas() -> set[str]:
-    """SHA-256 fingerprints of the CAs the engine injects (scripts/engine.sh: DAGGER_ENGINE_CA_DIR)."""
+    """SHA-256 fingerprints of the CAs the engine injects (offline/engine.sh: DAGGER_ENGINE_CA_DIR)."""
     prints = set()
     for crt in ENGINE_CA_DIR.glob("*.crt"):
         out = subprocess.run(["openssl", "x509", "-noout", "-fingerprint", "-sha256", "-in", crt], capture_output=True)

@@ -1,6 +1,6 @@
 """The module through the engine's module API, with the GraphQL calls `dagger call` makes: load the
 module source, turn it into a module, serve it, then call its functions on the Query root. The
-runtime is the offline SDK (offline-sdk/), since this engine has no builtin Python SDK content."""
+runtime is the offline SDK (offline/sdk-runtime/), since this engine has no builtin Python SDK content."""
 
 from __future__ import annotations
 
@@ -20,14 +20,14 @@ from module_api import QueryError, Session
 pytestmark = pytest.mark.engine
 
 ENGINE = "dagger-engine"  # the engine container (make engine), whose loopback has the local registry
-REGISTRY_ROOT = "/var/lib/registry/docker/registry/v2/repositories"  # engine/registry.yml
+REGISTRY_ROOT = "/var/lib/registry/docker/registry/v2/repositories"  # offline/engine/registry.yml
 
 
 @pytest.fixture(scope="module")
 async def api(tmp_path_factory):
     """A session serving the module loaded from .cache/offline-module's twin: module source -> module -> serve."""
     path = tmp_path_factory.mktemp("offline") / "jupyter-spark-images"
-    subprocess.run([ROOT / "scripts" / "offline-module.sh", path], check=True, capture_output=True)
+    subprocess.run([ROOT / "offline" / "offline-module.sh", path], check=True, capture_output=True)
     session = Session()
     try:
         loaded = await session.query(
@@ -170,8 +170,8 @@ async def test_publish_is_never_cached_each_call_pushes_the_checked_manifest(api
 
 def test_offline_module_copy_keeps_the_module_and_points_at_the_offline_sdk(tmp_path: Path):
     dest = tmp_path / "module"
-    subprocess.run([ROOT / "scripts" / "offline-module.sh", dest], check=True, capture_output=True)
+    subprocess.run([ROOT / "offline" / "offline-module.sh", dest], check=True, capture_output=True)
     config = json.loads((dest / "dagger.json").read_text())
-    assert config == json.loads((ROOT / "dagger.json").read_text()) | {"sdk": {"source": "./offline-sdk"}}
-    assert (dest / ".git").is_dir() and (dest / "offline-sdk" / "main.dang").is_file()
+    assert config == json.loads((ROOT / "dagger.json").read_text()) | {"sdk": {"source": "./offline/sdk-runtime"}}
+    assert (dest / ".git").is_dir() and (dest / "offline" / "sdk-runtime" / "main.dang").is_file()
     assert (dest / "pipeline" / "main.py").read_text() == (ROOT / "pipeline" / "main.py").read_text()

@@ -52,9 +52,9 @@ def uv_requirement() -> str:
 
 @pytest.fixture(scope="module")
 def offline_module(tmp_path_factory) -> Path:
-    """This module as the engine loads it (scripts/offline-module.sh), plus what must never be uploaded."""
+    """This module as the engine loads it (offline/offline-module.sh), plus what must never be uploaded."""
     dest = tmp_path_factory.mktemp("module") / "jupyter-spark-images"
-    subprocess.run([ROOT / "scripts" / "offline-module.sh", dest], check=True, capture_output=True)
+    subprocess.run([ROOT / "offline" / "offline-module.sh", dest], check=True, capture_output=True)
     for name in UPLOAD_NEVER:
         (dest / name).mkdir(exist_ok=True)
         (dest / name / "never-uploaded").write_text("x")
@@ -64,7 +64,7 @@ def offline_module(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def vendored_sdk(tmp_path_factory) -> dagger.Directory:
     dest = tmp_path_factory.mktemp("vendor") / "sdk"
-    subprocess.run([ROOT / "scripts" / "vendor-sdk.sh", dest], check=True, capture_output=True)
+    subprocess.run([ROOT / "offline" / "vendor-sdk.sh", dest], check=True, capture_output=True)
     return dag.host().directory(str(dest))
 
 

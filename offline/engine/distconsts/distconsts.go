@@ -1,5 +1,5 @@
 // Package distconsts describes where things live in our Debian-based engine image.
-// The CLI and engine read these at build time; scripts/engine.sh lays the image out to match.
+// The CLI and engine read these at build time; offline/engine.sh lays the image out to match.
 package distconsts
 
 const (

@@ -2,7 +2,7 @@
 //
 // The engine imports dagql/idtui only to print a banner when `dagger terminal` attaches and
 // for a few symbols used when scrubbing LLM replays. The real package needs modules the Go
-// module proxy does not serve here, so scripts/engine.sh swaps this file in for it when
+// module proxy does not serve here, so offline/engine.sh swaps this file in for it when
 // building the engine (not the CLI: we build no TUI at all). Behaviour differs only in how
 // the terminal banner renders a call.
 package idtui

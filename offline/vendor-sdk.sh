@@ -2,14 +2,14 @@
 # Vendor Dagger's Python client library into ./sdk, as Dagger's Python SDK runtime does for
 # `dagger call` and `dagger develop` (sdk/python/runtime: WithSDK with its source filter), so that
 # `uv lock` and the packaging tests see exactly what the runtime installs. The source is the
-# Dagger module of engine/go.mod (the engine's own version) from the Go module proxy
+# Dagger module of offline/engine/go.mod (the engine's own version) from the Go module proxy
 # (checksum-verified); sdk/ is git-ignored and never part of the module's upload.
-# Usage: scripts/vendor-sdk.sh [DEST]   (default: ./sdk)
+# Usage: offline/vendor-sdk.sh [DEST]   (default: ./sdk)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DEST=${1:-$ROOT/sdk}
 
-src=$(cd "$ROOT/engine" && GOWORK=off GOFLAGS=-modcacherw go mod download -json github.com/dagger/dagger \
+src=$(cd "$ROOT/offline/engine" && GOWORK=off GOFLAGS=-modcacherw go mod download -json github.com/dagger/dagger \
       | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
 [ -d "$src/sdk/python" ] || { echo "vendor-sdk: no sdk/python in $src" >&2; exit 1; }
 

@@ -2,8 +2,8 @@
 image (OCI index) per name, for every platform the matrix builds (pipeline.matrix.PLATFORMS).
 
 The engine resolves Docker Hub references through the registry inside its container
-(engine/engine.json), so pipeline code keeps upstream names like debian:bookworm-slim.
-scripts/engine.sh builds them from Debian packages: the native platform's in the host's Docker
+(offline/engine/engine.json), so pipeline code keeps upstream names like debian:bookworm-slim.
+offline/engine.sh builds them from Debian packages: the native platform's in the host's Docker
 daemon, the emulated platform's as an OCI archive in .cache/engine (NAME_TAG-ARCH.oci.tar).
 """
 
@@ -44,7 +44,7 @@ def archive(ref: str, platform: str, native: str, workdir: Path) -> Path:
         return tarball
     tarball = CACHE / f"{ref.replace(':', '_')}-{matrix.arch(platform)}.oci.tar"
     if not tarball.is_file():
-        sys.exit(f"seed: {tarball} is missing: scripts/engine.sh builds it (make engine)")
+        sys.exit(f"seed: {tarball} is missing: offline/engine.sh builds it (make engine)")
     return tarball.resolve()  # a link into the machine's cache: the engine reads the file itself
 
 

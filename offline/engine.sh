@@ -85,8 +85,8 @@ start_docker() {
 # build-time edits that drop what needs modules the proxy refuses (docs/offline.md).
 build_binaries() {
   local stamp
-  stamp=$( { cat "$ROOT"/engine/go.mod "$ROOT"/engine/go.sum "$ROOT"/engine/idtui/*.go \
-             "$ROOT"/engine/cmd/*/*.go "$ROOT"/engine/distconsts/*; echo "$DAGGER_VERSION $GO_TOOLCHAIN";
+  stamp=$( { cat "$ROOT"/offline/engine/go.mod "$ROOT"/offline/engine/go.sum "$ROOT"/offline/engine/idtui/*.go \
+             "$ROOT"/offline/engine/cmd/*/*.go "$ROOT"/offline/engine/distconsts/*; echo "$DAGGER_VERSION $GO_TOOLCHAIN";
              declare -f build_binaries patch_engine_source; } | sha256sum | cut -c1-16)
   [ -f "$BIN/.stamp" ] && [ "$(cat "$BIN/.stamp")" = "$stamp" ] && return
   log "building Dagger $DAGGER_VERSION engine, helpers and session command (cold: ~5 min)"
@@ -94,15 +94,15 @@ build_binaries() {
   # zips served without a checksum-database entry: verified against go.sum instead
   export GONOSUMDB=github.com/vito,github.com/jedevc,go.etcd.io/bbolt
   local src work=$CACHE/src
-  src=$(cd "$ROOT/engine" && GOWORK=off go mod download -json github.com/dagger/dagger \
+  src=$(cd "$ROOT/offline/engine" && GOWORK=off go mod download -json github.com/dagger/dagger \
         | sed -n 's/.*"Dir": "\(.*\)".*/\1/p') || die "go mod download github.com/dagger/dagger failed"
   rm -rf "$work" && mkdir -p "$work" && cp -r "$src" "$work/dagger" && chmod -R u+w "$work/dagger"
   patch_engine_source "$work/dagger"
   printf 'go 1.26.1\n\nuse %s\n\nreplace github.com/dagger/dagger %s => %s\n' \
-    "$ROOT/engine" "$DAGGER_VERSION" "$work/dagger" > "$work/go.work"
+    "$ROOT/offline/engine" "$DAGGER_VERSION" "$work/dagger" > "$work/go.work"
   local ldflags="-s -w -X github.com/dagger/dagger/engine.Version=$DAGGER_VERSION -X github.com/dagger/dagger/engine.Tag=$DAGGER_VERSION"
   mkdir -p "$BIN"
-  (cd "$ROOT/engine" && GOWORK=$work/go.work GOFLAGS= go build -trimpath -tags dfexcludepatterns,dfparents \
+  (cd "$ROOT/offline/engine" && GOWORK=$work/go.work GOFLAGS= go build -trimpath -tags dfexcludepatterns,dfparents \
       -ldflags "$ldflags" -o "$BIN/" github.com/dagger/dagger/cmd/engine github.com/dagger/dagger/cmd/init \
       github.com/dagger/dagger/cmd/dialstdio github.com/dagger/dagger/cmd/dnsname ./cmd/dagger-session) \
     >"$CACHE/go-build.log" 2>&1 || die "go build failed: $(grep -v '^go: downloading' "$CACHE/go-build.log" | head -3 | tr '\n' ' ')"
@@ -115,7 +115,7 @@ patch_engine_source() {
   sed -i -e '/dangv2 "github.com\/dagger\/dagger\/core\/sdk\/dang\/v2"/d' \
          -e 's/return dangv2.Impl{}/return dangv1.Impl{}/' "$d/core/sdk/dang_sdk.go"
   # 2. Terminal UI (github.com/vito/tuist, midterm are not served): our small stand-in package.
-  rm -rf "$d/dagql/idtui" && mkdir -p "$d/dagql/idtui" && cp "$ROOT/engine/idtui/idtui.go" "$d/dagql/idtui/"
+  rm -rf "$d/dagql/idtui" && mkdir -p "$d/dagql/idtui" && cp "$ROOT/offline/engine/idtui/idtui.go" "$d/dagql/idtui/"
   # 3. Log scrubbing used one midterm constant: the ANSI reset sequence it stands for.
   sed -i -e '/"github.com\/vito\/midterm"/d' -e 's/midterm.Reset.Render()/"\\x1b[0m"/' "$d/util/scrub/scrub.go"
   grep -q 'dangv2' "$d/core/sdk/dang_sdk.go" && die "patch 1 did not apply to $DAGGER_VERSION" || true
@@ -169,7 +169,7 @@ foreign_debian_image() {
   rm -rf "$rootfs"
 }
 
-# seed_archives: where scripts/seed_registry.py finds the emulated platform's base.
+# seed_archives: where offline/seed_registry.py finds the emulated platform's base.
 seed_archives() {
   ln -sfn "$SYSCACHE/debian-$DEBIAN_SUITE-slim-$FOREIGN_ARCH.oci.tar" "$CACHE/debian_$DEBIAN_SUITE-slim-$FOREIGN_ARCH.oci.tar"
 }
@@ -177,7 +177,7 @@ seed_archives() {
 engine_image() {
   local ctx=$CACHE/image want
   rm -rf "$ctx" && mkdir -p "$ctx/bin"
-  cp "$ROOT"/engine/{Dockerfile,entrypoint.sh,engine.toml,engine.json,registry.yml} "$ctx/"
+  cp "$ROOT"/offline/engine/{Dockerfile,entrypoint.sh,engine.toml,engine.json,registry.yml} "$ctx/"
   cp "$BIN"/{engine,init,dialstdio,dnsname} "$ctx/bin/"
   want=$( (cd "$ctx" && find . -type f -print0 | sort -z | xargs -0 sha256sum; docker image inspect -f '{{.Id}}' debian:bookworm-slim) | sha256sum | cut -c1-16)
   [ "$(docker image inspect -f '{{index .Config.Labels "inputs"}}' "$ENGINE_IMAGE" 2>/dev/null)" = "$want" ] && return
