@@ -9,7 +9,7 @@ from __future__ import annotations
 import dagger
 from dagger import dag
 
-from . import feature_layers, jupyter_layer, matrix, recipe, spark_base
+from . import feature_layers, jupyter_layer, matrix, recipe, spark_base_layer
 
 SOURCE = "https://github.com/jupyter-spark-images/jupyter-spark-images"
 LABEL_PREFIX = "io.jupyter-spark"
@@ -24,7 +24,7 @@ def labels(image: matrix.Image) -> dict[str, str]:
         "org.opencontainers.image.version": image.spark.version,
         "org.opencontainers.image.source": SOURCE,
         "org.opencontainers.image.licenses": "Apache-2.0",
-        "org.opencontainers.image.base.name": spark_base.BASE_IMAGE,
+        "org.opencontainers.image.base.name": spark_base_layer.BASE_IMAGE,
         f"{LABEL_PREFIX}.variant": image.variant,
         f"{LABEL_PREFIX}.platforms": ",".join(image.platforms),  # one multi-platform image of these
         f"{LABEL_PREFIX}.spark.version": image.spark.version,
@@ -55,7 +55,7 @@ def build(
     image: matrix.Image, opts: recipe.BuildOptions, platform: str, base: dagger.Container | None = None
 ) -> dagger.Container:
     """The image as a Dagger container for one platform; base replaces the Spark base built here."""
-    ctr = base if base is not None else spark_base.build(image.spark, opts, platform)
+    ctr = base if base is not None else spark_base_layer.build(image.spark, opts, platform)
     for layer in stages(image):
         ctr = recipe.apply(ctr, layer, opts, platform)
     return ctr

@@ -11,8 +11,8 @@ from dagger import DefaultPath, Doc, Ignore, check, function, generate, object_t
 
 from . import assembly, matrix, orchestrate, publish, recipe, shipping
 from .errors import UsageError
-from . import spark_base as spark_base_layer
-from .dockerfiles import OUT_DIR, image_inputs, render_all
+from . import spark_base_layer
+from .rendering import OUT_DIR, image_inputs, render_all
 from .limits import parse as parse_limits
 from .report import Failed, from_json, verdict
 
@@ -114,7 +114,7 @@ class JupyterSparkImages:
         )
 
     async def effective_revision(self) -> str:
-        """--revision, else src-<digest of what the images are made from (dockerfiles.image_inputs)>: a tag
+        """--revision, else src-<digest of what the images are made from (rendering.image_inputs)>: a tag
         that never names two different builds, and the same tag where nothing an image is made from changed."""
         return self.revision or "src-" + (await image_inputs(self.source).digest()).split(":")[-1][:12]
 

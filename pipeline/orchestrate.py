@@ -14,7 +14,7 @@ from dagger import dag
 
 import anyio
 
-from . import assembly, checks, dockerfiles, matrix, provenance, recipe, shipping, stages
+from . import assembly, checks, matrix, provenance, recipe, rendering, shipping, stages
 from .checks import jupyter as jupyter_check
 from .checks import advisories as advisories_check
 from .checks import updates as updates_check
@@ -238,7 +238,7 @@ async def made_by(run: RunState, built: list[Built]) -> provenance.MadeBy:
     """What the run's images were made by and from (provenance.MadeBy)."""
     platforms = sorted({b.result.platform for b in built})
     return provenance.MadeBy(
-        source=await dockerfiles.image_inputs(run.opts.files()).digest(),
+        source=await rendering.image_inputs(run.opts.files()).digest(),
         engine=await dag.version(),
         base=await dag.container().from_(stages.BASE_IMAGE).image_ref(),
         archive={platform: await archive_of(run, platform) for platform in platforms},

@@ -1,6 +1,6 @@
 """Provenance: for each image that ships, an in-toto Statement (v1) with a SLSA Provenance v1 predicate,
 stating what made it: the module's source (the digest of what images are made from:
-dockerfiles.image_inputs), the Dagger engine, the base image's digest, Debian's archive as the build
+rendering.image_inputs), the Dagger engine, the base image's digest, Debian's archive as the build
 saw it (each suite's package list digest) and every download with its checksum (the pyspark sdist, the
 jars, the locked wheels). Written into build-all's provenance/ as NAME.intoto.json."""
 
@@ -24,7 +24,7 @@ HASH = re.compile(r"--hash=sha256:(?P<hex>[0-9a-f]{64})")
 class MadeBy:
     """What the run's images share: the inputs' digest, the engine, the base image, Debian's archive."""
 
-    source: str  # sha256:... of dockerfiles.image_inputs
+    source: str  # sha256:... of rendering.image_inputs
     engine: str  # the engine's version
     base: str  # the base image's reference with its digest
     archive: dict[str, str]  # platform -> Debian's package lists (orchestrate.archive_state)

@@ -362,7 +362,7 @@ def render_dockerfiles() -> dict[str, str]:
     """Re-render dockerfiles/ in a fresh interpreter (it reads the data file as written) and return
     {path: text} of what was there before."""
     before = {str(p.relative_to(ROOT)): p.read_text() for p in (ROOT / "dockerfiles").rglob("*Dockerfile")}
-    subprocess.run([sys.executable, "-W", "ignore", "-m", "pipeline.dockerfiles"], cwd=ROOT, check=True)
+    subprocess.run([sys.executable, "-W", "ignore", "-m", "pipeline.rendering"], cwd=ROOT, check=True)
     return before
 
 

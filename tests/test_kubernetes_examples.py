@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline import jupyter_layer, matrix, paths, spark_base
+from pipeline import jupyter_layer, matrix, paths, spark_base_layer
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "kubernetes-examples"
@@ -21,9 +21,10 @@ def load(name: str) -> list[dict]:
 
 
 def spark_base_names() -> dict[str, matrix.SparkRelease]:
-    """The Spark base images by name (`dagger call spark-base`, titled by spark_base.layer)."""
+    """The Spark base images by name (`dagger call spark-base`, titled by spark_base_layer.layer)."""
     return {
-        spark_base.layer(release).labels["org.opencontainers.image.title"]: release for release in matrix.SPARK_RELEASES
+        spark_base_layer.layer(release).labels["org.opencontainers.image.title"]: release
+        for release in matrix.SPARK_RELEASES
     }
 
 

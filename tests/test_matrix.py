@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from pipeline import assembly, feature_layers, matrix, paths, recipe, spark_base
+from pipeline import assembly, feature_layers, matrix, paths, recipe, spark_base_layer
 from pipeline.errors import UsageError
 
 AMD64, ARM64 = matrix.PLATFORMS
@@ -69,7 +69,7 @@ def test_the_connect_jar_is_per_release_and_a_stand_in_says_so():
 def test_java_home_and_the_jre_come_from_the_lines_java_major():
     for release in matrix.SPARK_RELEASES:
         line = matrix.LINES[release.line]
-        text = "\n".join(spark_base.install_spark(release).splitlines() + [str(spark_base.layer(release))])
+        text = "\n".join(spark_base_layer.install_spark(release).splitlines() + [str(spark_base_layer.layer(release))])
         assert f"Env(name='JAVA_HOME', value='{paths.java_home(line.java)}')" in text
         assert f'ln -s "java-{line.java}-openjdk-$(dpkg --print-architecture)" {line.java_home}' in text
         assert paths.debian_jre_package(line.java) in text

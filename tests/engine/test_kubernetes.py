@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline import spark_base
+from pipeline import spark_base_layer
 from pipeline.checks import cluster
 from pipeline.checks.services import Services
 
@@ -50,7 +50,7 @@ print(json.dumps({"count": count, "executors": get(f"/api/v1/applications/{app}/
 @pytest.mark.parametrize("spark", ["4.1.1", "3.5.8"])
 async def test_the_spark_base_runs_as_kubernetes_driver_and_executor(build, opts, native, spark):
     image, notebook = build(spark, "baseline")
-    base = spark_base.build(image.spark, opts, native)
+    base = spark_base_layer.build(image.spark, opts, native)
     services = Services.for_image(base, opts.probes())
     nodes = cluster.Cluster(image, services)
     suffix = services.run_id[:12]

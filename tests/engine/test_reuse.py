@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline import dockerfiles, matrix, orchestrate, recipe
+from pipeline import matrix, orchestrate, recipe, rendering
 from pipeline.limits import DEFAULTS
 
 pytestmark = pytest.mark.engine
@@ -23,13 +23,13 @@ async def digest(directory) -> str:
 
 async def test_the_revision_changes_with_what_images_are_made_of_and_nothing_else(client):  # noqa: ARG001
     source = recipe.checkout()
-    before = await digest(dockerfiles.image_inputs(source))
+    before = await digest(rendering.image_inputs(source))
     for elsewhere in ("pipeline/report.py", "pipeline/__main__.py", "pipeline/checks/facts.py"):
-        after = await digest(dockerfiles.image_inputs(source.with_new_file(elsewhere, edited(elsewhere))))
+        after = await digest(rendering.image_inputs(source.with_new_file(elsewhere, edited(elsewhere))))
         assert after == before, f"an edit of {elsewhere} would relabel every image"
     start = "pipeline/files/start.sh"
     changed = source.with_new_file(start, (recipe.ROOT / start).read_text() + "\n# changed\n")
-    assert await digest(dockerfiles.image_inputs(changed)) != before
+    assert await digest(rendering.image_inputs(changed)) != before
 
 
 async def test_the_check_code_changes_with_the_checks_and_what_they_hold_an_image_to(client):  # noqa: ARG001

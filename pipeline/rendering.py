@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dagger
 
-from . import assembly, feature_layers, jupyter_layer, matrix, spark_base, stages
+from . import assembly, feature_layers, jupyter_layer, matrix, spark_base_layer, stages
 from .recipe import ROOT, Layer, render, render_stage, stages_of
 
 OUT_DIR = "dockerfiles"  # relative to the checkout (and the module source)
@@ -30,8 +30,8 @@ def _build_stages(layers: list[Layer]) -> list[str]:
 
 def spark_dockerfile(release: matrix.SparkRelease) -> str:
     usage = f"# docker build -f dockerfiles/spark-{release.version}/Dockerfile -t spark-k8s-spark-{release.version} .\n"
-    layer = spark_base.layer(release)
-    return "\n".join([HEADER + usage, *_build_stages([layer]), _stage(spark_base.BASE_IMAGE, "spark", [layer])])
+    layer = spark_base_layer.layer(release)
+    return "\n".join([HEADER + usage, *_build_stages([layer]), _stage(spark_base_layer.BASE_IMAGE, "spark", [layer])])
 
 
 def jupyter_dockerfile(release: matrix.SparkRelease) -> str:
