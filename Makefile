@@ -7,7 +7,7 @@ WITH_ENGINE := set -a && . $(ENGINE_ENV) && set +a &&
 
 UV_COMPILE := .venv/bin/uv pip compile -q --no-sources --generate-hashes --python-version 3.11 \
   --python-platform x86_64-manylinux_2_28
-# The images' locks serve both platforms (pipeline/matrix.py PLATFORMS): the hashes cover every file of
+# The images' locks serve both platforms (pipeline/product.py PLATFORMS): the hashes cover every file of
 # each pinned release, and `make lock` fails if arm64 would resolve other pins than amd64.
 ARM64_COMPILE := $(subst x86_64-manylinux,aarch64-manylinux,$(UV_COMPILE))
 

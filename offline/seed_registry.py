@@ -1,5 +1,5 @@
 """Seed the engine's local registry with base images built on this machine, one multi-platform
-image (OCI index) per name, for every platform the matrix builds (pipeline.matrix.PLATFORMS).
+image (OCI index) per name, for every platform the matrix builds (pipeline.product.PLATFORMS).
 
 The engine resolves Docker Hub references through the registry inside its container
 (offline/engine/engine.json), so pipeline code keeps upstream names like debian:bookworm-slim.
@@ -17,7 +17,7 @@ import dagger
 from dagger import dag
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from pipeline import matrix  # noqa: E402
+from pipeline import catalog, product  # noqa: E402
 
 REGISTRY = "localhost:5000"
 IMAGES = ["debian:bookworm-slim"]
@@ -26,13 +26,13 @@ CACHE = Path(__file__).resolve().parent.parent / ".cache" / "engine"
 
 async def present(ref: str) -> bool:
     """True when the registry serves ref for every platform (asked directly, not through the mirror)."""
-    for platform in matrix.PLATFORMS:
+    for platform in product.PLATFORMS:
         try:
             ctr = dag.container(platform=dagger.Platform(platform)).from_(f"{REGISTRY}/library/{ref}")
             served = (await ctr.with_exec(["dpkg", "--print-architecture"]).stdout()).strip()
         except dagger.DaggerError:
             return False
-        if served != matrix.arch(platform):
+        if served != catalog.arch(platform):
             return False
     return True
 
@@ -42,20 +42,20 @@ def archive(ref: str, platform: str, native: str, workdir: Path) -> Path:
         tarball = workdir / f"{ref.replace(':', '_')}.tar"
         subprocess.run(["docker", "save", "-o", str(tarball), ref], check=True)
         return tarball
-    tarball = CACHE / f"{ref.replace(':', '_')}-{matrix.arch(platform)}.oci.tar"
+    tarball = CACHE / f"{ref.replace(':', '_')}-{catalog.arch(platform)}.oci.tar"
     if not tarball.is_file():
         sys.exit(f"seed: {tarball} is missing: offline/engine.sh builds it (make engine)")
     return tarball.resolve()  # a link into the machine's cache: the engine reads the file itself
 
 
 async def seed(ref: str, workdir: Path) -> None:
-    native = matrix.native(str(await dag.default_platform()))
+    native = catalog.native(str(await dag.default_platform()))
     variants = [
         dag.container(platform=dagger.Platform(p)).import_(dag.host().file(str(archive(ref, p, native, workdir))))
-        for p in matrix.PLATFORMS
+        for p in product.PLATFORMS
     ]
     published = await variants[0].publish(f"{REGISTRY}/library/{ref}", platform_variants=variants[1:])
-    print(f"seeded {published} ({', '.join(matrix.PLATFORMS)})", file=sys.stderr)
+    print(f"seeded {published} ({', '.join(product.PLATFORMS)})", file=sys.stderr)
 
 
 async def main() -> None:

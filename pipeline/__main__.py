@@ -36,7 +36,7 @@ from dagger import DefaultPath, Ignore, dag
 from dagger.provisioning import DownloadError
 from gql.transport.exceptions import TransportError
 
-from . import matrix, orchestrate, publish, recipe, report, shipping
+from . import catalog, orchestrate, publish, recipe, report, shipping
 from .limits import parse as parse_limits
 from .main import JupyterSparkImages
 from .errors import UsageError
@@ -124,7 +124,7 @@ def preflight(args: argparse.Namespace) -> None:
     before any session."""
     parse_limits(args.limits)
     if getattr(args, "platform", None):  # its names (the engine's own platform is asked for in the session)
-        matrix.targets(args.platform, "")
+        catalog.targets(args.platform, "")
     returns = typing.get_type_hints(FUNCTIONS[args.function]).get("return")
     if args.output and returns is dagger.Directory and Path(args.output).exists() and not Path(args.output).is_dir():
         raise UsageError(f"-o {args.output}: {args.function} writes a directory there, and it is a file")
@@ -207,15 +207,15 @@ async def build_all(args: argparse.Namespace) -> int:
     archive already holds its digest under its names is not exported again."""
     _note_interrupts()
     # bad input: before any work (the platforms checked once the engine said its own)
-    matrix.images(args.spark_version or None, args.variant or None)
+    catalog.images(args.spark_version or None, args.variant or None)
     shipping.archives_kind(args.archives)
     out, waits = Path(args.output or "build"), parse_limits(args.limits)
     out.mkdir(parents=True, exist_ok=True)
     with _exclusive(out):
         async with dagger.connection(CONFIG):
             native = await orchestrate.engine_platform()
-        targets = matrix.targets(args.platform, native)
-        selected = matrix.images(args.spark_version or None, args.variant or None, targets.platforms)
+        targets = catalog.targets(args.platform, native)
+        selected = catalog.images(args.spark_version or None, args.variant or None, targets.platforms)
         return await _build_all(args, selected, targets, out, waits)
 
 
@@ -237,7 +237,7 @@ def _previous(args: argparse.Namespace, out: Path) -> str | None:
 
 
 async def _build_all(
-    args: argparse.Namespace, selected: list[matrix.Image], on: matrix.Targets, out: Path, waits: dict[str, float]
+    args: argparse.Namespace, selected: list[catalog.Image], on: catalog.Targets, out: Path, waits: dict[str, float]
 ) -> int:
     previous = _previous(args, out)
     for earlier in ("reports", "sbom", "provenance"):  # the verdict (gate) and the evidence: this run's only
@@ -273,7 +273,7 @@ async def _build_all(
 
 
 async def _build_one(
-    args: argparse.Namespace, image: matrix.Image, images: Archives, waits: dict[str, float], previous: str | None
+    args: argparse.Namespace, image: catalog.Image, images: Archives, waits: dict[str, float], previous: str | None
 ) -> list[ImageResult]:
     """The module's build_all for one image (its platforms), in a session of its own; its archive
     fetched only if needed."""

@@ -9,14 +9,14 @@ from __future__ import annotations
 import dagger
 from dagger import dag
 
-from . import feature_layers, jupyter_layer, matrix, recipe, spark_base_layer
+from . import catalog, feature_layers, jupyter_layer, product, recipe, spark_base_layer
 
 SOURCE = "https://github.com/jupyter-spark-images/jupyter-spark-images"
 LABEL_PREFIX = "io.jupyter-spark"
 REVISION_LABEL = "org.opencontainers.image.revision"  # the source revision, a build option (REVISION)
 
 
-def labels(image: matrix.Image) -> dict[str, str]:
+def labels(image: catalog.Image) -> dict[str, str]:
     """OCI labels plus the versions inside, which the image-facts check compares with the image."""
     out = {
         "org.opencontainers.image.title": image.name,
@@ -30,20 +30,20 @@ def labels(image: matrix.Image) -> dict[str, str]:
         f"{LABEL_PREFIX}.spark.version": image.spark.version,
         f"{LABEL_PREFIX}.scala.version": image.line.scala,
         f"{LABEL_PREFIX}.java.version": image.line.java,
-        f"{LABEL_PREFIX}.python.version": matrix.PYTHON_VERSION,
-        f"{LABEL_PREFIX}.jupyterlab.version": matrix.JUPYTERLAB_VERSION,
-        f"{LABEL_PREFIX}.jupyterhub.version": matrix.JUPYTERHUB_VERSION,
+        f"{LABEL_PREFIX}.python.version": product.PYTHON_VERSION,
+        f"{LABEL_PREFIX}.jupyterlab.version": product.JUPYTERLAB_VERSION,
+        f"{LABEL_PREFIX}.jupyterhub.version": product.JUPYTERHUB_VERSION,
     }
     if image.spark.connect_jar:
         out[f"{LABEL_PREFIX}.spark-connect.version"] = image.spark.connect_jar.version
     for feature in sorted(image.features):  # iceberg.version, rapids.version (by name)
-        out[f"{LABEL_PREFIX}.{feature}.version"] = matrix.feature_jar(image.line, feature, image.platforms[0]).version
+        out[f"{LABEL_PREFIX}.{feature}.version"] = catalog.feature_jar(image.line, feature, image.platforms[0]).version
     if image.rapids_shim_override:
         out[f"{LABEL_PREFIX}.rapids.shim-override"] = f"{image.rapids_shim_override} (untested upstream)"
     return out
 
 
-def stages(image: matrix.Image) -> list[recipe.Layer]:
+def stages(image: catalog.Image) -> list[recipe.Layer]:
     """Everything after the Spark base, in order; the last layer carries the image's labels."""
     layers = [jupyter_layer.layer(image.spark), *feature_layers.layers(image)]
     last = layers[-1]
@@ -52,7 +52,7 @@ def stages(image: matrix.Image) -> list[recipe.Layer]:
 
 
 def build(
-    image: matrix.Image, opts: recipe.BuildOptions, platform: str, base: dagger.Container | None = None
+    image: catalog.Image, opts: recipe.BuildOptions, platform: str, base: dagger.Container | None = None
 ) -> dagger.Container:
     """The image as a Dagger container for one platform; base replaces the Spark base built here."""
     ctr = base if base is not None else spark_base_layer.build(image.spark, opts, platform)

@@ -1,16 +1,16 @@
-"""Feature layers, last in every image: each feature a variant declares (matrix.VARIANT_FEATURES)
-adds its layer, in matrix.FEATURES' order: rapids (RAPIDS jar, settings, kernel), then iceberg
+"""Feature layers, last in every image: each feature a variant declares (product.VARIANT_FEATURES)
+adds its layer, in product.FEATURES' order: rapids (RAPIDS jar, settings, kernel), then iceberg
 (jar + a catalog)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import matrix, paths, stages
+from . import catalog, paths, product, stages
 from .recipe import Config, Copy, CopyFrom, Layer, Run
 
 
-def iceberg(image: matrix.Image) -> Layer:
+def iceberg(image: catalog.Image) -> Layer:
     return Layer(
         steps=(
             Config(user="root"),
@@ -34,7 +34,7 @@ chown jovyan:users {paths.SPARK_CONF}/spark-defaults.conf
     )
 
 
-def rapids_conf(image: matrix.Image) -> str:
+def rapids_conf(image: catalog.Image) -> str:
     """Settings the "PySpark (RAPIDS)" kernel adds (paths.RAPIDS_CONF, as --conf flags)."""
     lines = [
         "spark.plugins com.nvidia.spark.SQLPlugin",
@@ -48,11 +48,11 @@ def rapids_conf(image: matrix.Image) -> str:
         f"spark.driver.resource.gpu.discoveryScript {paths.GPU_DISCOVERY}",
     ]
     if image.rapids_shim_override:
-        lines.append(f"spark.rapids.shims-provider-override {matrix.shim_provider_class(image.rapids_shim_override)}")
+        lines.append(f"spark.rapids.shims-provider-override {catalog.shim_provider_class(image.rapids_shim_override)}")
     return "\n".join(lines)
 
 
-def rapids(image: matrix.Image) -> Layer:
+def rapids(image: catalog.Image) -> Layer:
     return Layer(
         steps=(
             Config(user="root"),
@@ -73,13 +73,13 @@ chown jovyan:users {paths.RAPIDS_CONF}
     )
 
 
-FEATURE_LAYERS: dict[matrix.Feature, Callable[[matrix.Image], Layer]] = {"rapids": rapids, "iceberg": iceberg}
+FEATURE_LAYERS: dict[product.Feature, Callable[[catalog.Image], Layer]] = {"rapids": rapids, "iceberg": iceberg}
 # the kernels a feature adds to the Jupyter layer's (what the jupyterlab check expects)
-FEATURE_KERNELS: dict[matrix.Feature, tuple[str, ...]] = {"rapids": ("pyspark-rapids",), "iceberg": ()}
+FEATURE_KERNELS: dict[product.Feature, tuple[str, ...]] = {"rapids": ("pyspark-rapids",), "iceberg": ()}
 
 
-def layers(image: matrix.Image, features: list[matrix.Feature] | None = None) -> list[Layer]:
+def layers(image: catalog.Image, features: list[product.Feature] | None = None) -> list[Layer]:
     """The layers of the image's features (or of the features given), in build order."""
     return [
-        FEATURE_LAYERS[f](image) for f in (matrix.ordered_features(image.features) if features is None else features)
+        FEATURE_LAYERS[f](image) for f in (catalog.ordered_features(image.features) if features is None else features)
     ]

@@ -16,7 +16,7 @@ remove them, and PIP_CONSTRAINT keeps the locked versions.
 
 from __future__ import annotations
 
-from . import matrix, paths, stages
+from . import paths, product, releases, stages
 from .paths import CONSTRAINTS, EXTRA_USERS, HEALTHCHECK, HOOKS, JOVYAN_HOME, KERNELS, SPARK_DEFAULTS
 from .recipe import Config, Copy, CopyFrom, Env, Layer, apt_install
 
@@ -46,17 +46,17 @@ find / -xdev -type f -perm /6000 -exec chmod ug-s {{}} +
 
 DRIVER_DEFAULTS = "\n".join(f"  echo '{name} {port}'" for name, port in DRIVER_PORTS.items())
 
-VENV_SITE = f"{paths.VENV}/lib/python{matrix.PYTHON_VERSION}/site-packages"
+VENV_SITE = f"{paths.VENV}/lib/python{product.PYTHON_VERSION}/site-packages"
 
 START_SCRIPTS = ("start.sh", "start-notebook.py", "start-notebook.sh", "start-singleuser.py", "start-singleuser.sh")
 
 
-def lock_file(release: matrix.SparkRelease) -> str:
+def lock_file(release: releases.SparkRelease) -> str:
     """The requirements lock for a Spark line, relative to the repo root."""
     return f"requirements/jupyter-{release.line}.txt"
 
 
-def layer(release: matrix.SparkRelease) -> Layer:
+def layer(release: releases.SparkRelease) -> Layer:
     return Layer(
         args=("DEBIAN_MIRROR",),
         steps=(

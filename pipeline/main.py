@@ -9,7 +9,7 @@ from typing import Annotated
 import dagger
 from dagger import DefaultPath, Doc, Ignore, check, function, generate, object_type
 
-from . import assembly, matrix, orchestrate, publish, recipe, shipping
+from . import assembly, catalog, orchestrate, product, publish, recipe, releases, shipping
 from .errors import UsageError
 from . import spark_base_layer
 from .rendering import OUT_DIR, image_inputs, render_all
@@ -22,12 +22,12 @@ PREVIOUS_DOC = (
     "there is not checked again (its results are reused, and marked so)"
 )
 PLATFORMS_DOC = (
-    f"the platforms to build: {', '.join(matrix.PLATFORMS)}, a comma-separated list of them, or "
-    f"{matrix.ALL_PLATFORMS}; several make one multi-platform image per name, shipped only if every platform "
+    f"the platforms to build: {', '.join(product.PLATFORMS)}, a comma-separated list of them, or "
+    f"{product.ALL_PLATFORMS}; several make one multi-platform image per name, shipped only if every platform "
     "passed (images whose features are not built for a platform leave it out)"
 )
 PLATFORM_DOC = f"{PLATFORMS_DOC} (default: the engine's own platform, as docker build)"
-PUBLISH_PLATFORM_DOC = f"{PLATFORMS_DOC} (default: {matrix.ALL_PLATFORMS}; with --per-platform the engine's own)"
+PUBLISH_PLATFORM_DOC = f"{PLATFORMS_DOC} (default: {product.ALL_PLATFORMS}; with --per-platform the engine's own)"
 PER_PLATFORM_DOC = (
     "a per-platform CI job: push each platform that passed to NAME:<revision>-<arch> only (no index, no :latest), "
     "for `merge` to join once every platform's job is done"
@@ -39,8 +39,8 @@ ALLOW_FAILURES_DOC = (
 )
 DOCKERFILES_DOC = "the checkout's dockerfiles/ (default: this module's own)"
 ARCHIVES_DOC = "which archives images/ gets: " + "; ".join(f"{k}: {v}" for k, v in shipping.ARCHIVES.items())
-SPARK_VERSIONS = ", ".join(matrix.SPARK_VERSIONS)
-VARIANTS = ", ".join(matrix.VARIANTS)
+SPARK_VERSIONS = ", ".join(releases.SPARK_VERSIONS)
+VARIANTS = ", ".join(product.VARIANTS)
 PEM_CERTIFICATE = "-----BEGIN CERTIFICATE-----"
 
 # The functions' common arguments, each written once
@@ -68,10 +68,10 @@ class JupyterSparkImages:
         Ignore(["*", *(f"!{path}" for path in recipe.SOURCE_FILES), *recipe.SOURCE_EXCLUDE]),
     ]
     debian_mirror: Annotated[str, Doc("Debian archive mirror URL (default: deb.debian.org)")] = ""
-    pypi_files: Annotated[str, Doc("base URL of PyPI's files, where the pyspark sdists are")] = matrix.PYPI_FILES
+    pypi_files: Annotated[str, Doc("base URL of PyPI's files, where the pyspark sdists are")] = releases.PYPI_FILES
     pip_index_url: Annotated[str, Doc("pip index URL (default: PyPI)")] = ""
     maven_repo: Annotated[str, Doc("Maven repository URL for the Iceberg, RAPIDS and Connect jars")] = (
-        matrix.MAVEN_CENTRAL
+        releases.MAVEN_CENTRAL
     )
     go_proxy: Annotated[str, Doc("Go module proxy the SBOM tool (syft) is built from (default: Go's own)")] = ""
     ca_bundle: Annotated[
@@ -128,7 +128,7 @@ class JupyterSparkImages:
         ] = "",
     ) -> dagger.Container:
         """Build one image of the matrix, unchecked (`test` checks it)."""
-        image = matrix.image(spark_version, variant)
+        image = catalog.image(spark_version, variant)
         base = assembly.from_address(spark_image) if spark_image else None
         orchestrate.warn_of_forced_shim(image)
         return orchestrate.container(image, await self.options(), await orchestrate.engine_platform(), base)
@@ -136,7 +136,7 @@ class JupyterSparkImages:
     @function
     async def spark_base(self, spark_version: SparkVersion) -> dagger.Container:
         """Build the Spark base image alone (spark-k8s-spark-<version>)."""
-        release = matrix.release(spark_version)
+        release = releases.release(spark_version)
         return spark_base_layer.build(release, await self.options(), await orchestrate.engine_platform())
 
     @function
@@ -212,7 +212,7 @@ class JupyterSparkImages:
     ) -> orchestrate.RunState:
         """What a build-and-check run shares: options, limits, the results it may reuse (not a Dagger function)."""
         waits, reusable = parse_limits(self.limits), {}
-        targets = matrix.targets(platform, await orchestrate.engine_platform())
+        targets = catalog.targets(platform, await orchestrate.engine_platform())
         if previous is not None and not recheck:
             try:
                 reusable = {(r.image, r.platform): r for r in from_json(await previous.contents())}
@@ -224,7 +224,7 @@ class JupyterSparkImages:
         self, run: orchestrate.RunState, spark_version: str, variant: str
     ) -> list[shipping.Built]:
         """The shared core of test, build-all and publish (not a Dagger function: returns Python objects)."""
-        selected = matrix.images(spark_version or None, variant or None, run.targets.platforms)
+        selected = catalog.images(spark_version or None, variant or None, run.targets.platforms)
         built = await orchestrate.build_and_check_all(selected, run)
         orchestrate.progress("\n" + orchestrate.summary([b.result for b in built]))
         return built
@@ -251,9 +251,9 @@ class JupyterSparkImages:
         checked image whose immutable tag is in place. Fails, naming them, when any image failed its
         checks or could not be pushed (after pushing all it could). With --per-platform, each platform
         that passed goes to NAME:<revision>-<arch> only, for `merge` (a per-platform CI job)."""
-        platform = platform or ("" if per_platform else matrix.ALL_PLATFORMS)
+        platform = platform or ("" if per_platform else product.ALL_PLATFORMS)
         target, run = publish.registry_address(registry), await self.run(gpu, platform=platform)
-        for image in matrix.images(spark_version or None, variant or None):
+        for image in catalog.images(spark_version or None, variant or None):
             publish.references(target, image, run.opts.revision)  # a revision that makes a bad tag: before any build
         built = await self.build_and_check(run, spark_version, variant)
         if not per_platform:
@@ -271,7 +271,7 @@ class JupyterSparkImages:
         password: RegistryPassword = None,
         spark_version: OnlySparkVersion = "",
         variant: OnlyVariant = "",
-        platform: Annotated[str, Doc(f"the platforms every image must have: {PLATFORMS_DOC}")] = matrix.ALL_PLATFORMS,
+        platform: Annotated[str, Doc(f"the platforms every image must have: {PLATFORMS_DOC}")] = product.ALL_PLATFORMS,
     ) -> list[str]:
         """The last job of a per-platform CI fan-out: join each image's platforms, as the jobs of
         `publish --per-platform` pushed them (NAME:<revision>-<arch>, there only where that platform
@@ -280,8 +280,8 @@ class JupyterSparkImages:
         checked and pushed. An image that lacks a platform gets no index; fails naming it (after merging
         all it could). Same revision as the platform jobs (the same source, or the same --revision)."""
         target, opts = publish.registry_address(registry), await self.options()
-        targets = matrix.targets(platform, await orchestrate.engine_platform())
-        selected = matrix.images(spark_version or None, variant or None, targets.platforms)
+        targets = catalog.targets(platform, await orchestrate.engine_platform())
+        selected = catalog.images(spark_version or None, variant or None, targets.platforms)
         out = await shipping.merge(
             selected,
             targets.platforms,
@@ -325,7 +325,7 @@ class JupyterSparkImages:
         variant: OnlyVariant = "",
     ) -> str:
         """The images as a JSON list of {name, spark-version, variant, platforms}: a CI matrix, one job per image."""
-        selected = matrix.images(spark_version or None, variant or None)
+        selected = catalog.images(spark_version or None, variant or None)
         return json.dumps(
             [
                 {"name": i.name, "spark-version": i.spark.version, "variant": i.variant, "platforms": list(i.platforms)}

@@ -14,7 +14,7 @@ from dagger import dag
 
 import anyio
 
-from . import assembly, checks, matrix, provenance, recipe, rendering, shipping, stages
+from . import assembly, catalog, checks, provenance, recipe, rendering, shipping, stages
 from .checks import jupyter as jupyter_check
 from .checks import advisories as advisories_check
 from .checks import updates as updates_check
@@ -30,13 +30,13 @@ CHECK_CODE = "pipeline/checks"  # the checks and their probes: a result is reuse
 
 
 def container(
-    image: matrix.Image, opts: recipe.BuildOptions, platform: str, base: dagger.Container | None = None
+    image: catalog.Image, opts: recipe.BuildOptions, platform: str, base: dagger.Container | None = None
 ) -> dagger.Container:
     """The image as built, checked and shipped: the recipe plus the source revision label."""
     return assembly.build(image, opts, platform, base).with_label(assembly.REVISION_LABEL, opts.revision)
 
 
-def warn_of_forced_shim(image: matrix.Image) -> None:
+def warn_of_forced_shim(image: catalog.Image) -> None:
     """Said once per image built (by its builders, not by container(): that also rebuilds what is shipped)."""
     if image.rapids_shim_override:
         progress(
@@ -54,7 +54,7 @@ class RunState:
     limits: dict[str, float] = field(default_factory=lambda: dict(DEFAULTS))
     previous: dict[tuple[str, str], ImageResult] = field(default_factory=dict)  # reusable, by (image, platform)
     # the platforms built, and the engine's own (None: build_and_check_all asks the engine, and builds that one)
-    targets: matrix.Targets | None = None
+    targets: catalog.Targets | None = None
     # Debian's archive as it is now, by native platform (archive_state, asked once): what the updates check
     # is held to
     archive: dict[str, asyncio.Future[str]] = field(default_factory=dict)
@@ -69,10 +69,10 @@ class RunState:
 
 async def engine_platform() -> str:
     """The engine's own platform, as the matrix names it: where builds and checks run natively."""
-    return matrix.native(str(await dag.default_platform()))
+    return catalog.native(str(await dag.default_platform()))
 
 
-async def build_and_check(image: matrix.Image, run: RunState, platform: str) -> Built:
+async def build_and_check(image: catalog.Image, run: RunState, platform: str) -> Built:
     """One platform of an image built and checked. Whatever goes wrong, it gets a result: a failed
     build or an unexpected error is a failed "build" or "pipeline" entry in its report, never a lost run."""
     ctr = container(image, run.opts, platform)
@@ -91,7 +91,7 @@ async def build_and_check(image: matrix.Image, run: RunState, platform: str) -> 
     return built
 
 
-async def _build_and_check(image: matrix.Image, ctr: dagger.Container, run: RunState, platform: str) -> Built:
+async def _build_and_check(image: catalog.Image, ctr: dagger.Container, run: RunState, platform: str) -> Built:
     emulated = run.emulated(platform)
     name, limit = label(image.name, platform, emulated), for_platform(run.limits, emulated)["build"]
     async with run.building:
@@ -147,13 +147,13 @@ async def _build_and_check(image: matrix.Image, ctr: dagger.Container, run: RunS
 LINE_PROVER = "baseline"
 
 
-async def line_proof(image: matrix.Image, platform: str, run: RunState, layers: list[str]) -> checks.LineProof | None:
+async def line_proof(image: catalog.Image, platform: str, run: RunState, layers: list[str]) -> checks.LineProof | None:
     """The proof an emulated image may stand on: its line prover's passed result on this platform (this
     run's, waited for, else an earlier run's held to the same checks), when this image's layers extend
     the prover's; None: the image proves it all itself."""
     if image.variant == LINE_PROVER:
         return None
-    line_prover = matrix.Image(image.spark, LINE_PROVER)
+    line_prover = catalog.Image(image.spark, LINE_PROVER)
     if (image.spark.version, platform) in run.proofs:
         prover = await run.proofs[(image.spark.version, platform)]
     elif (prover := run.previous.get((line_prover.name, platform))) is not None:
@@ -167,7 +167,7 @@ async def line_proof(image: matrix.Image, platform: str, run: RunState, layers: 
     return checks.LineProof(prover, layers[len(prover.layers) :])
 
 
-def held_to(image: matrix.Image, platform: str, limits: dict[str, float], emulated: bool, archive: str = "") -> str:
+def held_to(image: catalog.Image, platform: str, limits: dict[str, float], emulated: bool, archive: str = "") -> str:
     """What an image's checks hold it to beyond their code: its size budget, the kernels it must
     offer, the time each check gets (the facts it must show come from its labels, part of its digest),
     the advisories decided for its jars, and Debian's archive as the updates check asked it
@@ -175,7 +175,7 @@ def held_to(image: matrix.Image, platform: str, limits: dict[str, float], emulat
     waits = for_platform(limits, emulated)
     return json.dumps(
         {
-            "budget": matrix.budget_parts(image, platform),
+            "budget": catalog.budget_parts(image, platform),
             "kernels": jupyter_check.expected_kernels(image),
             "advisories": advisories_check.held_to(image),
             "limits": {name: waits[name] for name in sorted(CHECK_LIMITS)},
@@ -194,7 +194,7 @@ async def archive_state(opts: recipe.BuildOptions, platform: str) -> str:
     ARCHIVE_ASKED seconds at most (the runner asks once per image). A new security update changes it, so
     every image's checks run again (the updates check then fails an image built before it); an archive
     that cannot be read says so, and the checks run again."""
-    mirror, arch = opts.debian_mirror or recipe.DEBIAN, matrix.arch(platform)
+    mirror, arch = opts.debian_mirror or recipe.DEBIAN, catalog.arch(platform)
     releases = [f"{mirror}/dists/{suite}/InRelease" for suite in updates_check.SUITES[:2]]
     releases.append(f"{mirror}-security/dists/{updates_check.SUITES[2]}/InRelease")
     script = "".join(f'{CURL} "{url}" | grep " main/binary-{arch}/Packages.xz$" | tail -1\n' for url in releases)
@@ -221,9 +221,9 @@ async def check_code(opts: recipe.BuildOptions, gpu: bool, expectations: str = "
     return (await code.digest()) + ("+gpu" if gpu else "")
 
 
-async def build_and_check_all(selected: list[matrix.Image], run: RunState) -> list[Built]:
+async def build_and_check_all(selected: list[catalog.Image], run: RunState) -> list[Built]:
     """The run's platforms of every image selected."""
-    run.targets = run.targets or matrix.targets("", await engine_platform())
+    run.targets = run.targets or catalog.targets("", await engine_platform())
     targets = [(i, p) for i in selected for p in run.targets.of(i)]
     loop = asyncio.get_running_loop()
     for image, platform in targets:

@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from . import assembly, jupyter_layer, matrix, recipe, stages
+from . import assembly, catalog, jupyter_layer, recipe, releases, stages
 
 STATEMENT = "https://in-toto.io/Statement/v1"
 PREDICATE = "https://slsa.dev/provenance/v1"
@@ -49,23 +49,23 @@ def _file(path: str) -> dict:
     return {"name": path, "digest": {"sha256": digest}}
 
 
-def _jar(jar: matrix.MavenJar, opts: recipe.BuildOptions) -> dict:
+def _jar(jar: releases.MavenJar, opts: recipe.BuildOptions) -> dict:
     return {"uri": f"{opts.maven_repo}/{jar.path()}", "digest": {"sha256": jar.sha256, "sha1": jar.sha1}}
 
 
-def dependencies(image: matrix.Image, platforms: list[str], opts: recipe.BuildOptions) -> list[dict]:
+def dependencies(image: catalog.Image, platforms: list[str], opts: recipe.BuildOptions) -> list[dict]:
     """Every download the image's platforms are made from, with its checksum, and the lock files."""
     release = image.spark
     deps = [{"uri": f"{opts.pypi_files}/{release.sdist_path}", "digest": {"sha256": release.sdist_sha256}}]
     jars = [release.connect_jar] if release.connect_jar else []
-    jars += [jar for platform in platforms for jar in matrix.added_jars(image, platform)]
+    jars += [jar for platform in platforms for jar in catalog.added_jars(image, platform)]
     deps += [_jar(jar, opts) for jar in dict.fromkeys(jars)]
     for lock in (jupyter_layer.lock_file(release), stages.BUILD_TOOLS_LOCK):
         deps += [_file(lock), *locked(lock)]
     return deps
 
 
-def statement(image: matrix.Image, digest: str, platforms: list[str], run: MadeBy, opts: recipe.BuildOptions) -> dict:
+def statement(image: catalog.Image, digest: str, platforms: list[str], run: MadeBy, opts: recipe.BuildOptions) -> dict:
     """The provenance of one image, shipped as `digest` (its manifest, or its index of `platforms`)."""
     algorithm, _, value = digest.partition(":")
     return {
@@ -98,5 +98,5 @@ def statement(image: matrix.Image, digest: str, platforms: list[str], run: MadeB
     }
 
 
-def document(image: matrix.Image, digest: str, platforms: list[str], run: MadeBy, opts: recipe.BuildOptions) -> str:
+def document(image: catalog.Image, digest: str, platforms: list[str], run: MadeBy, opts: recipe.BuildOptions) -> str:
     return json.dumps(statement(image, digest, platforms, run, opts), indent=2) + "\n"

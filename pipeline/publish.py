@@ -8,7 +8,7 @@ import re
 
 import dagger
 
-from . import matrix
+from . import catalog
 from .log import progress
 from .errors import UsageError
 
@@ -49,7 +49,7 @@ def immutable_tag(rev: str, today: datetime.date | None = None) -> str:
     return f"{(today or datetime.datetime.now(datetime.UTC).date()):%Y%m%d}-{rev}"
 
 
-def references(registry: str, image: matrix.Image, rev: str) -> list[str]:
+def references(registry: str, image: catalog.Image, rev: str) -> list[str]:
     """REGISTRY/NS/jupyter-4.1.1-gpu:latest and the immutable REGISTRY/NS/jupyter-4.1.1-gpu:20261125-<rev>."""
     refs = [f"{registry}/{image.name}:latest", f"{registry}/{image.name}:{immutable_tag(rev)}"]
     for ref in refs:
@@ -58,10 +58,10 @@ def references(registry: str, image: matrix.Image, rev: str) -> list[str]:
     return refs
 
 
-def platform_reference(registry: str, image: matrix.Image, rev: str, platform: str) -> str:
+def platform_reference(registry: str, image: catalog.Image, rev: str, platform: str) -> str:
     """A platform's own tag, REGISTRY/NS/jupyter-4.1.1:<rev>-arm64: what a per-platform CI job pushes
     where that platform passed, and what merge joins into the image's multi-platform index."""
-    ref = f"{registry}/{image.name}:{rev}-{matrix.arch(platform)}"
+    ref = f"{registry}/{image.name}:{rev}-{catalog.arch(platform)}"
     if not is_reference(ref):
         raise UsageError(f"{ref!r} is not a valid image reference (revision {rev!r}?)")
     return ref

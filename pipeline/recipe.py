@@ -23,7 +23,7 @@ from pathlib import Path
 import dagger
 from dagger import dag
 
-from . import matrix
+from . import catalog, releases
 from .limits import CURL
 
 ROOT = Path(__file__).resolve().parent.parent  # the checkout: the Docker build context of dockerfiles/
@@ -129,9 +129,9 @@ class BuildOptions:
     """Where builds download from, for mirrors in air-gapped and corporate networks."""
 
     debian_mirror: str = ""
-    pypi_files: str = matrix.PYPI_FILES
+    pypi_files: str = releases.PYPI_FILES
     pip_index_url: str = ""
-    maven_repo: str = matrix.MAVEN_CENTRAL
+    maven_repo: str = releases.MAVEN_CENTRAL
     go_proxy: str = ""  # GOPROXY for the SBOM tool's build ("": Go's default)
     # CAs trusted while building, never kept: curl adds them to the system's, pip uses them alone
     ca_bundle: dagger.File | None = None
@@ -217,17 +217,17 @@ def _maven_download(path: str, sha256: str, dest: str) -> str:
     return f'{CURL} "$MAVEN_REPO/{path}" -o {dest}\necho "{sha256}  {dest}" | sha256sum -c -\n'
 
 
-def maven_jar(jar: matrix.MavenJar, dest: str) -> str:
+def maven_jar(jar: releases.MavenJar, dest: str) -> str:
     """Shell lines that download a jar from $MAVEN_REPO and verify the SHA-256 the updater recorded."""
     return _maven_download(jar.path(), jar.sha256, dest)
 
 
-def maven_jar_per_platform(jars: tuple[tuple[str, matrix.MavenJar], ...], dest: str) -> str:
+def maven_jar_per_platform(jars: tuple[tuple[str, releases.MavenJar], ...], dest: str) -> str:
     """maven_jar for a jar with a build per platform, in a Stage that reads TARGETARCH: the build for the
     image's architecture, so the recipe (and the Dockerfile rendered from it) stays platform-neutral; any
     other architecture stops the build."""
-    cases = "".join(f'  {matrix.arch(p)}) jar="{jar.path()}" sha256={jar.sha256} ;;\n' for p, jar in jars)
-    built = ", ".join(matrix.arch(p) for p, _ in jars)
+    cases = "".join(f'  {catalog.arch(p)}) jar="{jar.path()}" sha256={jar.sha256} ;;\n' for p, jar in jars)
+    built = ", ".join(catalog.arch(p) for p, _ in jars)
     return (
         f'case "${TARGETARCH}" in\n{cases}'
         f'  *) echo "no build of this jar for ${TARGETARCH}; versions.json has: {built}" >&2; exit 1 ;;\n'
@@ -245,7 +245,7 @@ CA_ENV = ("CURL_CA_BUNDLE", "PIP_CERT", "SSL_CERT_FILE")  # curl, pip, uv
 def apply(ctr: dagger.Container, layer: Layer, opts: BuildOptions, target: str | None = None) -> dagger.Container:
     """Build layer on ctr with the Dagger API; target: the platform of the image being built (what its
     stages' TARGETARCH says)."""
-    values = opts.values() | ({TARGETARCH: matrix.arch(target)} if target else {})
+    values = opts.values() | ({TARGETARCH: catalog.arch(target)} if target else {})
     if missing := [name for name in layer.args if name not in values]:
         raise ValueError(f"building a layer that reads {missing} needs the target platform")
     scoped = {name: values[name] for name in layer.args if values[name]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dagger
 
-from . import assembly, feature_layers, jupyter_layer, matrix, spark_base_layer, stages
+from . import assembly, catalog, feature_layers, jupyter_layer, releases, spark_base_layer, stages
 from .recipe import ROOT, Layer, render, render_stage, stages_of
 
 OUT_DIR = "dockerfiles"  # relative to the checkout (and the module source)
@@ -28,23 +28,23 @@ def _build_stages(layers: list[Layer]) -> list[str]:
     return ["\n".join(render_stage(stage)) + "\n" for stage in stages_of(layers)]
 
 
-def spark_dockerfile(release: matrix.SparkRelease) -> str:
+def spark_dockerfile(release: releases.SparkRelease) -> str:
     usage = f"# docker build -f dockerfiles/spark-{release.version}/Dockerfile -t spark-k8s-spark-{release.version} .\n"
     layer = spark_base_layer.layer(release)
     return "\n".join([HEADER + usage, *_build_stages([layer]), _stage(spark_base_layer.BASE_IMAGE, "spark", [layer])])
 
 
-def jupyter_dockerfile(release: matrix.SparkRelease) -> str:
+def jupyter_dockerfile(release: releases.SparkRelease) -> str:
     """One stage per variant on a shared jupyter stage; --target picks the variant."""
     usage = (
         f"# docker build -f dockerfiles/spark-{release.version}/jupyter.Dockerfile --target <variant> \\\n"
         f"#   --build-arg SPARK_IMAGE=spark-k8s-spark-{release.version} -t jupyter-{release.version}[-<variant>] \\\n"
         "#   [--build-arg REVISION=$(git rev-parse HEAD)] .\n"
     )
-    line_variants = matrix.LINES[release.line].variants
+    line_variants = releases.LINES[release.line].variants
     variants = []
     for variant in line_variants:
-        image = matrix.Image(release, variant)
+        image = catalog.Image(release, variant)
         base, own = base_stage(image, line_variants)
         label_layer = Layer((), ("REVISION",), assembly.labels(image) | {assembly.REVISION_LABEL: "${REVISION}"})
         variants.append((variant, base, [*own, label_layer]))
@@ -56,12 +56,12 @@ def jupyter_dockerfile(release: matrix.SparkRelease) -> str:
     return "\n".join(parts)
 
 
-def base_stage(image: matrix.Image, line_variants: tuple[str, ...]) -> tuple[str, list[Layer]]:
+def base_stage(image: catalog.Image, line_variants: tuple[str, ...]) -> tuple[str, list[Layer]]:
     """The stage a variant's target builds FROM and its own layers: the line's variant with the longest
     leading run of this variant's features (gpu-iceberg: FROM gpu, + iceberg), else the jupyter stage."""
-    features = matrix.ordered_features(image.features)
+    features = catalog.ordered_features(image.features)
     for n in range(len(features) - 1, 0, -1):
-        base = matrix.variant_of(frozenset(features[:n]))
+        base = catalog.variant_of(frozenset(features[:n]))
         if base in line_variants:
             return base, feature_layers.layers(image, features[n:])
     return "jupyter", feature_layers.layers(image, features)
@@ -70,7 +70,7 @@ def base_stage(image: matrix.Image, line_variants: tuple[str, ...]) -> tuple[str
 def render_all() -> dict[str, str]:
     """dockerfiles/ as {relative path: text}."""
     out = {}
-    for release in matrix.SPARK_RELEASES:
+    for release in releases.SPARK_RELEASES:
         out[f"spark-{release.version}/Dockerfile"] = spark_dockerfile(release)
         out[f"spark-{release.version}/jupyter.Dockerfile"] = jupyter_dockerfile(release)
     return out
@@ -85,7 +85,7 @@ def image_inputs(source: dagger.Directory) -> dagger.Directory:
     revision is given, so an edit anywhere else (docs, the report, tests, dev tools) leaves every
     image's digest as it was, and with it the checks' results."""
     inputs = dagger.dag.directory().with_directory(COPIED, source.directory(COPIED))
-    for lock in {*(jupyter_layer.lock_file(release) for release in matrix.SPARK_RELEASES), stages.BUILD_TOOLS_LOCK}:
+    for lock in {*(jupyter_layer.lock_file(release) for release in releases.SPARK_RELEASES), stages.BUILD_TOOLS_LOCK}:
         inputs = inputs.with_file(lock, source.file(lock))
     for path, text in render_all().items():
         inputs = inputs.with_new_file(f"{OUT_DIR}/{path}", text)

@@ -6,7 +6,7 @@ import json
 import re
 from xml.etree import ElementTree as ET
 
-from . import matrix, python_deps, vex
+from . import catalog, python_deps, vex
 from .errors import UsageError
 from .checks.advisories import NOTHING
 from .checks.result import CheckResult, ImageResult, label
@@ -101,7 +101,7 @@ def python_behind(results: list[ImageResult], newest: dict | None = None) -> lis
     PyPI had them when `make update-versions` last ran (python_deps.NEWEST_FILE)."""
     newest = python_deps.load_newest() if newest is None else newest
     names = {r.image for r in results}
-    spark_lines = sorted({i.spark.line for i in matrix.images() if i.name in names}, key=python_deps.version_key)
+    spark_lines = sorted({i.spark.line for i in catalog.images() if i.name in names}, key=python_deps.version_key)
     if not newest or not spark_lines:
         return []
     out = [

@@ -13,7 +13,7 @@ import anyio
 import dagger
 from dagger import dag
 
-from . import matrix, provenance, publish, recipe, report, sbom, stages
+from . import catalog, provenance, publish, recipe, report, sbom, stages
 from .checks.result import ImageResult
 from .errors import UsageError
 from .limits import DEFAULTS
@@ -42,7 +42,7 @@ def archives_kind(value: str) -> str:
 class Built:
     """One platform of one image, built and checked (result.platform says which)."""
 
-    image: matrix.Image
+    image: catalog.Image
     container: dagger.Container
     result: ImageResult
 
@@ -159,7 +159,7 @@ def sboms(groups: list[list[Built]], opts: recipe.BuildOptions) -> dagger.Direct
     for group in groups:
         for b in group:
             document = sbom.document(on, b.container, tarball(b.container), b.image.name, str(b.result.digest), opts)
-            directory = directory.with_file(f"{b.image.name}.{matrix.arch(b.result.platform)}.cdx.json", document)
+            directory = directory.with_file(f"{b.image.name}.{catalog.arch(b.result.platform)}.cdx.json", document)
     return directory
 
 
@@ -252,7 +252,7 @@ async def publish_passed(
 
 
 async def merge(
-    images: list[matrix.Image],
+    images: list[catalog.Image],
     platforms: tuple[str, ...],
     registry: str,
     username: str | None,

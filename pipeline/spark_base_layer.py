@@ -11,16 +11,16 @@ from __future__ import annotations
 import dagger
 from dagger import dag
 
-from . import matrix, paths, recipe, stages
+from . import paths, recipe, releases, stages
 from .recipe import Config, Copy, CopyFrom, Env, Layer, apt_install
 
 BASE_IMAGE = stages.BASE_IMAGE
 SPARK_UID = "185"  # apache/spark's
 
 
-def install_spark(release: matrix.SparkRelease) -> str:
+def install_spark(release: releases.SparkRelease) -> str:
     """What the image's own system must do for the Spark its stage unpacked: Java's version-named home, Spark's user."""
-    java, writable = matrix.LINES[release.line].java, " ".join(paths.SPARK_WRITABLE)
+    java, writable = releases.LINES[release.line].java, " ".join(paths.SPARK_WRITABLE)
     return f"""
 ln -s {paths.debian_jre_dir(java)} {paths.java_home(java)}
 useradd --system --uid {SPARK_UID} --gid 0 --home-dir {paths.SPARK_WORKDIR} spark
@@ -28,8 +28,8 @@ mkdir -p {writable} && chown -R spark:0 {writable} && chmod g+w {writable}
 """
 
 
-def layer(release: matrix.SparkRelease) -> Layer:
-    line = matrix.LINES[release.line]
+def layer(release: releases.SparkRelease) -> Layer:
+    line = releases.LINES[release.line]
     return Layer(
         args=("DEBIAN_MIRROR",),
         steps=(
@@ -56,7 +56,7 @@ def layer(release: matrix.SparkRelease) -> Layer:
     )
 
 
-def build(release: matrix.SparkRelease, opts: recipe.BuildOptions, platform: str) -> dagger.Container:
+def build(release: releases.SparkRelease, opts: recipe.BuildOptions, platform: str) -> dagger.Container:
     """The base for one platform: the same recipe everywhere (the base image is multi-platform), its
     stages run on the engine's own platform."""
     base = dag.container(platform=dagger.Platform(platform)).from_(BASE_IMAGE)

@@ -9,7 +9,7 @@ must execute the target's binaries (dpkg and its maintainer scripts, useradd).
 
 from __future__ import annotations
 
-from . import matrix, paths
+from . import paths, releases
 from .limits import CURL
 from .recipe import PIP_CACHE, TARGETARCH, Copy, Layer, Run, Stage, apt_install, maven_jar, maven_jar_per_platform
 
@@ -39,7 +39,7 @@ TOOLS = Stage(
 )
 
 
-def spark_dist(release: matrix.SparkRelease) -> Stage:
+def spark_dist(release: releases.SparkRelease) -> Stage:
     """Spark's distribution as /opt/spark lays it out, from the pyspark sdist (and the Connect jar)."""
     jar = release.connect_jar
     connect = maven_jar(jar, f"{paths.SPARK_JARS}/{jar.filename}") if jar else ""
@@ -57,7 +57,7 @@ rm -rf pyspark.tar.gz src {home}/bin/*.cmd
     return Stage(f"spark-{release.version}", TOOLS, Layer(args=("PYPI_FILES", "MAVEN_REPO"), steps=(Run(script),)))
 
 
-def venv(release: matrix.SparkRelease, lock: str) -> Stage:
+def venv(release: releases.SparkRelease, lock: str) -> Stage:
     """The Jupyter venv at /opt/venv: the line's locked wheels for TARGETARCH (uv picks and unpacks
     another platform's wheels), writable where `pip install` adds (the image links pyspark in: PYSPARK_PTH)."""
     wheels = " ".join(f"{arch}) platform={tag} ;;" for arch, tag in WHEEL_PLATFORM.items())
@@ -98,11 +98,11 @@ def jar(name: str, download: str) -> Stage:
     return Stage(name, TOOLS, Layer(args=args, steps=(Run(f"mkdir -p {OUT}\n{download}"),)))
 
 
-def iceberg_jar(line: matrix.SparkLine) -> Stage:
+def iceberg_jar(line: releases.SparkLine) -> Stage:
     return jar(f"iceberg-{line.iceberg.version}", maven_jar(line.iceberg, f"{OUT}/{line.iceberg.filename}"))
 
 
-def rapids_jar(line: matrix.SparkLine) -> Stage:
+def rapids_jar(line: releases.SparkLine) -> Stage:
     """The RAPIDS jar built for TARGETARCH (its native code is the platform's), as paths.RAPIDS_JAR's name."""
     out = f"{OUT}/{paths.RAPIDS_JAR.rpartition('/')[2]}"
     return jar(f"rapids-{line.rapids.version}", maven_jar_per_platform(line.rapids.jars, out))

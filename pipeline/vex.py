@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from . import matrix
+from . import catalog
 from .checks import advisories
 from .checks.result import ImageResult
 
@@ -24,7 +24,7 @@ def maven_purl(entry: dict, jar: str) -> str:
     return f"pkg:maven/{group}/{named['name']}@{named['version']}"
 
 
-def document(image: matrix.Image, digest: str, when: str) -> dict:
+def document(image: catalog.Image, digest: str, when: str) -> dict:
     """The OpenVEX document of one image, shipped as `digest`, stated at `when` (its checks' time)."""
     product = f"pkg:oci/{image.name}@{digest.replace(':', '%3A')}"
     statements = [
@@ -51,7 +51,7 @@ def document(image: matrix.Image, digest: str, when: str) -> dict:
 
 def documents(results: list[ImageResult]) -> dict[str, str]:
     """NAME.openvex.json for each image whose every platform passed, stating its shipped digest."""
-    by_name = {image.name: image for image in matrix.images()}
+    by_name = {image.name: image for image in catalog.images()}
     out = {}
     for name in dict.fromkeys(r.image for r in results):
         platforms = [r for r in results if r.image == name]

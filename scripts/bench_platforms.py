@@ -18,10 +18,10 @@ import anyio
 import dagger
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from pipeline import matrix, orchestrate, recipe  # noqa: E402
+from pipeline import catalog, orchestrate, recipe, releases  # noqa: E402
 
 
-async def cold_build(image: matrix.Image, platform: str) -> float:
+async def cold_build(image: catalog.Image, platform: str) -> float:
     opts = recipe.BuildOptions(refresh=f"bench-{uuid.uuid4()}")
     start = time.monotonic()
     await orchestrate.container(image, opts, platform).sync()
@@ -29,7 +29,7 @@ async def cold_build(image: matrix.Image, platform: str) -> float:
 
 
 async def main(args: argparse.Namespace) -> None:
-    image = matrix.image(args.spark_version, args.variant)
+    image = catalog.image(args.spark_version, args.variant)
     async with dagger.connection(dagger.Config(log_output=None)):
         native = await orchestrate.engine_platform()
         seconds = {}
@@ -43,6 +43,6 @@ async def main(args: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--spark-version", default=matrix.SPARK_RELEASES[-1].version)
+    parser.add_argument("--spark-version", default=releases.SPARK_RELEASES[-1].version)
     parser.add_argument("--variant", default="baseline")
     anyio.run(main, parser.parse_args())

@@ -49,7 +49,7 @@ from typing import Any, Protocol
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline import matrix, python_deps  # noqa: E402
+from pipeline import product, python_deps, releases  # noqa: E402
 
 PYPI_PROJECT = "https://pypi.org/pypi/{name}/json"
 PYPI_JSON = PYPI_PROJECT.format(name="pyspark")
@@ -217,7 +217,7 @@ class HttpFetcher:
 @dataclass
 class Updater:
     fetch: Fetcher
-    maven_repo: str = matrix.MAVEN_CENTRAL
+    maven_repo: str = releases.MAVEN_CENTRAL
     verify_jars: bool = False
     log: Callable[[str], None] = print
     notes: list[str] = field(default_factory=list)
@@ -235,7 +235,7 @@ class Updater:
         """A jar's record: Maven's SHA-1, SHA-256, size (and RAPIDS shims of the line when line is given and
         the jar was downloaded)."""
         key = (group, artifact, version, classifier)
-        coordinates = matrix.MavenJar(group, artifact, version, "", "", 0, classifier=classifier)
+        coordinates = releases.MavenJar(group, artifact, version, "", "", 0, classifier=classifier)
         filename, base = coordinates.filename, f"{self.maven_repo}/{coordinates.path()}"
         sha1 = self.fetch.text(base + ".sha1")
         if sha1 is None:
@@ -394,25 +394,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--line", action="append", default=[], help="add releases only to this line (repeatable)")
     parser.add_argument("--verify-jars", action="store_true", help="download every jar again and verify it")
     parser.add_argument("--pypi-json", default=PYPI_JSON, help=f"pyspark's JSON API URL (default {PYPI_JSON})")
-    parser.add_argument("--maven-repo", default=matrix.MAVEN_CENTRAL)
+    parser.add_argument("--maven-repo", default=releases.MAVEN_CENTRAL)
     args = parser.parse_args(argv)
 
     fetch = HttpFetcher()
     pypi_text = fetch.text(args.pypi_json)
     if pypi_text is None:
         sys.exit(f"{args.pypi_json}: not found")
-    old_text = matrix.VERSIONS_FILE.read_text()
+    old_text = releases.VERSIONS_FILE.read_text()
     updater = Updater(fetch, args.maven_repo, args.verify_jars, log=lambda m: print(m, file=sys.stderr))
     new = updater.update(json.loads(old_text), json.loads(pypi_text), add=not args.keep_releases, lines=args.line)
-    new_text = matrix.dump_versions(new)
-    matrix.parse_versions(new)  # what the matrix will read must parse
+    new_text = releases.dump_versions(new)
+    releases.parse_versions(new)  # what the matrix will read must parse
 
-    moves, newest = updater.python_pins(matrix.PYTHON_VERSION, move=not args.keep_python)
+    moves, newest = updater.python_pins(product.PYTHON_VERSION, move=not args.keep_python)
     ins = {python_deps.in_file(line): versions for line, versions in moves.items()}
     ins = {path: (path.read_text(), python_deps.repinned(path.read_text(), v)) for path, v in ins.items()}
 
     diff = []
-    for path, (old, updated) in [(matrix.VERSIONS_FILE, (old_text, new_text)), *ins.items()]:
+    for path, (old, updated) in [(releases.VERSIONS_FILE, (old_text, new_text)), *ins.items()]:
         rel = str(path.relative_to(ROOT))
         diff += difflib.unified_diff(old.splitlines(), updated.splitlines(), rel, rel, lineterm="")
     for note in updater.notes:
@@ -421,10 +421,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.dry_run or args.check:
         print(f"({'check' if args.check else 'dry run'}: nothing written)")
         return 1 if args.check and diff else 0
-    matrix.VERSIONS_FILE.write_text(new_text)
+    releases.VERSIONS_FILE.write_text(new_text)
     for path, (_, updated) in ins.items():
         path.write_text(updated)
-    record = {"checked": datetime.date.today().isoformat(), "python": matrix.PYTHON_VERSION, "newest": newest}
+    record = {"checked": datetime.date.today().isoformat(), "python": product.PYTHON_VERSION, "newest": newest}
     python_deps.NEWEST_FILE.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
     if ins:
         print(relock())

@@ -8,7 +8,7 @@ import shutil
 import dagger
 import pytest
 
-from pipeline import assembly, matrix, orchestrate, recipe
+from pipeline import assembly, catalog, orchestrate, recipe
 
 
 def engine_configured() -> bool:
@@ -48,8 +48,8 @@ async def native(client) -> str:  # noqa: ARG001 - the session must be open
 def build(client, opts, native):  # noqa: ARG001 - the session must be open
     """Build an image of the matrix (Dagger dedupes shared layers across calls)."""
 
-    def _build(spark_version: str, variant: str) -> tuple[matrix.Image, dagger.Container]:
-        image = matrix.image(spark_version, variant)
+    def _build(spark_version: str, variant: str) -> tuple[catalog.Image, dagger.Container]:
+        image = catalog.image(spark_version, variant)
         return image, assembly.build(image, opts, native)
 
     return _build

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from pipeline import matrix, report, vex
+from pipeline import catalog, releases, report, vex
 from pipeline.checks import advisories
 from pipeline.checks.result import CheckFailed, CheckResult, ImageResult
 
@@ -33,14 +33,14 @@ def test_every_decision_is_complete_and_in_openvex_terms():
         assert entry["status"] in STATUSES and entry["decision"] in ("kept", "replaced"), name
         if entry["status"] == "not_affected":
             assert entry["justification"] in JUSTIFICATIONS, name
-        assert set(entry["jars"]) <= set(matrix.LINES), name
+        assert set(entry["jars"]) <= set(releases.LINES), name
         for jars in entry["jars"].values():
             assert all(advisories.jar_pattern(entry).fullmatch(jar) for jar in jars), name
 
 
 @pytest.mark.parametrize("version", ["3.5.7", "4.1.1"])
 def test_the_jars_decided_on_pass_and_the_detail_says_the_decision(version):
-    image = matrix.image(version, "baseline")
+    image = catalog.image(version, "baseline")
     detail = advisories.verdict(image, JARS[image.spark.line] + OTHERS)
     assert detail.startswith(f"CVE-2022-46337 ({', '.join(JARS[image.spark.line])}): kept, not_affected: ")
 
@@ -55,7 +55,7 @@ def test_the_jars_decided_on_pass_and_the_detail_says_the_decision(version):
     ],
 )
 def test_jars_no_decision_covers_fail_naming_them(jars, said):
-    image = matrix.image("4.1.1", "gpu")
+    image = catalog.image("4.1.1", "gpu")
     if said is None:
         assert advisories.verdict(image, jars).startswith("CVE-2022-46337")
         return
@@ -102,7 +102,7 @@ def test_no_vex_document_for_an_image_that_did_not_pass_everywhere():
 
 
 def test_the_report_shows_the_decisions_once_for_the_images_they_hold_for():
-    detail = advisories.verdict(matrix.image("4.1.1", "baseline"), JARS["4.1"])
+    detail = advisories.verdict(catalog.image("4.1.1", "baseline"), JARS["4.1"])
     results = [passed(f"jupyter-4.1.1{v}", "linux/amd64", "sha256:" + "1" * 64) for v in ("", "-gpu")]
     for r in results:
         r.checks = [CheckResult("advisories", "passed", 0.1, detail)]

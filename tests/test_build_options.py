@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from dagger import dag
 
-from pipeline import matrix, recipe, spark_base_layer
+from pipeline import recipe, releases, spark_base_layer
 
 pytestmark = pytest.mark.engine
 
@@ -22,7 +22,7 @@ async def test_ca_bundle_is_used_while_building_and_not_kept(client, native):
         f'test "$(sha256sum < "$CURL_CA_BUNDLE")" = "{digest}  -" && test "$PIP_CERT" = "$CURL_CA_BUNDLE"\n'
         f'curl -fsS -o /dev/null "$MAVEN_REPO/{POM}"'
     )
-    base = spark_base_layer.build(matrix.release("4.1.1"), recipe.BuildOptions(), native)
+    base = spark_base_layer.build(releases.release("4.1.1"), recipe.BuildOptions(), native)
     opts = recipe.BuildOptions(ca_bundle=dag.host().file(HOST_BUNDLE))
     built = recipe.apply(base, recipe.Layer((step,), args=("MAVEN_REPO",)), opts)
     await built.sync()

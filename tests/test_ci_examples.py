@@ -47,14 +47,16 @@ def test_every_dagger_call_in_the_ci_examples_is_a_valid_call(example):
 
 
 def test_the_matrix_function_gives_the_fan_out_jobs_every_image_once():
-    from pipeline import matrix
+    from pipeline import catalog
     from pipeline.main import JupyterSparkImages
 
     jobs = json.loads(JupyterSparkImages.matrix(None, spark_version="", variant=""))
-    assert [(j["spark-version"], j["variant"]) for j in jobs] == [(i.spark.version, i.variant) for i in matrix.images()]
+    assert [(j["spark-version"], j["variant"]) for j in jobs] == [
+        (i.spark.version, i.variant) for i in catalog.images()
+    ]
     assert len({j["name"] for j in jobs}) == len(jobs)
     gpu_iceberg = json.loads(JupyterSparkImages.matrix(None, spark_version="", variant="gpu-iceberg"))
-    assert [j["name"] for j in gpu_iceberg] == [i.name for i in matrix.images(variant="gpu-iceberg")]
+    assert [j["name"] for j in gpu_iceberg] == [i.name for i in catalog.images(variant="gpu-iceberg")]
 
 
 @pytest.mark.parametrize("example", ["github-actions-fanout.yml", "gitlab-ci.yml"])

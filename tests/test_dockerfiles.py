@@ -1,6 +1,6 @@
 """dockerfiles/ is rendered from the recipes the pipeline builds: fail on drift."""
 
-from pipeline import matrix, rendering
+from pipeline import catalog, releases, rendering
 
 
 def test_dockerfiles_match_the_pipeline_recipes():
@@ -12,7 +12,7 @@ def test_dockerfiles_match_the_pipeline_recipes():
 
 
 def test_jupyter_dockerfile_takes_the_spark_image_and_targets_every_variant():
-    text = rendering.jupyter_dockerfile(next(r for r in matrix.SPARK_RELEASES if r.version == "4.1.1"))
+    text = rendering.jupyter_dockerfile(next(r for r in releases.SPARK_RELEASES if r.version == "4.1.1"))
     assert "ARG SPARK_IMAGE=spark-k8s-spark-4.1.1" in text and "FROM ${SPARK_IMAGE} AS jupyter" in text
     for stage in ("AS baseline", "AS gpu", "AS iceberg", "FROM gpu AS gpu-iceberg"):
         assert stage in text
@@ -20,12 +20,12 @@ def test_jupyter_dockerfile_takes_the_spark_image_and_targets_every_variant():
 
 def test_every_variant_is_a_target_built_from_its_largest_declared_feature_prefix():
     """Targets derive from the variants' features: gpu-iceberg builds FROM gpu and adds only iceberg."""
-    image = matrix.image("4.1.1", "gpu-iceberg")
-    base, own = rendering.base_stage(image, matrix.LINES["4.1"].variants)
+    image = catalog.image("4.1.1", "gpu-iceberg")
+    base, own = rendering.base_stage(image, releases.LINES["4.1"].variants)
     assert base == "gpu" and len(own) == 1 and "iceberg" in own[0].steps[2].script
-    for release in matrix.SPARK_RELEASES:
+    for release in releases.SPARK_RELEASES:
         text = rendering.jupyter_dockerfile(release)
-        line = matrix.LINES[release.line]
+        line = releases.LINES[release.line]
         for variant in line.variants:
-            base, _ = rendering.base_stage(matrix.Image(release, variant), line.variants)
+            base, _ = rendering.base_stage(catalog.Image(release, variant), line.variants)
             assert f"FROM {base} AS {variant}\n" in text

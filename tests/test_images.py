@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from pipeline import checks, limits, matrix, orchestrate, paths, shipping
+from pipeline import catalog, checks, limits, orchestrate, paths, product, releases, shipping
 from pipeline.checks import advisories, cluster, facts, jupyter, rapids, updates
 from pipeline.checks.result import run_check
 from pipeline.checks.services import CHECK_JVM, OPENSHIFT_USER, OTHER_USER, PYCACHE, Services
@@ -25,7 +25,7 @@ CLUSTER_SKIPPED = [("4.1.1", "gpu"), ("3.5.8", "gpu")]
 
 def expected(spark: str, variant: str) -> dict[str, str]:
     """check -> status: every image passes the common checks; iceberg and rapids only apply to their variants."""
-    applies = {feature: feature in matrix.VARIANT_FEATURES[variant] for feature in matrix.FEATURES}
+    applies = {feature: feature in product.VARIANT_FEATURES[variant] for feature in product.FEATURES}
     common = dict.fromkeys(
         ("size", "jupyterlab", "spark-connect", "any-uid", "facts", "updates", "advisories"), "passed"
     )
@@ -38,8 +38,8 @@ async def results(client, opts):  # noqa: ARG001 - the session must be open
     """Built and checked the way build-all does it (two builds at a time, checks one image at a time)."""
     run = orchestrate.RunState(opts)  # the engine's platform; arm64: tests/engine/test_arm64.py
     quick = orchestrate.RunState(opts, limits=limits.parse("cluster=0"))
-    built = await orchestrate.build_and_check_all([matrix.image(*c) for c in CASES if c not in CLUSTER_SKIPPED], run)
-    built += await orchestrate.build_and_check_all([matrix.image(*c) for c in CLUSTER_SKIPPED], quick)
+    built = await orchestrate.build_and_check_all([catalog.image(*c) for c in CASES if c not in CLUSTER_SKIPPED], run)
+    built += await orchestrate.build_and_check_all([catalog.image(*c) for c in CLUSTER_SKIPPED], quick)
     return {(b.image.spark.version, b.image.variant): (b.image, b.container, b.result) for b in built}
 
 
@@ -264,10 +264,12 @@ async def test_a_failed_explain_only_session_fails_the_rapids_check_where_the_re
 ):
     """RAPIDS 25.04's explainOnly session stops without a GPU; with the mark off, no CPU-side fallback."""
     image, ctr = build("3.5.8", "gpu")
-    line = matrix.LINES["3.5"]
+    line = releases.LINES["3.5"]
     assert line.rapids.explain_needs_gpu  # as shipped: the check passes through the fallback
     monkeypatch.setitem(
-        matrix.LINES, "3.5", dataclasses.replace(line, rapids=dataclasses.replace(line.rapids, explain_needs_gpu=False))
+        releases.LINES,
+        "3.5",
+        dataclasses.replace(line, rapids=dataclasses.replace(line.rapids, explain_needs_gpu=False)),
     )
     services = Services.for_image(ctr, opts.probes())
     outcome = await run_check("rapids", lambda: rapids.check(image, services), 300)
@@ -299,4 +301,4 @@ async def test_debians_archive_state_names_each_suites_package_list(client, opts
     state = await orchestrate.archive_state(opts, native)
     lines = state.strip().splitlines()
     assert len(lines) == len(updates.SUITES) and not state.startswith("unread"), state
-    assert all(line.endswith(f"main/binary-{matrix.arch(native)}/Packages.xz") for line in lines), state
+    assert all(line.endswith(f"main/binary-{catalog.arch(native)}/Packages.xz") for line in lines), state

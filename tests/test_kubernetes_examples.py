@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline import jupyter_layer, matrix, paths, spark_base_layer
+from pipeline import catalog, jupyter_layer, paths, releases, spark_base_layer
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "kubernetes-examples"
@@ -20,11 +20,11 @@ def load(name: str) -> list[dict]:
     return list(yaml.safe_load_all((EXAMPLES / name).read_text()))
 
 
-def spark_base_names() -> dict[str, matrix.SparkRelease]:
+def spark_base_names() -> dict[str, releases.SparkRelease]:
     """The Spark base images by name (`dagger call spark-base`, titled by spark_base_layer.layer)."""
     return {
         spark_base_layer.layer(release).labels["org.opencontainers.image.title"]: release
-        for release in matrix.SPARK_RELEASES
+        for release in releases.SPARK_RELEASES
     }
 
 
@@ -35,7 +35,7 @@ def image_name(reference: str) -> str:
 
 def test_the_jupyterhub_profiles_name_images_commands_and_paths_the_images_have():
     singleuser = load("jupyterhub-profiles.yaml")[0]["singleuser"]
-    images = {image.name: image for image in matrix.images()}
+    images = {image.name: image for image in catalog.images()}
     profiles = [p.get("kubespawner_override", {}).get("image") for p in singleuser["profileList"]]
     default = f"{singleuser['image']['name']}:{singleuser['image']['tag']}"
     for reference in [default, *filter(None, profiles)]:
@@ -60,7 +60,7 @@ def test_the_spark_connect_server_names_a_spark_base_of_its_versions_and_a_servi
     conf = application["spec"]["sparkConf"]
     release = spark_base_names()[image_name(conf["spark.kubernetes.container.image"])]
     versions = application["spec"]["runtimeVersions"]
-    assert (versions["sparkVersion"], versions["scalaVersion"]) == (release.version, matrix.LINES[release.line].scala)
+    assert (versions["sparkVersion"], versions["scalaVersion"]) == (release.version, releases.LINES[release.line].scala)
     port = int(conf["spark.connect.grpc.binding.port"])
     assert port in {p["targetPort"] for p in service["spec"]["ports"]}
     label = {k.removeprefix("spark.kubernetes.driver.label."): v for k, v in conf.items() if ".driver.label." in k}

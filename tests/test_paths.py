@@ -7,7 +7,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from pipeline import feature_layers, matrix, paths
+from pipeline import catalog, feature_layers, paths
 from pipeline.checks import facts, rapids
 from pipeline.recipe import ROOT
 
@@ -42,19 +42,19 @@ def test_the_checks_hand_the_probes_the_paths_of_paths_py():
 def test_the_kernel_launcher_reads_rapids_conf_where_the_layer_writes_it():
     assert '"$SPARK_HOME/conf/rapids.conf"' in KERNEL.read_text()
     assert f"{paths.SPARK_HOME}/conf/rapids.conf" == paths.RAPIDS_CONF
-    assert f"cat > {paths.RAPIDS_CONF} <<'CONF'" in feature_layers.rapids(matrix.image("4.1.0", "gpu")).steps[2].script
+    assert f"cat > {paths.RAPIDS_CONF} <<'CONF'" in feature_layers.rapids(catalog.image("4.1.0", "gpu")).steps[2].script
 
 
 def test_rapids_conf_is_read_by_one_rule_the_kernels(tmp_path):
     """The probes ask the kernel launcher for its arguments and split them as pyspark does."""
-    conf = feature_layers.rapids_conf(matrix.image("4.1.0", "gpu")) + "\n# a comment\n\nUpper not a key\n"
+    conf = feature_layers.rapids_conf(catalog.image("4.1.0", "gpu")) + "\n# a comment\n\nUpper not a key\n"
     (tmp_path / "conf").mkdir()
     (tmp_path / "conf/rapids.conf").write_text(conf)
     env = os.environ | {"SPARK_HOME": str(tmp_path), "PYSPARK_KERNEL_PRINT_ARGS": "1", "SPARK_MASTER": "local[1]"}
     args = subprocess.run(["bash", str(KERNEL), "rapids"], env=env, capture_output=True, text=True, check=True).stdout
     assert args.startswith("--master local[1] --conf ") and args.strip().endswith("pyspark-shell")
     expected = dict(
-        line.split(" ", 1) for line in feature_layers.rapids_conf(matrix.image("4.1.0", "gpu")).splitlines()
+        line.split(" ", 1) for line in feature_layers.rapids_conf(catalog.image("4.1.0", "gpu")).splitlines()
     )
     assert _probe_module("rapids_conf").confs(args) == expected
     assert expected["spark.driver.extraClassPath"] == paths.RAPIDS_JAR

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from pipeline import jupyter_layer, matrix, provenance, recipe, stages
+from pipeline import catalog, jupyter_layer, provenance, recipe, releases, stages
 
 MADE_BY = provenance.MadeBy(
     source="sha256:" + "5" * 64,
@@ -17,7 +17,7 @@ INDEX = "sha256:" + "a" * 64
 
 
 def statement(spark: str, variant: str, platforms: list[str]) -> dict:
-    return provenance.statement(matrix.image(spark, variant), INDEX, platforms, MADE_BY, recipe.BuildOptions())
+    return provenance.statement(catalog.image(spark, variant), INDEX, platforms, MADE_BY, recipe.BuildOptions())
 
 
 def pins(lock: str) -> int:
@@ -37,13 +37,13 @@ def test_the_subject_is_the_shipped_digest_and_the_predicate_slsa_provenance_v1(
 
 
 def test_every_download_is_a_resolved_dependency_with_its_checksum():
-    image = matrix.image("3.5.7", "iceberg")
+    image = catalog.image("3.5.7", "iceberg")
     deps = statement("3.5.7", "iceberg", ["linux/amd64"])["predicate"]["buildDefinition"]["resolvedDependencies"]
     by_uri = {d["uri"]: d for d in deps if "uri" in d}
     sdist = next(d for uri, d in by_uri.items() if uri.endswith(image.spark.sdist_path))
     assert sdist["digest"] == {"sha256": image.spark.sdist_sha256}
-    for jar in [image.spark.connect_jar, *matrix.added_jars(image, "linux/amd64")]:
-        assert by_uri[f"{matrix.MAVEN_CENTRAL}/{jar.path()}"]["digest"]["sha256"] == jar.sha256
+    for jar in [image.spark.connect_jar, *catalog.added_jars(image, "linux/amd64")]:
+        assert by_uri[f"{releases.MAVEN_CENTRAL}/{jar.path()}"]["digest"]["sha256"] == jar.sha256
     wheels = [d for d in deps if d.get("uri", "").startswith("pkg:pypi/")]
     locks = (jupyter_layer.lock_file(image.spark), stages.BUILD_TOOLS_LOCK)
     assert len(wheels) == sum(pins(lock) for lock in locks)
@@ -54,9 +54,9 @@ def test_every_download_is_a_resolved_dependency_with_its_checksum():
 
 
 def test_a_gpu_image_names_each_platforms_rapids_jar():
-    image = matrix.image("4.1.1", "gpu")
+    image = catalog.image("4.1.1", "gpu")
     deps = statement("4.1.1", "gpu", ["linux/amd64", "linux/arm64"])["predicate"]["buildDefinition"]
     uris = {d.get("uri") for d in deps["resolvedDependencies"]}
     for platform in ("linux/amd64", "linux/arm64"):
-        for jar in matrix.added_jars(image, platform):
-            assert f"{matrix.MAVEN_CENTRAL}/{jar.path()}" in uris
+        for jar in catalog.added_jars(image, platform):
+            assert f"{releases.MAVEN_CENTRAL}/{jar.path()}" in uris

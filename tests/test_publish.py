@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline import matrix, publish
+from pipeline import catalog, publish
 from pipeline.errors import UsageError
 
 GOOD_ADDRESSES = [
@@ -76,7 +76,7 @@ def test_invalid_references(ref):
 
 
 def test_references_are_valid_and_refuse_a_revision_that_makes_a_bad_tag():
-    image = matrix.image("4.1.1", "gpu")
+    image = catalog.image("4.1.1", "gpu")
     refs = publish.references("localhost:5000/ci", image, "0123456789ab")
     assert refs[0] == "localhost:5000/ci/jupyter-4.1.1-gpu:latest" and refs[1].endswith("-0123456789ab")
     with pytest.raises(UsageError, match="not a valid image reference"):

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from pipeline.matrix import SPARK_VERSIONS
+from pipeline.releases import SPARK_VERSIONS
 
 from pipeline.recipe import ROOT
 

@@ -18,7 +18,7 @@ import zipfile
 
 import pytest
 
-from pipeline import matrix, python_deps, report
+from pipeline import product, python_deps, releases, report
 from pipeline.checks.result import ImageResult
 from pipeline.recipe import ROOT
 
@@ -27,7 +27,7 @@ uv = importlib.util.module_from_spec(spec)
 sys.modules["update_versions"] = uv  # dataclasses look their module up
 spec.loader.exec_module(uv)
 
-DATA = matrix.load_versions()
+DATA = releases.load_versions()
 
 
 def jars(data: dict) -> list[dict]:
@@ -37,7 +37,7 @@ def jars(data: dict) -> list[dict]:
 
 
 def test_the_data_file_is_in_the_updaters_format():
-    assert matrix.VERSIONS_FILE.read_text() == matrix.dump_versions(DATA), "run `make update-versions`"
+    assert releases.VERSIONS_FILE.read_text() == releases.dump_versions(DATA), "run `make update-versions`"
 
 
 def test_every_jar_and_sdist_has_its_checksums():
@@ -61,8 +61,8 @@ def test_every_line_has_its_lock_files_and_no_lock_lacks_a_line():
         lock = (ROOT / f"requirements/jupyter-{line}.txt").read_text()
         pins = (ROOT / f"requirements/jupyter-{line}.in").read_text()
         # the labels' JupyterLab version is the one pinned and locked
-        assert f"jupyterlab=={matrix.JUPYTERLAB_VERSION}\n" in pins
-        assert f"jupyterlab=={matrix.JUPYTERLAB_VERSION} " in lock
+        assert f"jupyterlab=={product.JUPYTERLAB_VERSION}\n" in pins
+        assert f"jupyterlab=={product.JUPYTERLAB_VERSION} " in lock
         # pyspark comes from the release's sdist (/opt/spark/python), never a second copy from the lock
         assert not re.search(r"^pyspark(-connect|-client)?==", lock + pins, re.M)
 
@@ -167,7 +167,7 @@ class FakeFetcher:
 
 
 def sample() -> tuple[dict, dict[str, bytes]]:
-    repo = matrix.MAVEN_CENTRAL
+    repo = releases.MAVEN_CENTRAL
     files = {
         f"{repo}/g/ice/1.0/ice-1.0.jar": b"iceberg",
         f"{repo}/g/rapids/2.0/rapids-2.0.jar": jar_bytes("spark350/", "spark357/", "spark411/"),
@@ -215,10 +215,10 @@ def test_update_adds_the_newest_patch_fills_checksums_and_records_a_connect_stan
     assert rapids["shims"] == ["3.5.0", "3.5.7"] and "sha1" not in rapids
     amd64, arm64 = rapids["jars"]["linux/amd64"], rapids["jars"]["linux/arm64"]
     assert amd64["sha256_from"] == arm64["sha256_from"] == "computed" and arm64["classifier"] == "arm64"
-    arm64_jar = files[f"{matrix.MAVEN_CENTRAL}/g/rapids/2.0/rapids-2.0-arm64.jar"]
+    arm64_jar = files[f"{releases.MAVEN_CENTRAL}/g/rapids/2.0/rapids-2.0-arm64.jar"]
     assert arm64["sha256"] == hashlib.sha256(arm64_jar).hexdigest()
     assert any("added 3.5.9" in n for n in updater.notes)
-    matrix.parse_versions(new)  # the matrix reads what the updater writes
+    releases.parse_versions(new)  # the matrix reads what the updater writes
     downloads = ["ice-1.0.jar", "rapids-2.0-arm64.jar", "rapids-2.0.jar", "spark-connect_2.12-3.5.7.jar"]
     assert sorted(fetch.downloads) == downloads  # once each
 
@@ -235,7 +235,7 @@ def test_update_adds_the_newest_patch_fills_checksums_and_records_a_connect_stan
 
 def test_rapids_jars_of_one_release_that_ship_different_shims_are_refused():
     data, files = sample()
-    files[f"{matrix.MAVEN_CENTRAL}/g/rapids/2.0/rapids-2.0-arm64.jar"] = jar_bytes("spark350/")
+    files[f"{releases.MAVEN_CENTRAL}/g/rapids/2.0/rapids-2.0-arm64.jar"] = jar_bytes("spark350/")
     with pytest.raises(ValueError, match=r"RAPIDS 2.0: the platforms' jars ship different shims"):
         uv.Updater(FakeFetcher(files), log=lambda _: None).update(data, PYPI)
 
@@ -250,7 +250,7 @@ def test_keep_releases_adds_nothing_but_says_what_is_newer():
 
 def test_a_download_that_does_not_match_mavens_checksums_is_refused():
     data, files = sample()
-    ice = f"{matrix.MAVEN_CENTRAL}/g/ice/1.0/ice-1.0.jar"
+    ice = f"{releases.MAVEN_CENTRAL}/g/ice/1.0/ice-1.0.jar"
     with pytest.raises(ValueError, match="SHA-1 .* is not Maven's"):
         uv.Updater(FakeFetcher(files, {ice + ".sha1": "0" * 40}), log=lambda _: None).update(data, PYPI)
     with pytest.raises(ValueError, match="sha256 .* is not Maven's"):
@@ -261,14 +261,14 @@ def test_a_download_that_does_not_match_mavens_checksums_is_refused():
 
 
 def test_the_data_file_round_trips_through_json():
-    assert json.loads(matrix.dump_versions(DATA)) == DATA
+    assert json.loads(releases.dump_versions(DATA)) == DATA
 
 
 def test_a_line_may_only_name_declared_variants():
     data = json.loads(json.dumps(DATA))
     data["lines"]["4.1"]["variants"].append("cuda")
     with pytest.raises(ValueError, match=r"Spark 4.1: unknown variants \['cuda'\]"):
-        matrix.parse_versions(data)
+        releases.parse_versions(data)
 
 
 # --- the images' direct Python pins (pipeline/python_deps.py) --------------------------------------
@@ -279,7 +279,7 @@ def test_every_pin_parses_and_a_label_names_the_version_every_line_pins():
         assert python_deps.line_pins(line), f"requirements/jupyter-{line}.in pins nothing"
     assert {
         p.version for line in python_deps.lines() for p in python_deps.line_pins(line) if p.name == "jupyterlab"
-    } == {matrix.JUPYTERLAB_VERSION}
+    } == {product.JUPYTERLAB_VERSION}
 
 
 @pytest.mark.parametrize(("policy", "moves_to"), [("minor", "4.6.6"), ("patch", "4.4.12"), ("hold", "4.4.10")])
@@ -335,7 +335,7 @@ def test_the_report_lists_the_pins_behind_their_newest_release_with_their_policy
     assert "(PyPI on 2026-12-05, Python 3.11)" in section
     for line in ("3.5", "4.1"):
         assert (
-            f"- Spark {line} images (requirements/jupyter-{line}.in): jupyterlab {matrix.JUPYTERLAB_VERSION} "
+            f"- Spark {line} images (requirements/jupyter-{line}.in): jupyterlab {product.JUPYTERLAB_VERSION} "
             in section
         )
         assert "(newest 99.0; updates: minor)" in section

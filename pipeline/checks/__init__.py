@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 import anyio
 import dagger
 
-from .. import matrix
+from .. import catalog
 from ..limits import CHECK_LIMITS, DEFAULTS, for_platform
 from . import advisories, cluster, facts, iceberg, jupyter, rapids, spark_connect, updates
 from . import any_uid
@@ -57,7 +57,7 @@ SERVICE_LOGS = {
 
 
 async def check_image(
-    image: matrix.Image,
+    image: catalog.Image,
     ctr: dagger.Container,
     probes: dagger.Directory,
     *,
@@ -135,7 +135,7 @@ async def check_image(
     return result
 
 
-def _size_check(image: matrix.Image, services: Services, result: ImageResult) -> Callable[[], Awaitable[str]]:
+def _size_check(image: catalog.Image, services: Services, result: ImageResult) -> Callable[[], Awaitable[str]]:
     """The size check, which also records the size in the image's result."""
 
     async def size() -> str:
@@ -146,7 +146,7 @@ def _size_check(image: matrix.Image, services: Services, result: ImageResult) ->
 
 
 async def _check_emulated(
-    image: matrix.Image, services: Services, platform: str, limits: dict[str, float], proof: LineProof | None
+    image: catalog.Image, services: Services, platform: str, limits: dict[str, float], proof: LineProof | None
 ) -> ImageResult:
     """EMULATED_CHECKS one after the other (emulation takes the host's cores); the others skipped. With
     a proof, JupyterLab and a Spark session are the prover's: the jupyterlab check lists the kernels,

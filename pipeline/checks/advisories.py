@@ -12,7 +12,7 @@ import re
 from functools import cache
 from pathlib import Path
 
-from .. import matrix, paths
+from .. import catalog, paths
 from .result import CheckFailed
 from .services import Services
 
@@ -32,17 +32,17 @@ def jar_pattern(entry: dict) -> re.Pattern[str]:
     return re.compile(rf"(?P<name>{names})-(?P<version>\d[\w.-]*)\.jar")
 
 
-def decided(image: matrix.Image) -> dict[str, list[str]]:
+def decided(image: catalog.Image) -> dict[str, list[str]]:
     """Advisory -> the jars of the image's Spark line its decision was made for (none: no decision)."""
     return {name: entry["jars"].get(image.spark.line, []) for name, entry in advisories().items()}
 
 
-def held_to(image: matrix.Image) -> dict[str, dict]:
+def held_to(image: catalog.Image) -> dict[str, dict]:
     """The decisions the image's check is held to: each advisory as recorded, with its line's jars only."""
     return {name: entry | {"jars": decided(image)[name]} for name, entry in advisories().items()}
 
 
-def verdict(image: matrix.Image, jars: list[str]) -> str:
+def verdict(image: catalog.Image, jars: list[str]) -> str:
     """The check's detail from the image's jar folder, or CheckFailed naming the jars no decision covers."""
     lines, wrong = [], []
     for name, entry in advisories().items():
@@ -57,5 +57,5 @@ def verdict(image: matrix.Image, jars: list[str]) -> str:
     return "\n".join(lines) or NOTHING
 
 
-async def check(image: matrix.Image, services: Services) -> str:
+async def check(image: catalog.Image, services: Services) -> str:
     return verdict(image, await services.image.directory(paths.SPARK_JARS).entries())

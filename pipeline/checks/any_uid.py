@@ -27,19 +27,19 @@ import anyio
 import dagger
 from dagger import dag
 
-from .. import jupyter_layer, matrix
+from .. import catalog, jupyter_layer
 from .result import CheckFailed
 from .services import CONNECT, CONNECT_UI, CONNECT_URL, OPENSHIFT_USER, OTHER_USER, Services
 
 
-def redaction_server(image: matrix.Image, services: Services) -> dagger.Service:
+def redaction_server(image: catalog.Image, services: Services) -> dagger.Service:
     """The Connect server whose UI must redact the credentials: the shared one, or (Iceberg) its own."""
     if image.iceberg:
         return services.connect_server(OPENSHIFT_USER, rest_catalog=True)
     return services.connect
 
 
-async def check(image: matrix.Image, services: Services) -> str:
+async def check(image: catalog.Image, services: Services) -> str:
     listed = dag.set_secret(f"probe-secrets-{services.run_id}", ",".join(services.secrets.values()))
 
     def probe(user: str, *args: str, server: dagger.Service | None = None, execd: bool = False) -> dagger.Container:

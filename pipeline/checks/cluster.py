@@ -25,7 +25,7 @@ import anyio
 import dagger
 from dagger import dag
 
-from .. import matrix, paths
+from .. import catalog, paths
 from ..jupyter_layer import DRIVER_PORTS
 from ..recipe import HEALTHCHECK
 from .result import CheckFailed, exec_failure
@@ -52,7 +52,7 @@ DAEMON_JVM = ("SPARK_DAEMON_JAVA_OPTS", CHECK_JVM[1])  # the master's and worker
 class Cluster:
     """One check run's cluster: its services, new for each check run (the check run's environment)."""
 
-    def __init__(self, image: matrix.Image, services: Services) -> None:
+    def __init__(self, image: catalog.Image, services: Services) -> None:
         self.services, self.iceberg = services, image.iceberg
         # the Iceberg warehouse, one folder shared by every node and the notebook (as a shared filesystem
         # would be on a real cluster), owned by the user they run as
@@ -124,7 +124,7 @@ class Cluster:
         ]
 
 
-async def check(image: matrix.Image, services: Services, gpu: bool) -> str:
+async def check(image: catalog.Image, services: Services, gpu: bool) -> str:
     cluster = Cluster(image, services)
     started: list[dagger.Service] = []
     failed: list[str] = []  # the nodes that did not start, in their own words (their errors, not a stack trace)

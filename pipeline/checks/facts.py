@@ -9,7 +9,7 @@ import json
 import dagger
 from dagger import dag
 
-from .. import assembly, matrix, paths, publish
+from .. import assembly, catalog, paths, publish
 from .result import CheckFailed
 from .services import Services
 
@@ -36,10 +36,10 @@ async def image_size(services: Services) -> int:
     return int(await ctr.with_exec(size).stdout())
 
 
-def expected_facts(image: matrix.Image, labels: dict[str, str], platform: str) -> dict[str, object]:
+def expected_facts(image: catalog.Image, labels: dict[str, str], platform: str) -> dict[str, object]:
     """What facts_probe.py must find, derived from the image's labels and the platform it was built for."""
     return {
-        "architecture": matrix.arch(platform),
+        "architecture": catalog.arch(platform),
         "uid": paths.NB_UID,
         "user": paths.NB_USER,
         "spark": labels[f"{P}.spark.version"],
@@ -53,7 +53,7 @@ def expected_facts(image: matrix.Image, labels: dict[str, str], platform: str) -
         "spark-connect": labels.get(f"{P}.spark-connect.version", labels[f"{P}.spark.version"]),
         "rapids": labels.get(f"{P}.rapids.version"),
         # the RAPIDS jar's native code (cuDF) for the JVM's architecture: the platform's build of the jar
-        "rapids-native": [matrix.jvm_arch(platform)] if f"{P}.rapids.version" in labels else None,
+        "rapids-native": [catalog.jvm_arch(platform)] if f"{P}.rapids.version" in labels else None,
         # keystore certificates (SHA-256 fingerprint and alias) that are not in the image's CA bundle
         CAS_LEFT: [],
     }
@@ -63,21 +63,21 @@ def _gb(size: int) -> str:
     return f"{size / 1e9:.2f} GB"
 
 
-def check_size(image: matrix.Image, size: int, platform: str) -> str:
+def check_size(image: catalog.Image, size: int, platform: str) -> str:
     """The image within its budget: the baseline's (under the work order's 3 GB) plus what its variant
     adds on the platform (a RAPIDS jar's size is its platform's build's)."""
-    limit, parts = matrix.budget(image, platform), matrix.budget_parts(image, platform)
+    limit, parts = catalog.budget(image, platform), catalog.budget_parts(image, platform)
     said = f"budget {_gb(limit)}" + (
         " = " + " + ".join(f"{name} {_gb(part)}" for name, part in parts)
         if len(parts) > 1
-        else f" (baseline; the work order's ceiling is {_gb(matrix.BASELINE_CEILING)})"
+        else f" (baseline; the work order's ceiling is {_gb(catalog.BASELINE_CEILING)})"
     )
     if size > limit:
         raise CheckFailed(f"{image.name} is {_gb(size)} uncompressed ({size} bytes), over its {said}")
     return f"{_gb(size)} uncompressed, within its {said}"
 
 
-async def check(image: matrix.Image, services: Services, platform: str) -> str:
+async def check(image: catalog.Image, services: Services, platform: str) -> str:
     # the labels and platform as the built image carries them, read back from its config
     labels = {name: await services.image.label(name) for name in assembly.labels(image)}
     configured = str(await services.image.platform())

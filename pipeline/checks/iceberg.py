@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from .. import matrix
+from .. import catalog
 from .result import Skip
 from .services import CONNECT_URL, Services
 
 
-async def check(image: matrix.Image, services: Services) -> str:
+async def check(image: catalog.Image, services: Services) -> str:
     if not image.iceberg:
         raise Skip("not an Iceberg image")
     return await services.probe("iceberg_probe.py", CONNECT_URL, connect=True)

@@ -3,7 +3,7 @@ execution where the engine's host has a GPU and the run asks for it (--gpu)."""
 
 from __future__ import annotations
 
-from .. import matrix, paths
+from .. import catalog, paths
 from .result import Skip
 from .services import Services
 
@@ -11,7 +11,7 @@ from .services import Services
 PROBE_PATHS = ("--jar", paths.RAPIDS_JAR, "--kernels", paths.KERNELS)
 
 
-async def check(image: matrix.Image, services: Services) -> str:
+async def check(image: catalog.Image, services: Services) -> str:
     if not image.rapids:
         raise Skip("no RAPIDS in this image")
     shim = image.rapids_shim_override or image.spark.version
@@ -20,7 +20,7 @@ async def check(image: matrix.Image, services: Services) -> str:
     return await services.probe("rapids_probe.py", shim, explain_needs_gpu, *PROBE_PATHS)
 
 
-async def check_gpu(image: matrix.Image, services: Services, host_gpu: bool) -> str:
+async def check_gpu(image: catalog.Image, services: Services, host_gpu: bool) -> str:
     if not image.rapids:
         raise Skip("no RAPIDS in this image")
     if not host_gpu:

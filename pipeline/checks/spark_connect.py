@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .. import matrix
+from .. import catalog
 from .services import CONNECT_UI, CONNECT_URL, JUPYTER_URL, Services
 
 
-async def check(image: matrix.Image, services: Services) -> str:  # noqa: ARG001 - same for every image
+async def check(image: catalog.Image, services: Services) -> str:  # noqa: ARG001 - same for every image
     return await services.probe("connect_probe.py", JUPYTER_URL, CONNECT_URL, CONNECT_UI, jupyter=True, connect=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from .. import matrix
+from .. import catalog
 from .result import CheckFailed
 from .services import Services
 
@@ -46,6 +46,6 @@ def verdict(output: str) -> str:
     return f"every Debian package at its newest in {', '.join(SUITES)} (asked of the archive now)"
 
 
-async def check(image: matrix.Image, services: Services) -> str:  # noqa: ARG001 - every image
+async def check(image: catalog.Image, services: Services) -> str:  # noqa: ARG001 - every image
     out = await services.runner().with_user("0").with_exec(["bash", "-euo", "pipefail", "-c", SCRIPT]).stdout()
     return verdict(out)

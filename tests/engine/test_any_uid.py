@@ -6,7 +6,7 @@ from __future__ import annotations
 import dagger
 import pytest
 
-from pipeline import jupyter_layer, limits, matrix, paths
+from pipeline import jupyter_layer, limits, paths, product
 from pipeline.checks import any_uid
 from pipeline.checks.result import run_check
 from pipeline.checks.services import Services
@@ -187,9 +187,9 @@ async def test_start_notebook_py_follows_docker_stacks_jupyter_cmd_and_hands_ove
             run = run.with_env_variable(key, value)
         versions[name] = (await run.with_exec(["start-notebook.py", "--version"], use_entrypoint=True).stdout()).strip()
     assert versions == {
-        "lab": matrix.JUPYTERLAB_VERSION,
+        "lab": product.JUPYTERLAB_VERSION,
         "server": server.strip(),
-        "hub": matrix.JUPYTERHUB_VERSION,  # start-singleuser.py ran jupyterhub-singleuser
+        "hub": product.JUPYTERHUB_VERSION,  # start-singleuser.py ran jupyterhub-singleuser
     }
 
 
@@ -348,10 +348,10 @@ async def test_the_other_start_conventions_of_the_readme_table(build):
     # the shims and NOTEBOOK_ARGS
     args = ctr.with_env_variable("NOTEBOOK_ARGS", "--version")
     assert (await args.with_exec(["start-notebook.sh"], use_entrypoint=True).stdout()).strip() == (
-        matrix.JUPYTERLAB_VERSION
+        product.JUPYTERLAB_VERSION
     )
     assert (await args.with_exec(["start-singleuser.sh"], use_entrypoint=True).stdout()).strip() == (
-        matrix.JUPYTERHUB_VERSION
+        product.JUPYTERHUB_VERSION
     )
 
     # without root: NB_* changes and RESTARTABLE warn; JUPYTER_DOCKER_STACKS_QUIET keeps only the warnings

@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from pipeline import matrix, orchestrate, shipping
+from pipeline import catalog, orchestrate, shipping
 from pipeline.archives import held
 from pipeline.checks.result import CheckResult, ImageResult
 
@@ -98,7 +98,7 @@ async def test_build_alls_output_holds_the_archives_written_in_place_and_the_rep
             shipping.image_tags(b.image.name, rev), b.result.digest
         )
     assert [r["image"] for r in json.loads((tmp_path / "both" / "reports" / "report.json").read_text())] == names(built)
-    arch = matrix.arch(built[0].result.platform)
+    arch = catalog.arch(built[0].result.platform)
     assert sorted(p.name for p in (tmp_path / "both" / "sbom").iterdir()) == sorted(
         f"{n}.{arch}.cdx.json" for n in names(built)
     )

@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from pipeline import checks, matrix, orchestrate, paths, publish, shipping
+from pipeline import catalog, checks, orchestrate, paths, product, publish, shipping
 from pipeline.archives import held
 from pipeline.checks.services import Services
 from pipeline.tools import oci_archive
@@ -26,8 +26,8 @@ REGISTRY = "localhost:5000"  # the engine's local registry
 @pytest.fixture(scope="module")
 async def both(client, opts) -> list[shipping.Built]:  # noqa: ARG001 - the session must be open
     """jupyter-4.1.1 built and checked for both platforms, as build-all --platform all does."""
-    run = orchestrate.RunState(opts, targets=matrix.targets("all", await orchestrate.engine_platform()))
-    return await orchestrate.build_and_check_all([matrix.image("4.1.1", "baseline")], run)
+    run = orchestrate.RunState(opts, targets=catalog.targets("all", await orchestrate.engine_platform()))
+    return await orchestrate.build_and_check_all([catalog.image("4.1.1", "baseline")], run)
 
 
 async def test_the_arm64_image_is_built_from_the_same_recipe_and_passes_its_emulated_checks(both):
@@ -62,7 +62,7 @@ async def test_the_platform_independent_files_are_byte_identical_between_the_pla
     native, arm64 = (b.container for b in both)
     for path in (paths.SPARK_HOME + "/jars", paths.SPARK_HOME + "/python", paths.SPARK_HOME + "/bin"):
         assert await native.directory(path).digest() == await arm64.directory(path).digest(), path
-    site = f"{paths.VENV}/lib/python{matrix.PYTHON_VERSION}/site-packages"
+    site = f"{paths.VENV}/lib/python{product.PYTHON_VERSION}/site-packages"
     kinds, arm64_kinds = await _wheel_kinds(native.directory(site)), await _wheel_kinds(arm64.directory(site))
     assert kinds.keys() == arm64_kinds.keys()  # the same distributions, from one lock
     # pure on both (a release may ship a platform wheel for one and a pure one for the other: debugpy)
@@ -99,9 +99,9 @@ async def test_an_arm64_variant_stands_on_its_lines_proof_and_its_own_layers_are
     baseline = both[1].result
     previous = {(baseline.image, ARM64): baseline}
     run = orchestrate.RunState(
-        opts, previous=previous, targets=matrix.targets("all", await orchestrate.engine_platform())
+        opts, previous=previous, targets=catalog.targets("all", await orchestrate.engine_platform())
     )
-    image = matrix.image("4.1.1", "iceberg")
+    image = catalog.image("4.1.1", "iceberg")
 
     async def emulated_checks(ctr):
         layers = await shipping.layer_digests(ctr, opts)
@@ -129,8 +129,8 @@ async def test_an_arm64_variant_stands_on_its_lines_proof_and_its_own_layers_are
 # for arm64 (a cold emulated build, about 25 min here) is `make test-arm64-gpu`'s.
 @pytest.mark.skipif(os.environ.get("ARM64_GPU") != "1", reason="a second arm64 image: `make test-arm64-gpu`")
 async def test_the_arm64_gpu_image_carries_the_arm64_rapids_jar_and_passes_its_emulated_checks(client, opts):  # noqa: ARG001
-    run = orchestrate.RunState(opts, targets=matrix.targets(ARM64, await orchestrate.engine_platform()))
-    [built] = await orchestrate.build_and_check_all([matrix.image("4.1.1", "gpu")], run)
+    run = orchestrate.RunState(opts, targets=catalog.targets(ARM64, await orchestrate.engine_platform()))
+    [built] = await orchestrate.build_and_check_all([catalog.image("4.1.1", "gpu")], run)
     outcomes = {c.name: c for c in built.result.checks}
     assert {n for n, c in outcomes.items() if c.status == "passed"} == set(checks.EMULATED_CHECKS), built.result
     assert '"rapids-native": ["aarch64"]' in outcomes["facts"].detail  # NVIDIA's cuda12-arm64 build
@@ -176,7 +176,7 @@ async def test_both_platforms_ship_as_one_multi_platform_image_in_archives_and_p
     tag = f"jupyter-4.1.1:{rev}"
     assert oci_archive.platforms(str(path)) == shipping.checked_platforms(group)  # the checked manifests
     for b in group:  # skopeo picks each platform out of the index
-        arch = matrix.arch(b.result.platform)
+        arch = catalog.arch(b.result.platform)
         inspected = sh("skopeo", "inspect", "--override-arch", arch, f"oci-archive:{path}:{tag}")
         assert inspected.returncode == 0, inspected.stderr
         assert json.loads(inspected.stdout)["Architecture"] == arch
@@ -214,7 +214,7 @@ async def test_a_per_platform_fan_out_merges_into_the_checked_index_only_when_ev
         out = await shipping.publish_passed([job], namespace, None, None, rev, fast, opts, per_platform=True)
         tag = publish.platform_reference(namespace, image, rev, job.result.platform)
         assert out.pushed == [f"{tag}@{job.result.digest}"] and not out.failed, out
-    merged = await shipping.merge([image], matrix.PLATFORMS, namespace, None, None, rev, fast, opts)
+    merged = await shipping.merge([image], product.PLATFORMS, namespace, None, None, rev, fast, opts)
     latest, immutable = publish.references(namespace, image, rev)
     assert merged.pushed == [f"{immutable}@{index}", f"{latest}@{index}"] and not merged.refused, merged
 
@@ -227,7 +227,7 @@ async def test_a_per_platform_fan_out_merges_into_the_checked_index_only_when_ev
     assert len(out.pushed) == 1
     refused = await shipping.publish_passed([failed], namespace, None, None, rev, fast, opts, per_platform=True)
     assert refused.refused == ["jupyter-4.1.1"] and refused.pushed == []
-    merged = await shipping.merge([image], matrix.PLATFORMS, namespace, None, None, rev, fast, opts)
+    merged = await shipping.merge([image], product.PLATFORMS, namespace, None, None, rev, fast, opts)
     assert merged.refused == ["jupyter-4.1.1 (missing linux/arm64)"] and merged.pushed == [], merged
     latest, immutable = publish.references(namespace, image, rev)
     assert await publish.digest_of(latest) is None and await publish.digest_of(immutable) is None

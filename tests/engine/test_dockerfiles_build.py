@@ -12,7 +12,7 @@ import dagger
 import pytest
 from dagger import dag
 
-from pipeline import matrix, orchestrate, recipe, spark_base_layer
+from pipeline import catalog, orchestrate, recipe, releases, spark_base_layer
 from pipeline.recipe import ROOT
 
 pytestmark = pytest.mark.engine
@@ -102,7 +102,7 @@ async def spark_from_dockerfile(client) -> str:
 
 async def test_the_spark_base_dockerfile_builds_the_pipelines_spark_base(spark_from_dockerfile, opts):
     theirs = dag.container().from_(spark_from_dockerfile)
-    ours = spark_base_layer.build(matrix.release("4.1.1"), opts, await orchestrate.engine_platform())
+    ours = spark_base_layer.build(releases.release("4.1.1"), opts, await orchestrate.engine_platform())
     assert await config(theirs, built_by_dagger_dockerfile=True) == await config(ours)
     theirs_files, our_files = await files(theirs), await files(ours)
     assert theirs_files == our_files, differences(our_files, theirs_files)
@@ -115,7 +115,7 @@ async def test_the_jupyter_dockerfile_builds_the_pipelines_image(spark_from_dock
         build_args=[dagger.BuildArg("SPARK_IMAGE", spark_from_dockerfile), dagger.BuildArg("REVISION", opts.revision)],
     )
     theirs = dag.container().from_(await pushed(built, "jupyter-4.1.1-iceberg"))
-    ours = orchestrate.container(matrix.image("4.1.1", "iceberg"), opts, await orchestrate.engine_platform())
+    ours = orchestrate.container(catalog.image("4.1.1", "iceberg"), opts, await orchestrate.engine_platform())
     assert await config(theirs, built_by_dagger_dockerfile=True) == await config(ours)
     theirs_files, our_files = await files(theirs), await files(ours)
     assert theirs_files == our_files, differences(our_files, theirs_files)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from dagger import dag
 
-from pipeline import matrix, recipe
+from pipeline import product, recipe
 
 pytestmark = pytest.mark.engine
 
@@ -36,7 +36,7 @@ async def test_a_jupyterhub_and_its_proxy_serve_the_images_single_user_server_wh
         .with_exec(NPM_CI)
         .with_user(user)
         .with_exec(["python", "-m", "venv", hub])
-        .with_exec([f"{hub}/bin/pip", "install", "-q", f"jupyterhub=={matrix.JUPYTERHUB_VERSION}"])
+        .with_exec([f"{hub}/bin/pip", "install", "-q", f"jupyterhub=={product.JUPYTERHUB_VERSION}"])
         .with_mounted_file("/tmp/jupyterhub_probe.py", dag.host().file(str(PROBE)))
         .with_env_variable("HUB", hub)
         .with_env_variable("CHP", "/opt/chp/node_modules/.bin/configurable-http-proxy")
@@ -46,7 +46,7 @@ async def test_a_jupyterhub_and_its_proxy_serve_the_images_single_user_server_wh
         .stdout()
     )
     result = json.loads(out.strip().splitlines()[-1])
-    assert (result["hub"], result["proxy"]) == (matrix.JUPYTERHUB_VERSION, PROXY_VERSION)
+    assert (result["hub"], result["proxy"]) == (product.JUPYTERHUB_VERSION, PROXY_VERSION)
     # the proxy's routing table: alice's prefix to her server, everything else to the hub
     assert result["routes"] == {"/": "http://127.0.0.1:8081", "/user/alice": "http://127.0.0.1:8890"}
     # through the proxy's public port; the server asked the hub about each token

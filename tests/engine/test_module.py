@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import assembly, matrix
+from pipeline import assembly, catalog
 from pipeline.recipe import ROOT
 
 from module_api import QueryError, Session
@@ -60,7 +60,7 @@ async def test_dockerfiles_equals_the_rendered_dockerfiles(api):
 async def test_build_returns_the_image_with_its_labels(api):
     got = await call(api, 'build(sparkVersion: "4.1.1") { labels { name value } }')
     labels = {label["name"]: label["value"] for label in got["build"]["labels"]}
-    expected = assembly.labels(matrix.image("4.1.1", "baseline"))
+    expected = assembly.labels(catalog.image("4.1.1", "baseline"))
     assert {name: labels.get(name) for name in expected} == expected
     # no --revision: the build is named by the digest of its inputs
     assert re.fullmatch(r"src-[0-9a-f]{12}", labels[assembly.REVISION_LABEL])

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from pipeline import matrix, publish, recipe, shipping
+from pipeline import catalog, publish, recipe, shipping
 from pipeline.checks.result import CheckResult, ImageResult
 
 pytestmark = pytest.mark.engine
@@ -18,7 +18,7 @@ DOWN = "localhost:5999"  # nothing listens there
 FAST = {"push": 120.0}
 
 
-async def passed(image: matrix.Image, ctr, digest: str | None = None) -> shipping.Built:
+async def passed(image: catalog.Image, ctr, digest: str | None = None) -> shipping.Built:
     """A built image with a passing result and its digest as checked (publishing trusts the result; the
     checks are tested elsewhere)."""
     digest = digest or await shipping.manifest_digest(ctr, recipe.BuildOptions())
@@ -37,7 +37,7 @@ async def test_a_registry_that_cannot_be_read_is_named_and_nothing_is_pushed(bui
 
 async def test_the_immutable_tag_never_moves_and_other_pushes_go_on(build):
     image, ctr = build("4.1.1", "baseline")
-    other = matrix.image("4.1.1", "iceberg")
+    other = catalog.image("4.1.1", "iceberg")
     namespace, rev = f"{REGISTRY}/immutable-{uuid.uuid4().hex[:8]}", "0123456789ab"
     checked = await passed(image, ctr)
     first = await shipping.publish_passed([checked], namespace, None, None, rev, FAST)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline import matrix, orchestrate, recipe, rendering
+from pipeline import catalog, orchestrate, recipe, rendering
 from pipeline.limits import DEFAULTS
 
 pytestmark = pytest.mark.engine
@@ -33,7 +33,7 @@ async def test_the_revision_changes_with_what_images_are_made_of_and_nothing_els
 
 
 async def test_the_check_code_changes_with_the_checks_and_what_they_hold_an_image_to(client):  # noqa: ARG001
-    opts, image = recipe.BuildOptions(), matrix.image("4.1.1", "iceberg")
+    opts, image = recipe.BuildOptions(), catalog.image("4.1.1", "iceberg")
     held = orchestrate.held_to(image, "linux/amd64", DEFAULTS, False)
     code = await orchestrate.check_code(opts, False, held)
     report = recipe.BuildOptions(
