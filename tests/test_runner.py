@@ -160,16 +160,16 @@ def test_a_failed_build_step_is_named_with_its_output_and_the_download_option_no
 def test_a_ctrl_c_is_noted_and_the_handler_before_it_still_runs():
     # the dagger CLI's session process gets the terminal's SIGINT too and may end first: a run that then
     # fails on the lost connection is reported as interrupted (tests/faults: Ctrl-C), not as a lost engine
-    from pipeline import __main__ as runner
+    from pipeline import cli
 
     seen: list[int] = []
     before = signal.signal(signal.SIGINT, lambda signum, frame: seen.append(signum))
     try:
-        runner.INTERRUPTED.clear()
-        runner._note_interrupts()
+        cli.INTERRUPTED.clear()
+        cli.note_interrupts()
         os.kill(os.getpid(), signal.SIGINT)
         time.sleep(0.1)
-        assert runner.INTERRUPTED.is_set() and seen == [signal.SIGINT]
+        assert cli.INTERRUPTED.is_set() and seen == [signal.SIGINT]
     finally:
         signal.signal(signal.SIGINT, before)
-        runner.INTERRUPTED.clear()
+        cli.INTERRUPTED.clear()

@@ -1,0 +1,138 @@
+"""`python -m pipeline build-all`: the module's build_all called once per image, each in a session of
+its own, the images that passed assembled into build/images/ on the host, the reports merged."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import dagger
+from dagger import dag
+
+from . import catalog, orchestrate, publish, report, shipping
+from .archives import Archives
+from .checks.result import CheckResult, ImageResult
+from .errors import UsageError
+from .limits import parse as parse_limits
+from .report import verdict
+from .cli import CONFIG, INTERRUPTED, bind, note_interrupts
+
+
+async def build_all(args: argparse.Namespace) -> int:
+    """build-all as the module's build_all, called once per image, each in a session of its own,
+    and the per-image reports merged into one. The engine keeps what a session exports until the
+    session ends: all 14 archives from one call and their layers do not fit this machine's disk
+    quota. The combined archive is assembled here, image by image, from the engine's own archive of
+    each checked image (archives.py), so at most one image's archive is staged, and the engine keeps
+    no named archives (--archives none there): what stays in its cache between runs is smaller.
+
+    What is unchanged is not redone: without --recheck, the last report.json in OUTPUT is the
+    --previous one (checks reused where image and check code are unchanged), and an image whose
+    archive already holds its digest under its names is not exported again."""
+    note_interrupts()
+    # bad input: before any work (the platforms checked once the engine said its own)
+    catalog.images(args.spark_version or None, args.variant or None)
+    shipping.archives_kind(args.archives)
+    out, waits = Path(args.output or "build"), parse_limits(args.limits)
+    out.mkdir(parents=True, exist_ok=True)
+    with _exclusive(out):
+        async with dagger.connection(CONFIG):
+            native = await orchestrate.engine_platform()
+        targets = catalog.targets(args.platform, native)
+        selected = catalog.images(args.spark_version or None, args.variant or None, targets.platforms)
+        return await _build_all(args, selected, targets, out, waits)
+
+
+@contextlib.contextmanager
+def _exclusive(out: Path) -> Iterator[None]:
+    """One build-all writing OUTPUT at a time: a second one stops at once instead of mixing files."""
+    with (out / ".lock").open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UsageError(f"another build-all is writing {out}/; wait for it or use -o DIR") from None
+        yield
+
+
+def _previous(args: argparse.Namespace, out: Path) -> str | None:
+    """The report whose results may be reused: --previous, else OUTPUT's last one (none with --recheck)."""
+    path = Path(args.previous) if args.previous else out / "reports" / "report.json"
+    return None if args.recheck or not path.is_file() else path.read_text()
+
+
+async def _build_all(
+    args: argparse.Namespace, selected: list[catalog.Image], on: catalog.Targets, out: Path, waits: dict[str, float]
+) -> int:
+    previous = _previous(args, out)
+    for earlier in ("reports", "sbom", "provenance"):  # the verdict (gate) and the evidence: this run's only
+        shutil.rmtree(out / earlier, ignore_errors=True)
+    images = Archives(out / "images", args.archives)
+    results: list[ImageResult] = []
+    try:
+        for image in selected:  # an image may reuse the results of this run's images before it (line proofs)
+            done = await _build_one(args, image, images, waits, report.overlaid(previous, results))
+            if INTERRUPTED.is_set():  # what its session said after a Ctrl-C (a lost connection) is no result
+                raise KeyboardInterrupt
+            results += done
+        await anyio.to_thread.run_sync(images.finish)
+    finally:  # the report is written whatever happened: images not done are failed, with the reason
+        images.discard()
+        why = f"not built: the run stopped ({sys.exc_info()[1]!r})"
+        finished = {r.image for r in results}
+        results += [
+            ImageResult(i.name, [CheckResult("pipeline", "failed", 0.0, why)], p, on.emulated(p))
+            for i in selected
+            if i.name not in finished
+            for p in on.of(i)
+        ]
+        (out / "reports").mkdir(parents=True)
+        for name, text in report.render_all(results).items():
+            (out / "reports" / name).write_text(text)
+    print(orchestrate.summary(results), file=sys.stderr)
+    print(images.said, file=sys.stderr)
+    print(f"exported to {out}/", file=sys.stderr)
+    if not args.allow_failures:  # as the module's build_all: a failed image fails the run, named
+        verdict([r.as_dict() for r in results])
+    return 0
+
+
+async def _build_one(
+    args: argparse.Namespace, image: catalog.Image, images: Archives, waits: dict[str, float], previous: str | None
+) -> list[ImageResult]:
+    """The module's build_all for one image (its platforms), in a session of its own; its archive
+    fetched only if needed."""
+    start = time.monotonic()
+    async with dagger.connection(CONFIG):
+        obj, kwargs = bind(args)
+        connected = round(time.monotonic() - start, 1)
+        if previous is not None:
+            kwargs["previous"] = dag.directory().with_new_file("report.json", previous).file("report.json")
+        # the report of each image, also a failed one: the verdict on all comes after, below
+        kwargs |= {"spark_version": image.spark.version, "variant": image.variant, "archives": "none"}
+        kwargs["allow_failures"] = True
+        result = await obj.build_all(**kwargs)
+        checked = report.from_json(await result.file("reports/report.json").contents())
+        for evidence in ("sbom", "provenance"):
+            await result.directory(evidence).export(str(images.folder.parent / evidence))
+        start = time.monotonic()
+        if not all(platform.passed for platform in checked):
+            images.failed(image.name)
+        else:
+            tags, digest = shipping.image_tags(image.name, await obj.effective_revision()), str(checked[0].shipped)
+            if images.needs(image.name, digest, tags):
+                opts, platforms = await obj.options(), {r.platform: str(r.digest) for r in checked}
+                tarball = publish.tarball([orchestrate.container(image, opts, p) for p in platforms])
+                with anyio.fail_after(waits["export"]):
+                    await images.fetch(image.name, tarball, digest, platforms, tags)
+            await anyio.to_thread.run_sync(images.take, image.name, digest, tags)
+        exported = round(time.monotonic() - start, 1)
+    for platform in checked:
+        platform.phases = {"engine": connected, **platform.phases, "export": exported}
+    return checked
