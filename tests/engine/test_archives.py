@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 import subprocess
 import tarfile
 import uuid
@@ -14,6 +15,7 @@ import pytest
 
 from pipeline import catalog, orchestrate, shipping
 from pipeline.archives import held
+from pipeline.recipe import ROOT
 from pipeline.checks.result import CheckResult, ImageResult
 
 pytestmark = pytest.mark.engine
@@ -117,9 +119,31 @@ async def test_build_alls_output_holds_the_archives_written_in_place_and_the_rep
         )
         assert "@sha256:" in base["uri"]
 
+    # docs/evidence.md's "Verifying an image" commands, run on this output as the docs show them (all but
+    # the registry's line, which needs a registry)
+    (tmp_path / "build").symlink_to(tmp_path / "both")
+    said = [bash(command, tmp_path) for command in documented_commands() if "docker://" not in command]
+    digest = built[0].result.digest
+    assert said[0] == [digest] and said[2] == [digest.split(":")[1]], said  # report and provenance agree
+    assert [line.split("\t")[:2] for line in said[1]] == [[c.name, c.status] for c in built[0].result.checks]
+    assert len(said[3]) > 300 and all(line.count("\t") == 2 for line in said[3])  # every package, with its purl
+
     await shipping.output(built, revised, "none").export(str(tmp_path / "none"))
     assert not list((tmp_path / "none" / "images").iterdir())
     assert (tmp_path / "none" / "reports" / "report.json").is_file()
+
+
+def documented_commands() -> list[str]:
+    """The commands of docs/evidence.md's "Verifying an image" block."""
+    text = (ROOT / "docs" / "evidence.md").read_text()
+    block = re.search(r"### Verifying an image\n.*?```sh\n(.*?)```", text, re.S)[1]
+    return [line for line in block.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def bash(command: str, cwd) -> list[str]:
+    done = subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=cwd, capture_output=True, text=True)
+    assert done.returncode == 0, (command, done.stderr)
+    return done.stdout.splitlines()
 
 
 def names(built: list[shipping.Built]) -> list[str]:
