@@ -8,6 +8,7 @@ from xml.etree import ElementTree as ET
 
 from . import catalog, python_deps, vex
 from .errors import UsageError
+from .checks import record
 from .checks.advisories import NOTHING
 from .checks.result import CheckResult, ImageResult, label
 
@@ -140,6 +141,7 @@ def as_junit(results: list[ImageResult]) -> str:
 
 
 def render_all(results: list[ImageResult]) -> dict[str, str]:
-    """The report directory's files: the report, and each shipped image's OpenVEX document (vex.py)."""
+    """The report directory's files: the report, and each shipped image's OpenVEX document (vex.py) and
+    the record of its checks (checks/record.py)."""
     files = {"report.json": as_json(results), "report.md": as_markdown(results), "junit.xml": as_junit(results)}
-    return files | vex.documents(results)
+    return files | vex.documents(results) | record.documents(results)

@@ -78,3 +78,30 @@ def test_verdict_names_each_failed_images_failed_checks_and_refuses_what_is_not_
     for not_a_report in ({"image": "x"}, [{"name": "x"}], ["x"], "report"):
         with pytest.raises(UsageError, match="is not a report.json of this pipeline"):
             verdict(not_a_report)
+
+
+def test_the_check_record_names_the_shipped_digest_and_every_check_with_what_it_proves():
+    from pipeline.checks import record
+    from pipeline.limits import CHECK_LIMITS
+
+    assert list(record.PROVES) == list(CHECK_LIMITS)  # every check, once, in the report's order
+    files = report.render_all(results())
+    assert "jupyter-4.1.1.checks.intoto.json" in files and "jupyter-4.1.1-gpu.checks.intoto.json" not in files
+    doc = record.statement([results()[0]])
+    assert doc["_type"] == "https://in-toto.io/Statement/v1" and doc["predicateType"] == record.PREDICATE
+    assert doc["subject"] == [{"name": "jupyter-4.1.1", "digest": {"sha256": "ab" * 32}}]
+    (platform,) = doc["predicate"]["platforms"]
+    assert platform["checks"] == [
+        {
+            "name": "jupyterlab",
+            "status": "passed",
+            "seconds": 3.0,
+            "proves": record.PROVES["jupyterlab"],
+            "detail": "ok",
+        }
+    ]
+    assert (platform["checkedAt"], platform["reused"], doc["predicate"]["verdict"]) == (
+        "2026-11-26T12:00:00+00:00",
+        True,
+        "passed",
+    )

@@ -112,6 +112,9 @@ async def test_build_alls_output_holds_the_archives_written_in_place_and_the_rep
         }
         vex = json.loads((tmp_path / "both" / "reports" / f"{b.image.name}.openvex.json").read_text())
         assert vex["statements"][0]["products"][0]["@id"].endswith(b.result.digest.replace(":", "%3A"))
+        checked_record = json.loads((tmp_path / "both" / "reports" / f"{b.image.name}.checks.intoto.json").read_text())
+        assert checked_record["subject"][0]["digest"] == {"sha256": b.result.digest.split(":")[1]}
+        assert [c["name"] for c in checked_record["predicate"]["platforms"][0]["checks"]] == ["facts"]
         made_it = json.loads((tmp_path / "both" / "provenance" / f"{b.image.name}.intoto.json").read_text())
         assert made_it["subject"] == [{"name": b.image.name, "digest": {"sha256": b.result.digest.split(":")[1]}}]
         base = next(
