@@ -30,8 +30,8 @@ async def test_a_notebook_on_a_cluster_of_the_other_spark_line_says_both_version
     nodes = cluster.Cluster(cluster_image, services)
     master = await nodes.master.start()
     try:
-        notebook = nodes.on_cluster(Services.for_image(notebook_ctr, opts.probes()).container())
-        jupyter = services.jupyter_server(notebook.with_env_variable("SPARK_MASTER", cluster.MASTER_URL))
+        notebook_node = nodes.on_cluster(Services.for_image(notebook_ctr, opts.probes()).container())
+        jupyter = services.jupyter_server(notebook_node.with_env_variable("SPARK_MASTER", cluster.MASTER_URL))
         runner = services.runner().with_service_binding(JUPYTER, jupyter)
         token = await services.token.plaintext()
         out = await runner.with_exec(
