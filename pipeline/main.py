@@ -27,11 +27,7 @@ PLATFORMS_DOC = (
     "passed (images whose features are not built for a platform leave it out)"
 )
 PLATFORM_DOC = f"{PLATFORMS_DOC} (default: the engine's own platform, as docker build)"
-PUBLISH_PLATFORM_DOC = f"{PLATFORMS_DOC} (default: {product.ALL_PLATFORMS}; with --per-platform the engine's own)"
-PER_PLATFORM_DOC = (
-    "a per-platform CI job: push each platform that passed to NAME:<revision>-<arch> only (no index, no :latest), "
-    "for `merge` to join once every platform's job is done"
-)
+PUBLISH_PLATFORM_DOC = f"{PLATFORMS_DOC} (default: {product.ALL_PLATFORMS})"
 RECHECK_DOC = "check every image again, even where --previous has results to reuse"
 ALLOW_FAILURES_DOC = (
     "return the report (and the images that passed) even when images failed, and exit 0: for a CI job that "
@@ -238,8 +234,7 @@ class JupyterSparkImages:
         spark_version: OnlySparkVersion = "",
         variant: OnlyVariant = "",
         gpu: Gpu = False,
-        platform: Annotated[str, Doc(PUBLISH_PLATFORM_DOC)] = "",
-        per_platform: Annotated[bool, Doc(PER_PLATFORM_DOC)] = False,
+        platform: Annotated[str, Doc(PUBLISH_PLATFORM_DOC)] = product.ALL_PLATFORMS,
     ) -> list[str]:
         """Build, check and push the images that passed; returns the pushed references.
 
@@ -249,50 +244,16 @@ class JupyterSparkImages:
         verified (the checked digest; the immutable tag absent or holding it, a registry that cannot
         be read refusing that image): the immutable tag never moves, and :latest only moves to a
         checked image whose immutable tag is in place. Fails, naming them, when any image failed its
-        checks or could not be pushed (after pushing all it could). With --per-platform, each platform
-        that passed goes to NAME:<revision>-<arch> only, for `merge` (a per-platform CI job)."""
-        platform = platform or ("" if per_platform else product.ALL_PLATFORMS)
+        checks or could not be pushed (after pushing all it could)."""
         target, run = publish.registry_address(registry), await self.run(gpu, platform=platform)
         for image in catalog.images(spark_version or None, variant or None):
             publish.references(target, image, run.opts.revision)  # a revision that makes a bad tag: before any build
         built = await self.build_and_check(run, spark_version, variant)
-        if not per_platform:
-            await shipping.ship(built, run.opts, run.limits)  # each multi-platform image's index, checked
+        await shipping.ship(built, run.opts, run.limits)  # each multi-platform image's index, checked
         out = await shipping.publish_passed(
-            built, target, username or None, password, run.opts.revision, run.limits, run.opts, per_platform
+            built, target, username or None, password, run.opts.revision, run.limits, run.opts
         )
         return pushed_or_failed(out, "not published, failed their checks")
-
-    @function(cache="never")
-    async def merge(
-        self,
-        registry: Annotated[str, Doc("where the platforms' jobs pushed: REGISTRY[:PORT]/NAMESPACE")],
-        username: RegistryUser = "",
-        password: RegistryPassword = None,
-        spark_version: OnlySparkVersion = "",
-        variant: OnlyVariant = "",
-        platform: Annotated[str, Doc(f"the platforms every image must have: {PLATFORMS_DOC}")] = product.ALL_PLATFORMS,
-    ) -> list[str]:
-        """The last job of a per-platform CI fan-out: join each image's platforms, as the jobs of
-        `publish --per-platform` pushed them (NAME:<revision>-<arch>, there only where that platform
-        passed), into one multi-platform image under NAME:<date>-<revision> and NAME:latest; returns the
-        pushed references. Builds and checks nothing: the index lists exactly the manifests those jobs
-        checked and pushed. An image that lacks a platform gets no index; fails naming it (after merging
-        all it could). Same revision as the platform jobs (the same source, or the same --revision)."""
-        target, opts = publish.registry_address(registry), await self.options()
-        targets = catalog.targets(platform, await orchestrate.engine_platform())
-        selected = catalog.images(spark_version or None, variant or None, targets.platforms)
-        out = await shipping.merge(
-            selected,
-            targets.platforms,
-            target,
-            username or None,
-            password,
-            opts.revision,
-            parse_limits(self.limits),
-            opts,
-        )
-        return pushed_or_failed(out, "not merged, a platform is missing")
 
     @function
     def dockerfiles(self) -> dagger.Directory:
@@ -341,7 +302,7 @@ def passed_or_allowed(built: list[shipping.Built], allow_failures: bool) -> None
 
 
 def pushed_or_failed(out: shipping.Published, refused: str) -> list[str]:
-    """What publish and merge return: the pushed references, or Failed naming what was not pushed and why."""
+    """What publish returns: the pushed references, or Failed naming what was not pushed and why."""
     problems = [f"{refused}: {', '.join(out.refused)}"] if out.refused else []
     problems += [f"push failed: {failure}" for failure in out.failed]
     if problems:

@@ -1,5 +1,5 @@
 """Shipping what passed: the images' digests and archives as the checks saw them, their evidence (SBOMs,
-provenance, the report), and publishing (publish_passed; merge for a per-platform CI fan-out).
+provenance, the report), and publishing (publish_passed).
 Nothing here builds or checks an image: orchestrate.py does, and hands over Built images."""
 
 from __future__ import annotations
@@ -213,7 +213,6 @@ async def publish_passed(
     rev: str,
     limits: dict[str, float] = DEFAULTS,
     opts: recipe.BuildOptions | None = None,
-    per_platform: bool = False,
 ) -> Published:
     """Push the images that passed on every platform. Fail-closed: first, before anything is pushed,
     every image is verified: what would be pushed has its checked digest, and its immutable tag is
@@ -221,23 +220,17 @@ async def publish_passed(
     verified image on its own (a failed push is reported and the others go on): the immutable tag
     first, :latest last, so a refused or failed image never moves :latest. A multi-platform image must
     have been through ship() (its index is what the registry must get). Each image's steps within
-    limits["push"]. per_platform: each platform that passed goes to its own tag only
-    (publish.platform_reference, immutable too), for merge() to join: a per-platform CI job."""
+    limits["push"]."""
     out, groups, opts = Published([], [], []), shipped(built), opts or recipe.BuildOptions()
     passed = {group[0].image.name for group in groups}
     for name in dict.fromkeys(b.image.name for b in built if b.image.name not in passed):
         progress(f"REFUSED {name}: it failed its checks")
         out.refused.append(name)
-    if per_platform:
-        groups = [[b] for group in groups for b in group]
     base = publish.with_auth(dag.container(), registry, username, password)
     verified = []
     for group in groups:
         image, checked = group[0].image, str(group[0].result.shipped)
-        if per_platform:
-            tags = [publish.platform_reference(registry, image, rev, group[0].result.platform)]
-        else:
-            tags = publish.references(registry, image, rev)[::-1]  # the immutable tag, then :latest
+        tags = publish.references(registry, image, rev)[::-1]  # the immutable tag, then :latest
         with _push_failure(image.name, limits, out):
             now = await manifest_digest(group if len(group) > 1 else group[0].container, opts)
             if now != checked:
@@ -248,54 +241,6 @@ async def publish_passed(
         variants = [b.container for b in group[1:]]
         with _push_failure(group[0].image.name, limits, out):
             await publish.push(ctr, tags, group[0].result.shipped, variants, present=present, pushed=out.pushed)
-    return out
-
-
-async def merge(
-    images: list[catalog.Image],
-    platforms: tuple[str, ...],
-    registry: str,
-    username: str | None,
-    password: dagger.Secret | None,
-    rev: str,
-    limits: dict[str, float] = DEFAULTS,
-    opts: recipe.BuildOptions | None = None,
-) -> Published:
-    """The last job of a per-platform CI fan-out: each image's platforms, as their jobs pushed them
-    (publish_passed(per_platform=True): a platform's tag exists only where it passed), joined into the
-    image's one multi-platform index under its immutable tag and :latest, only where every platform of
-    the image (of `platforms`) is there; an image that lacks one gets no index and is named in `refused`.
-    The index lists exactly the manifests the platform jobs pushed (verified before and at the push)."""
-    out, opts = Published([], [], []), opts or recipe.BuildOptions()
-    base = publish.with_auth(dag.container(), registry, username, password)
-    for image in images:
-        with _push_failure(image.name, limits, out):
-            wanted = [p for p in image.platforms if p in platforms]
-            pushed = {
-                p: await publish.digest_of(publish.platform_reference(registry, image, rev, p), base) for p in wanted
-            }
-            if missing := [p for p, digest in pushed.items() if digest is None]:
-                tags = ", ".join(publish.platform_reference(registry, image, rev, p) for p in missing)
-                progress(f"NOT MERGED {image.name}: no {tags} (that platform failed or its job did not push)")
-                out.refused.append(f"{image.name} (missing {', '.join(missing)})")
-                continue
-            group = [
-                Built(
-                    image,
-                    publish.with_auth(
-                        dag.container(platform=dagger.Platform(platform)), registry, username, password
-                    ).from_(f"{registry}/{image.name}@{digest}"),
-                    ImageResult(image.name, platform=platform, digest=digest),
-                )
-                for platform, digest in pushed.items()
-            ]
-            index = await manifest_digest(group, opts, verify=True)  # exactly the platforms' manifests
-            latest, immutable = publish.references(registry, image, rev)
-            present = await publish.verify(base, immutable, index)
-            variants = [b.container for b in group[1:]]
-            await publish.push(
-                group[0].container, [immutable, latest], index, variants, present=present, pushed=out.pushed
-            )
     return out
 
 

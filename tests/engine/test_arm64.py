@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from pipeline import catalog, checks, orchestrate, paths, product, publish, shipping
+from pipeline import catalog, checks, orchestrate, paths, product, shipping
 from pipeline.archives import held
 from pipeline.checks.services import Services
 from pipeline.tools import oci_archive
@@ -202,32 +202,3 @@ async def test_an_image_ships_only_when_every_platform_passed(both):
     assert shipping.shipped([native, failed]) == []
     out = await shipping.publish_passed([native, failed], f"{REGISTRY}/ci-refused", None, None, "r", {"push": 60.0})
     assert out.refused == ["jupyter-4.1.1"] and out.pushed == []
-
-
-async def test_a_per_platform_fan_out_merges_into_the_checked_index_only_when_every_platform_passed(both, opts):
-    """CI on native runners: each platform's job pushes its own tag, the last job joins them (merge)."""
-    native, arm64 = both
-    image, rev, fast = native.image, uuid.uuid4().hex[:12], {"push": 900.0}
-    index = await shipping.manifest_digest(list(both), opts, verify=True)  # what one job would push
-    namespace = f"{REGISTRY}/fanout-{rev}"
-    for job in both:  # two jobs, one per platform, each pushing what it checked
-        out = await shipping.publish_passed([job], namespace, None, None, rev, fast, opts, per_platform=True)
-        tag = publish.platform_reference(namespace, image, rev, job.result.platform)
-        assert out.pushed == [f"{tag}@{job.result.digest}"] and not out.failed, out
-    merged = await shipping.merge([image], product.PLATFORMS, namespace, None, None, rev, fast, opts)
-    latest, immutable = publish.references(namespace, image, rev)
-    assert merged.pushed == [f"{immutable}@{index}", f"{latest}@{index}"] and not merged.refused, merged
-
-    # the arm64 job failed its checks: it pushes nothing, and the merge leaves no index behind
-    failed = dataclasses.replace(
-        arm64, result=dataclasses.replace(arm64.result, checks=[checks.CheckResult("facts", "failed", 1.0, "broken")])
-    )
-    namespace = f"{REGISTRY}/fanout-failed-{rev}"
-    out = await shipping.publish_passed([native], namespace, None, None, rev, fast, opts, per_platform=True)
-    assert len(out.pushed) == 1
-    refused = await shipping.publish_passed([failed], namespace, None, None, rev, fast, opts, per_platform=True)
-    assert refused.refused == ["jupyter-4.1.1"] and refused.pushed == []
-    merged = await shipping.merge([image], product.PLATFORMS, namespace, None, None, rev, fast, opts)
-    assert merged.refused == ["jupyter-4.1.1 (missing linux/arm64)"] and merged.pushed == [], merged
-    latest, immutable = publish.references(namespace, image, rev)
-    assert await publish.digest_of(latest) is None and await publish.digest_of(immutable) is None
