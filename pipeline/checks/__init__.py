@@ -74,7 +74,7 @@ async def check_image(
     Checks run side by side, so that one's waits (a JVM starting, engine I/O) are another's working
     time. The Connect server and JupyterLab (bound to it) are started once: JupyterLab serves the
     JupyterLab and Connect checks (one after the other: one kernel at a time), the Connect server
-    those and the Iceberg check (as soon as it is up) and, on images without Iceberg, the platform
+    those and the Iceberg check (as soon as it is up) and, on images without Iceberg, the any-uid
     check's redaction proof (any_uid.py); the size check (engine I/O), the any-uid check and the
     RAPIDS and facts checks (their own processes) run beside them."""
     services = Services.for_image(ctr, probes, iceberg=image.iceberg, tools=tools)
