@@ -253,7 +253,11 @@ class JupyterSparkImages:
         out = await shipping.publish_passed(
             built, target, username or None, password, run.opts.revision, run.limits, run.opts
         )
-        return pushed_or_failed(out, "not published, failed their checks")
+        problems = [f"not published, failed their checks: {', '.join(out.refused)}"] if out.refused else []
+        problems += [f"push failed: {failure}" for failure in out.failed]
+        if problems:
+            raise Failed("; ".join(problems) + f"; pushed: {', '.join(out.pushed) or 'nothing'}")
+        return out.pushed
 
     @function
     def dockerfiles(self) -> dagger.Directory:
@@ -299,12 +303,3 @@ def passed_or_allowed(built: list[shipping.Built], allow_failures: bool) -> None
     """Failed, naming each failed image and its failed checks, unless every image passed or failures are allowed."""
     if not allow_failures:
         verdict([b.result.as_dict() for b in built])
-
-
-def pushed_or_failed(out: shipping.Published, refused: str) -> list[str]:
-    """What publish returns: the pushed references, or Failed naming what was not pushed and why."""
-    problems = [f"{refused}: {', '.join(out.refused)}"] if out.refused else []
-    problems += [f"push failed: {failure}" for failure in out.failed]
-    if problems:
-        raise Failed("; ".join(problems) + f"; pushed: {', '.join(out.pushed) or 'nothing'}")
-    return out.pushed

@@ -20,7 +20,8 @@ REQUIREMENTS: Final = Path(__file__).resolve().parent.parent / "requirements"
 NEWEST_FILE: Final = REQUIREMENTS / "pypi-newest.json"  # written by `make update-versions`
 POLICIES: Final = ("minor", "patch", "hold")
 FINAL: Final = re.compile(r"^\d+(\.\d+)*$")
-_PIN = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*)==(?P<version>[^\s#]+)\s*(?:#\s*updates:\s*(?P<policy>\S+))?")
+_NAME_VERSION = r"^(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*)==(?P<version>[^\s#]+)"
+_PIN = re.compile(_NAME_VERSION + r"\s*(?:#\s*updates:\s*(?P<policy>\S+))?")
 
 
 def version_key(version: str) -> tuple[int, ...]:
@@ -89,7 +90,7 @@ def repinned(text: str, versions: dict[str, str]) -> str:
     def swap(m: re.Match) -> str:
         return f"{m['name']}=={versions.get(m['name'].lower(), m['version'])}"
 
-    pattern = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*)==(?P<version>[^\s#]+)", re.M)
+    pattern = re.compile(_NAME_VERSION, re.M)
     return pattern.sub(swap, text)
 
 

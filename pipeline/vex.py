@@ -9,7 +9,7 @@ import json
 
 from . import catalog
 from .checks import advisories
-from .checks.result import ImageResult
+from .checks.result import ImageResult, shipping
 
 CONTEXT = "https://openvex.dev/ns/v0.2.0"
 AUTHOR = "jupyter-spark-images pipeline (pipeline/advisories.json)"
@@ -53,10 +53,10 @@ def documents(results: list[ImageResult]) -> dict[str, str]:
     """NAME.openvex.json for each image whose every platform passed, stating its shipped digest."""
     by_name = {image.name: image for image in catalog.images()}
     out = {}
-    for name in dict.fromkeys(r.image for r in results):
-        platforms = [r for r in results if r.image == name]
-        shipped = platforms[0].shipped
-        if name in by_name and shipped and all(r.passed for r in platforms):
+    for name, platforms in shipping(results).items():
+        if name in by_name:
             when = max(r.checked_at or "" for r in platforms) or "1970-01-01T00:00:00Z"
-            out[f"{name}.openvex.json"] = json.dumps(document(by_name[name], shipped, when), indent=2) + "\n"
+            out[f"{name}.openvex.json"] = (
+                json.dumps(document(by_name[name], platforms[0].shipped, when), indent=2) + "\n"
+            )
     return out

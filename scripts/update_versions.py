@@ -54,7 +54,6 @@ from pipeline import product, python_deps, releases  # noqa: E402
 PYPI_PROJECT = "https://pypi.org/pypi/{name}/json"
 PYPI_JSON = PYPI_PROJECT.format(name="pyspark")
 FINAL = re.compile(r"^\d+\.\d+\.\d+$")
-FINAL_PIN = python_deps.FINAL  # any number of parts (googleapis-common-protos 1.66.0, findspark 2.0.1, ...)
 SHIM = re.compile(r"^spark(\d)(\d)(\d)/")
 
 
@@ -100,7 +99,7 @@ def installable(pypi: dict[str, Any], python: str) -> list[str]:
         except InvalidSpecifier:
             return False
 
-    found = (v for v, files in pypi.get("releases", {}).items() if FINAL_PIN.match(v) and any(map(fits, files)))
+    found = (v for v, files in pypi.get("releases", {}).items() if python_deps.FINAL.match(v) and any(map(fits, files)))
     return sorted(found, key=python_deps.version_key)
 
 

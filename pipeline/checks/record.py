@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from ..provenance import STATEMENT
-from .result import ImageResult
+from .result import ImageResult, shipping
 
 PREDICATE = "urn:jupyter-spark-images:check-record:v1"
 # What each check proves, in a line (docs/checks.md says it whole); the same names as limits.CHECK_LIMITS
@@ -67,9 +67,7 @@ def statement(platforms: list[ImageResult]) -> dict:
 
 def documents(results: list[ImageResult]) -> dict[str, str]:
     """NAME.checks.intoto.json for each image whose every platform passed (the images that ship)."""
-    out = {}
-    for name in dict.fromkeys(r.image for r in results):
-        platforms = [r for r in results if r.image == name]
-        if platforms[0].shipped and all(r.passed for r in platforms):
-            out[f"{name}.checks.intoto.json"] = json.dumps(statement(platforms), indent=2) + "\n"
-    return out
+    return {
+        f"{name}.checks.intoto.json": json.dumps(statement(rs), indent=2) + "\n"
+        for name, rs in shipping(results).items()
+    }

@@ -62,6 +62,14 @@ class ImageResult:
         return {**asdict(self), "verdict": "passed" if self.passed else "failed"}
 
 
+def shipping(results: list[ImageResult]) -> dict[str, list[ImageResult]]:
+    """The images that ship, each with its platforms' results: every platform passed, a digest recorded."""
+    by_name: dict[str, list[ImageResult]] = {}
+    for r in results:
+        by_name.setdefault(r.image, []).append(r)
+    return {n: rs for n, rs in by_name.items() if rs[0].shipped and all(r.passed for r in rs)}
+
+
 class Skip(Exception):  # noqa: N818 - raised by a check that does not apply here, with the reason
     pass
 
