@@ -64,11 +64,12 @@ class Cluster:
             ctr = ctr.with_mounted_cache(paths.WAREHOUSE, self.warehouse, owner=paths.NOTEBOOK_USER)
         return ctr
 
-    def node(self, ready_port: int) -> dagger.Container:
-        """The image as a node of this cluster: ready when ready_port accepts connections (the image's
-        own healthcheck is JupyterLab's)."""
+    def node(self, ready_port: int, ready: list[str] | None = None) -> dagger.Container:
+        """The image as a node of this cluster, with ready_port exposed: ready when the ready command
+        succeeds, by default when ready_port accepts connections (the image's own healthcheck is
+        JupyterLab's)."""
         ctr = self.container().with_env_variable(*DAEMON_JVM).with_exposed_port(ready_port)
-        return ctr.with_docker_healthcheck(listening(ready_port), **HEALTHCHECK)
+        return ctr.with_docker_healthcheck(ready or listening(ready_port), **HEALTHCHECK)
 
     @property
     def master(self) -> dagger.Service:
@@ -83,7 +84,7 @@ class Cluster:
     def worker(self, name: str) -> dagger.Service:
         args = ["spark-class", "org.apache.spark.deploy.worker.Worker", "--webui-port", str(WORKER_UI)]
         args += ["--cores", str(WORKER["cores"]), "--memory", WORKER["memory"], MASTER_URL]
-        ctr = self.on_cluster(self.node(WORKER_UI)).with_env_variable("CHECK_WORKER", name)
+        ctr = self.on_cluster(self.node(WORKER_UI, registered(WORKER_UI))).with_env_variable("CHECK_WORKER", name)
         return ctr.as_service(args=args, use_entrypoint=True)
 
     @property
@@ -136,12 +137,15 @@ async def check(image: catalog.Image, services: Services, gpu: bool) -> str:
             failed.append(f"{name} did not start: {_errors(err)}")
 
     try:
+        # in this order: an application gets its executors from the workers its master knows when it
+        # registers (one on each only if both are registered by then); the workers side by side
         await start("the master", cluster.master)
         if not failed:
-            async with anyio.create_task_group() as nodes:
+            async with anyio.create_task_group() as workers:
                 for name in WORKERS:
-                    nodes.start_soon(start, f"worker {name}", cluster.worker(name))
-                nodes.start_soon(start, "the Spark Connect server", cluster.connect)
+                    workers.start_soon(start, f"worker {name}", cluster.worker(name))
+        if not failed:
+            await start("the Spark Connect server", cluster.connect)
         if failed:
             raise CheckFailed("\n".join(failed))
         detail = await cluster.runner().with_exec(["python", "cluster_probe.py", *cluster.probe_args()]).stdout()
@@ -153,6 +157,13 @@ async def check(image: catalog.Image, services: Services, gpu: bool) -> str:
         why = "the engine has a GPU (--gpu) but" if gpu else "this run has no GPU (--gpu), and"
         detail += f"\nGPU workers: not checked ({why} the cluster check does not yet give workers GPUs)"
     return detail
+
+
+def registered(ui_port: int) -> list[str]:
+    """A worker's healthcheck: ready once its master has registered it (its API then names the master)."""
+    url = f"http://localhost:{ui_port}/json/"
+    code = f"import json, sys, urllib.request as r; sys.exit(not json.load(r.urlopen({url!r}, timeout=4))['masterurl'])"
+    return ["python", "-c", code]
 
 
 def _errors(err: dagger.ExecError) -> str:
