@@ -9,7 +9,7 @@ from typing import Annotated
 import dagger
 from dagger import DefaultPath, Doc, Ignore, check, function, generate, object_type
 
-from . import assembly, catalog, orchestrate, product, publish, recipe, releases, shipping
+from . import assembly, catalog, orchestrate, product, publish, recipe, releases, shipping, signing
 from .errors import UsageError
 from . import spark_base_layer
 from .rendering import OUT_DIR, image_inputs, render_all
@@ -50,6 +50,14 @@ Platforms = Annotated[str, Doc(PLATFORM_DOC)]
 AllowFailures = Annotated[bool, Doc(ALLOW_FAILURES_DOC)]
 RegistryUser = Annotated[str, Doc("registry user")]
 RegistryPassword = Annotated[dagger.Secret | None, Doc("registry password, e.g. env:REGISTRY_PASSWORD")]
+SigningKey = Annotated[
+    dagger.Secret | None,
+    Doc(
+        "a cosign private key (cosign generate-key-pair), e.g. env:COSIGN_KEY: each image is signed, and its "
+        "SBOM, provenance and check record attested, before any tag names it (docs/evidence.md)"
+    ),
+]
+SigningPassword = Annotated[dagger.Secret | None, Doc("the signing key's password, e.g. env:COSIGN_PASSWORD")]
 
 
 @object_type
@@ -235,6 +243,8 @@ class JupyterSparkImages:
         variant: OnlyVariant = "",
         gpu: Gpu = False,
         platform: Annotated[str, Doc(PUBLISH_PLATFORM_DOC)] = product.ALL_PLATFORMS,
+        signing_key: SigningKey = None,
+        signing_password: SigningPassword = None,
     ) -> list[str]:
         """Build, check and push the images that passed; returns the pushed references.
 
@@ -243,21 +253,50 @@ class JupyterSparkImages:
         their digests. Never cached: every call pushes. Before anything is pushed, every image is
         verified (the checked digest; the immutable tag absent or holding it, a registry that cannot
         be read refusing that image): the immutable tag never moves, and :latest only moves to a
-        checked image whose immutable tag is in place. Fails, naming them, when any image failed its
-        checks or could not be pushed (after pushing all it could)."""
+        checked image whose immutable tag is in place. With --signing-key, the registry gets each image
+        signed, with its evidence attested, before any tag names it (`verify` checks them). Fails,
+        naming them, when any image failed its checks or could not be pushed or signed (after pushing
+        all it could)."""
         target, run = publish.registry_address(registry), await self.run(gpu, platform=platform)
         for image in catalog.images(spark_version or None, variant or None):
             publish.references(target, image, run.opts.revision)  # a revision that makes a bad tag: before any build
         built = await self.build_and_check(run, spark_version, variant)
         await shipping.ship(built, run.opts, run.limits)  # each multi-platform image's index, checked
+        signer = None
+        if signing_key is not None:
+            where = signing.Registry(target.partition("/")[0], username or None, password)
+            signer = (
+                signing.Signer(signing_key, signing_password, where, run.opts),
+                await orchestrate.made_by(run, built),
+            )
         out = await shipping.publish_passed(
-            built, target, username or None, password, run.opts.revision, run.limits, run.opts
+            built, target, username or None, password, run.opts.revision, run.limits, run.opts, signer
         )
         problems = [f"not published, failed their checks: {', '.join(out.refused)}"] if out.refused else []
         problems += [f"push failed: {failure}" for failure in out.failed]
         if problems:
             raise Failed("; ".join(problems) + f"; pushed: {', '.join(out.pushed) or 'nothing'}")
         return out.pushed
+
+    @function(cache="never")
+    async def verify(
+        self,
+        reference: Annotated[str, Doc("a published image: REGISTRY/NAMESPACE/NAME:TAG or NAME@DIGEST")],
+        public_key: Annotated[dagger.File, Doc("the publisher's cosign public key (cosign.pub)")],
+        username: RegistryUser = "",
+        password: RegistryPassword = None,
+    ) -> str:
+        """Verify a published image offline with its publisher's public key: its signature and the
+        attestations publish --signing-key made (its provenance, its check record, each platform's SBOM),
+        with no transparency log. Fails unless each verifies and the check record says the image passed;
+        else says what they attest."""
+        match = publish.REFERENCE.fullmatch(reference) if publish.is_reference(reference) else None
+        if not (match and match["domain"]):
+            raise UsageError(
+                f"--reference {reference!r} is not an image reference with a registry host; {publish.REGISTRY_HELP}"
+            )
+        where = signing.Registry(match["domain"], username or None, password)
+        return await signing.verify(reference, public_key, where, await self.options())
 
     @function
     def dockerfiles(self) -> dagger.Directory:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Awaitable, Callable
 
 import dagger
 
@@ -110,13 +111,16 @@ async def push(
     *,
     present: bool,
     pushed: list[str],
+    sign: Callable[[str], Awaitable[object]] | None = None,
 ) -> None:
     """Push the image so that no tag can ever hold a manifest other than the checked one (digest
     `checked`): first by digest alone (REPO@DIGEST, which writes the manifest and no tag), and only if the
     registry got the checked manifest, its tags in order: the immutable one first (unless `present`: it
     holds the checked digest already), then the moving ones (NAME:latest), each verified again (NotChecked
     otherwise, and the tags after it stay where they were). Each reference is added to `pushed` (with its
-    digest) once it is there. variants: the image's other platforms (one multi-platform image)."""
+    digest) once it is there. variants: the image's other platforms (one multi-platform image). sign:
+    called with REPO@DIGEST once the registry has the checked manifest, before any tag: a tag only ever
+    names what it signed."""
     variants, (immutable, *moving) = variants or [], tags
 
     async def publish_as(ref: str) -> str:
@@ -127,7 +131,10 @@ async def push(
             raise NotChecked(f"{said}; no tag was written")
         return address
 
-    await publish_as(f"{repository(immutable)}@{checked}")  # the manifest, untagged: what a tag would get
+    untagged = await publish_as(f"{repository(immutable)}@{checked}")  # the manifest: what a tag would get
+    if sign is not None:
+        await sign(f"{repository(immutable)}@{checked}")
+        progress(f"signed {untagged}")
     if present:
         pushed.append(f"{immutable}@{checked}")
     for ref in ([] if present else [immutable]) + moving:

@@ -5,6 +5,7 @@ Nothing here builds or checks an image: orchestrate.py does, and hands over Buil
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,7 +14,8 @@ import anyio
 import dagger
 from dagger import dag
 
-from . import catalog, provenance, publish, recipe, report, sbom, stages
+from . import catalog, provenance, publish, recipe, report, sbom, signing, stages
+from .checks import record
 from .checks.result import ImageResult
 from .errors import UsageError
 from .limits import DEFAULTS
@@ -158,8 +160,27 @@ def sboms(groups: list[list[Built]], opts: recipe.BuildOptions) -> dagger.Direct
     directory, on = dag.directory(), tools(opts)
     for group in groups:
         for b in group:
-            document = sbom.document(on, b.container, tarball(b.container), b.image.name, str(b.result.digest), opts)
-            directory = directory.with_file(f"{b.image.name}.{catalog.arch(b.result.platform)}.cdx.json", document)
+            directory = directory.with_file(
+                f"{b.image.name}.{catalog.arch(b.result.platform)}.cdx.json", _sbom(b, on, opts)
+            )
+    return directory
+
+
+def _sbom(b: Built, on: dagger.Container, opts: recipe.BuildOptions) -> dagger.File:
+    return sbom.document(on, b.container, tarball(b.container), b.image.name, str(b.result.digest), opts)
+
+
+def evidence(group: list[Built], made: provenance.MadeBy, opts: recipe.BuildOptions) -> dagger.Directory:
+    """What publish's signing step attests for one image (signing.py): the predicates of its provenance
+    (provenance.json) and of its check record (checks.json), and each platform's SBOM (sbom.ARCH.json):
+    the documents build-all writes, as predicates."""
+    image, shipped, platforms = group[0].image, str(group[0].result.shipped), [b.result.platform for b in group]
+    built_by = provenance.statement(image, shipped, platforms, made, opts)["predicate"]
+    passed = record.statement([b.result for b in group])["predicate"]
+    directory = dag.directory().with_new_file("provenance.json", json.dumps(built_by))
+    directory, on = directory.with_new_file("checks.json", json.dumps(passed)), tools(opts)
+    for b in group:
+        directory = directory.with_file(f"sbom.{catalog.arch(b.result.platform)}.json", _sbom(b, on, opts))
     return directory
 
 
@@ -213,14 +234,16 @@ async def publish_passed(
     rev: str,
     limits: dict[str, float] = DEFAULTS,
     opts: recipe.BuildOptions | None = None,
+    signer: tuple[signing.Signer, provenance.MadeBy] | None = None,
 ) -> Published:
     """Push the images that passed on every platform. Fail-closed: first, before anything is pushed,
     every image is verified: what would be pushed has its checked digest, and its immutable tag is
     absent or holds that digest (a registry answer other than "not found" fails that image). Then each
     verified image on its own (a failed push is reported and the others go on): the immutable tag
     first, :latest last, so a refused or failed image never moves :latest. A multi-platform image must
-    have been through ship() (its index is what the registry must get). Each image's steps within
-    limits["push"]."""
+    have been through ship() (its index is what the registry must get). signer (its key, and what made
+    the images): each image signed, with its evidence attested, once the registry has it and before any
+    tag names it. Each image's steps within limits["push"]."""
     out, groups, opts = Published([], [], []), shipped(built), opts or recipe.BuildOptions()
     passed = {group[0].image.name for group in groups}
     for name in dict.fromkeys(b.image.name for b in built if b.image.name not in passed):
@@ -239,8 +262,14 @@ async def publish_passed(
     for group, tags, present in verified:
         ctr = publish.with_auth(group[0].container, registry, username, password)
         variants = [b.container for b in group[1:]]
+        sign = None
+        if signer is not None:
+            key, made = signer
+            sign = functools.partial(key.sign, evidence=evidence(group, made, opts))
         with _push_failure(group[0].image.name, limits, out):
-            await publish.push(ctr, tags, group[0].result.shipped, variants, present=present, pushed=out.pushed)
+            await publish.push(
+                ctr, tags, group[0].result.shipped, variants, present=present, pushed=out.pushed, sign=sign
+            )
     return out
 
 
@@ -250,7 +279,14 @@ def _push_failure(name: str, limits: dict[str, float], out: Published) -> Iterat
     try:
         with anyio.fail_after(limits["push"]):
             yield
-    except (dagger.DaggerError, TimeoutError, publish.TagMoved, publish.NotChecked, publish.ReadFailed) as err:
+    except (
+        dagger.DaggerError,
+        TimeoutError,
+        publish.TagMoved,
+        publish.NotChecked,
+        publish.ReadFailed,
+        signing.NotSigned,
+    ) as err:
         why = f"timed out after {limits['push']:.0f}s" if isinstance(err, TimeoutError) else str(err)
         progress(f"PUSH FAILED {name}: {why}")
         out.failed.append(f"{name}: {why.strip().splitlines()[0] if why.strip() else type(err).__name__}")

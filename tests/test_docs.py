@@ -12,7 +12,7 @@ import shlex
 
 import pytest
 
-from pipeline import catalog, shipping
+from pipeline import catalog, shipping, signing
 from pipeline.cli import parser
 from pipeline.main import JupyterSparkImages
 from pipeline.recipe import ROOT
@@ -63,6 +63,10 @@ def check(words: list[str]) -> None:
         if "--target" in args:
             assert args[args.index("--target") + 1] in stages(dockerfile), words
         assert (ROOT / dockerfile).is_file(), words
+    elif tool == "cosign":  # as `verify` runs it (signing.verify_script; tests/test_images.py)
+        flags = {a.split("=")[0] for a in args if a.startswith("--")}
+        script = signing.verify_script("REF", "KEY")
+        assert f"cosign {args[0]} " in script and all(f" {flag}" in script for flag in flags), words
     elif tool == "docker" and args[0] == "load":
         assert args[-1] == f"build/images/{shipping.COMBINED}", words
     elif tool == "docker" and args[0] == "run":
@@ -83,6 +87,7 @@ def test_a_command_that_names_what_does_not_exist_is_caught():
         "dagger call tset --variant gpu",
         "dagger call test --varient gpu",
         "kubectl apply",
+        "cosign verify --key k --allow-insecure-registry r",
     ):
         with pytest.raises((AssertionError, SystemExit, pytest.fail.Exception)):
             for words in commands(f"```sh\n{wrong}\n```"):

@@ -9,10 +9,14 @@ import uuid
 
 import pytest
 
-from pipeline import catalog, checks, limits, orchestrate, paths, product, releases, shipping
+import dagger
+from dagger import dag
+
+from pipeline import catalog, checks, limits, orchestrate, paths, product, publish, releases, shipping, signing
 from pipeline.checks import advisories, cluster, facts, jupyter, rapids, updates
 from pipeline.checks.result import run_check
 from pipeline.checks.services import CHECK_JVM, OPENSHIFT_USER, OTHER_USER, PYCACHE, Services
+from pipeline.report import Failed
 
 pytestmark = pytest.mark.engine
 
@@ -193,13 +197,70 @@ async def test_publish_pushes_what_passed_and_refuses_what_failed(results, build
     refs = out.pushed
     assert len(refs) == 2 and all(r.startswith("localhost:5000/ci/jupyter-4.1.1:") and "@sha256:" in r for r in refs)
     assert out.refused == ["jupyter-4.1.1-gpu"] and out.failed == []
-    from dagger import dag
-
     pulled = dag.container().from_(refs[0])
     assert await pulled.label("io.jupyter-spark.spark.version") == "4.1.1"
     assert (
         await pulled.with_exec(["python", "-c", "import pyspark; print(pyspark.__version__)"]).stdout()
     ).strip() == "4.1.1"
+
+
+# The engine's registry as the engine's containers reach it (offline/engine/registry.yml): cosign runs in one
+IN_ENGINE_REGISTRY = "10.87.0.1:5000"
+
+
+async def key_pair(opts, password: str) -> tuple[dagger.Secret, dagger.File]:
+    """A new cosign key pair, as a publisher makes one (cosign generate-key-pair): the private key as a secret."""
+    made = (
+        signing.Registry(IN_ENGINE_REGISTRY)
+        .cosign(opts)
+        .with_env_variable("COSIGN_PASSWORD", password)
+        .with_env_variable("KEY_PAIR", uuid.uuid4().hex)  # a new one each time
+        .with_workdir("/keys")
+        .with_exec(["cosign", "generate-key-pair"])
+    )
+    private = dag.set_secret(f"cosign-key-{uuid.uuid4().hex}", await made.file("cosign.key").contents())
+    return private, made.file("cosign.pub")
+
+
+async def test_publish_signs_each_image_before_any_tag_and_verify_checks_it_offline(results, opts):
+    image, ctr, result = results[("4.1.1", "baseline")]
+    built = [shipping.Built(image, ctr, result)]
+    registry, where = f"{IN_ENGINE_REGISTRY}/signed-{uuid.uuid4().hex[:8]}", signing.Registry(IN_ENGINE_REGISTRY)
+    (key, public), (_, other_public) = await key_pair(opts, "s3cret"), await key_pair(opts, "other")
+    signer = signing.Signer(key, dag.set_secret("cosign-password", "s3cret"), where, opts)
+    made = await orchestrate.made_by(orchestrate.RunState(opts), built)
+    out = await shipping.publish_passed(built, registry, None, None, "signed", opts=opts, signer=(signer, made))
+    assert out.failed == [] and len(out.pushed) == 2, out
+    latest = out.pushed[-1].split("@")[0]
+
+    said = await signing.verify(latest, public, where, opts)
+    checked = [c.status for c in result.checks]
+    assert f"check record: {result.platform} {result.digest}: {checked.count('passed')} passed" in said, said
+    assert f"sbom of {result.digest}: " in said and "provenance: built by https://dagger.io/engine/" in said
+    assert f"every statement's subject: {result.digest}" in said
+
+    with pytest.raises(Failed, match="does not verify with that key"):
+        await signing.verify(latest, other_public, where, opts)  # another publisher's key
+    unchecked = await ctr.with_label("unchecked", "1").publish(f"{registry}/never-checked:latest")
+    with pytest.raises(Failed, match="does not verify with that key: .*no signatures found"):
+        await signing.verify(unchecked, public, where, opts)  # pushed without publish: never signed
+    tampered = await ctr.with_new_file("/home/jovyan/tampered", "x").publish(latest)
+    assert tampered.split("@")[1] != result.digest
+    with pytest.raises(Failed, match="does not verify with that key: .*no signatures found"):
+        await signing.verify(latest, public, where, opts)  # its tag moved to another image
+
+
+async def test_an_image_that_cannot_be_signed_gets_no_tag(results, opts):
+    image, ctr, result = results[("4.1.1", "baseline")]
+    built = [shipping.Built(image, ctr, result)]
+    registry, where = f"{IN_ENGINE_REGISTRY}/unsigned-{uuid.uuid4().hex[:8]}", signing.Registry(IN_ENGINE_REGISTRY)
+    key, _ = await key_pair(opts, "s3cret")
+    signer = signing.Signer(key, dag.set_secret("wrong-password", "wrong"), where, opts)
+    made = await orchestrate.made_by(orchestrate.RunState(opts), built)
+    out = await shipping.publish_passed(built, registry, None, None, "unsigned", opts=opts, signer=(signer, made))
+    assert out.pushed == [] and len(out.failed) == 1 and "not signed" in out.failed[0], out
+    for tag in publish.references(registry, image, "unsigned"):
+        assert await publish.digest_of(tag) is None, tag
 
 
 ADD_CA = (

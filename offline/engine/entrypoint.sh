@@ -1,6 +1,6 @@
 #!/bin/sh
-# Engine container entrypoint: the local registry (loopback of this container, so the engine
-# pulls base images from it as the Docker Hub mirror), then the engine under tini.
+# Engine container entrypoint: the local registry (the engine pulls base images from it at localhost:5000,
+# its Docker Hub mirror; registry.yml), then the engine under tini.
 set -e
 if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
   # cgroup v2: move our processes out of the root cgroup so controllers can be delegated

@@ -1,8 +1,8 @@
 """The record of the checks an image passed: an in-toto Statement whose subject is the image as it ships
 (its manifest digest, or its multi-platform index's) and whose predicate is each platform's checks as
 the report has them (name, status, seconds, what it proves, its detail). Written into reports/ as
-NAME.checks.intoto.json for every image that ships, beside its OpenVEX document; unsigned for now (a
-signature by cosign over the pushed image is the next step, docs/evidence.md)."""
+NAME.checks.intoto.json for every image that ships, beside its OpenVEX document; publish --signing-key
+attests its predicate, signed, beside the pushed image (signing.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-// The SBOM tool (syft), pinned with every module it is built from (go.sum): pipeline/sbom.py builds it.
+// The SBOM tool (syft), pinned with every module it is built from (go.sum): pipeline/go_tools.py builds it.
 // Refresh: go get -tool github.com/anchore/syft/cmd/syft@VERSION in this folder.
 module jupyter-spark-images/sbom
 
