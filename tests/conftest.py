@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 
 import dagger
 import pytest
+from dagger import dag
 
-from pipeline import assembly, catalog, orchestrate, recipe
+from pipeline import assembly, catalog, orchestrate, recipe, signing
 
 
 def engine_configured() -> bool:
@@ -53,3 +55,29 @@ def build(client, opts, native):  # noqa: ARG001 - the session must be open
         return image, assembly.build(image, opts, native)
 
     return _build
+
+
+@pytest.fixture(scope="session")
+def in_engine_registry() -> str:
+    """The engine's registry as the engine's containers reach it (offline/engine/registry.yml): where a test
+    publishes what cosign, in a container, signs and verifies."""
+    return "10.87.0.1:5000"
+
+
+@pytest.fixture(scope="session")
+def key_pair(client, opts, in_engine_registry):  # noqa: ARG001 - the session must be open
+    """New cosign key pairs, as a publisher makes one (cosign generate-key-pair): the private key as a secret."""
+
+    async def _key_pair(password: str) -> tuple[dagger.Secret, dagger.File]:
+        made = (
+            signing.Registry(in_engine_registry)
+            .cosign(opts)
+            .with_env_variable("COSIGN_PASSWORD", password)
+            .with_env_variable("KEY_PAIR", uuid.uuid4().hex)  # a new one each time
+            .with_workdir("/keys")
+            .with_exec(["cosign", "generate-key-pair"])
+        )
+        private = dag.set_secret(f"cosign-key-{uuid.uuid4().hex}", await made.file("cosign.key").contents())
+        return private, made.file("cosign.pub")
+
+    return _key_pair

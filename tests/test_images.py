@@ -9,7 +9,6 @@ import uuid
 
 import pytest
 
-import dagger
 from dagger import dag
 
 from pipeline import catalog, checks, limits, orchestrate, paths, product, publish, releases, shipping, signing
@@ -204,29 +203,13 @@ async def test_publish_pushes_what_passed_and_refuses_what_failed(results, build
     ).strip() == "4.1.1"
 
 
-# The engine's registry as the engine's containers reach it (offline/engine/registry.yml): cosign runs in one
-IN_ENGINE_REGISTRY = "10.87.0.1:5000"
-
-
-async def key_pair(opts, password: str) -> tuple[dagger.Secret, dagger.File]:
-    """A new cosign key pair, as a publisher makes one (cosign generate-key-pair): the private key as a secret."""
-    made = (
-        signing.Registry(IN_ENGINE_REGISTRY)
-        .cosign(opts)
-        .with_env_variable("COSIGN_PASSWORD", password)
-        .with_env_variable("KEY_PAIR", uuid.uuid4().hex)  # a new one each time
-        .with_workdir("/keys")
-        .with_exec(["cosign", "generate-key-pair"])
-    )
-    private = dag.set_secret(f"cosign-key-{uuid.uuid4().hex}", await made.file("cosign.key").contents())
-    return private, made.file("cosign.pub")
-
-
-async def test_publish_signs_each_image_before_any_tag_and_verify_checks_it_offline(results, opts):
+async def test_publish_signs_each_image_before_any_tag_and_verify_checks_it_offline(
+    results, opts, key_pair, in_engine_registry
+):
     image, ctr, result = results[("4.1.1", "baseline")]
     built = [shipping.Built(image, ctr, result)]
-    registry, where = f"{IN_ENGINE_REGISTRY}/signed-{uuid.uuid4().hex[:8]}", signing.Registry(IN_ENGINE_REGISTRY)
-    (key, public), (_, other_public) = await key_pair(opts, "s3cret"), await key_pair(opts, "other")
+    registry, where = f"{in_engine_registry}/signed-{uuid.uuid4().hex[:8]}", signing.Registry(in_engine_registry)
+    (key, public), (_, other_public) = await key_pair("s3cret"), await key_pair("other")
     signer = signing.Signer(key, dag.set_secret("cosign-password", "s3cret"), where, opts)
     made = await orchestrate.made_by(orchestrate.RunState(opts), built)
     out = await shipping.publish_passed(built, registry, None, None, "signed", opts=opts, signer=(signer, made))
@@ -250,11 +233,11 @@ async def test_publish_signs_each_image_before_any_tag_and_verify_checks_it_offl
         await signing.verify(latest, public, where, opts)  # its tag moved to another image
 
 
-async def test_an_image_that_cannot_be_signed_gets_no_tag(results, opts):
+async def test_an_image_that_cannot_be_signed_gets_no_tag(results, opts, key_pair, in_engine_registry):
     image, ctr, result = results[("4.1.1", "baseline")]
     built = [shipping.Built(image, ctr, result)]
-    registry, where = f"{IN_ENGINE_REGISTRY}/unsigned-{uuid.uuid4().hex[:8]}", signing.Registry(IN_ENGINE_REGISTRY)
-    key, _ = await key_pair(opts, "s3cret")
+    registry, where = f"{in_engine_registry}/unsigned-{uuid.uuid4().hex[:8]}", signing.Registry(in_engine_registry)
+    key, _ = await key_pair("s3cret")
     signer = signing.Signer(key, dag.set_secret("wrong-password", "wrong"), where, opts)
     made = await orchestrate.made_by(orchestrate.RunState(opts), built)
     out = await shipping.publish_passed(built, registry, None, None, "unsigned", opts=opts, signer=(signer, made))

@@ -12,7 +12,9 @@ import uuid
 
 import pytest
 
-from pipeline import catalog, checks, orchestrate, paths, product, shipping
+from dagger import dag
+
+from pipeline import catalog, checks, orchestrate, paths, product, shipping, signing
 from pipeline.archives import held
 from pipeline.checks.services import Services
 from pipeline.tools import oci_archive
@@ -164,7 +166,9 @@ def sh(*cmd: str) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
 
 
-async def test_both_platforms_ship_as_one_multi_platform_image_in_archives_and_pushes(both, opts, tmp_path):
+async def test_both_platforms_ship_as_one_multi_platform_image_in_archives_and_pushes(
+    both, opts, tmp_path, key_pair, in_engine_registry
+):
     [group] = await shipping.ship(both, opts)
     index = group[0].result.index
     assert index and all(b.result.index == index for b in group)
@@ -186,9 +190,21 @@ async def test_both_platforms_ship_as_one_multi_platform_image_in_archives_and_p
     finally:
         sh("docker", "rmi", "-f", "jupyter-4.1.1:latest", tag)
 
-    out = await shipping.publish_passed(group, f"{REGISTRY}/ci-{rev}", None, None, rev, {"push": 900.0})
+    # pushed and signed: the index, its signature and attestations, each platform's SBOM among them
+    key, public = await key_pair("s3cret")
+    where = signing.Registry(in_engine_registry)
+    signer = signing.Signer(key, dag.set_secret("signing-password", "s3cret"), where, opts)
+    made = await orchestrate.made_by(orchestrate.RunState(opts), group)
+    out = await shipping.publish_passed(
+        group, f"{in_engine_registry}/ci-{rev}", None, None, rev, {"push": 900.0}, opts, (signer, made)
+    )
     assert not out.failed and not out.refused
     assert all(ref.endswith(f"@{index}") for ref in out.pushed)  # the registry got the checked index
+    said = await signing.verify(out.pushed[-1], public, where, opts)
+    for b in group:
+        assert f"check record: {b.result.platform} {b.result.digest}: " in said, said
+        assert f"sbom of {b.result.digest}: " in said, said
+    assert f"every statement's subject: {index}" in said, said
 
 
 async def test_an_image_ships_only_when_every_platform_passed(both):
