@@ -1,8 +1,8 @@
-"""The pipeline's Go tools (syft for SBOMs, cosign for signatures), each built here, on the engine's platform,
-from its own folder in requirements/ (a go.mod and go.sum that pin the tool and every module it is built
-from): Debian's Go fetches the pinned Go toolchain as a module from the Go module proxy (verified against
-Go's checksum database), which builds the tool with the go.sum checked. Refresh one with
-`go get -tool PACKAGE@VERSION` in its folder (and GO_TOOLCHAIN if its go.mod names a newer Go)."""
+"""The pipeline's Go tools (syft for SBOMs, cosign for signatures, crane for indexes), each built here, on
+the engine's platform, from its own folder in requirements/ (a go.mod and go.sum that pin the tool and
+every module it is built from): Debian's Go fetches the pinned Go toolchain as a module from the Go module
+proxy (verified against Go's checksum database), which builds the tool with the go.sum checked. Refresh
+one with `go get -tool PACKAGE@VERSION` in its folder (and GO_TOOLCHAIN if its go.mod names a newer Go)."""
 
 from __future__ import annotations
 
@@ -45,3 +45,4 @@ GOFLAGS=-mod=readonly "$goroot/bin/go" build -trimpath -ldflags=-s -o {OUT}/{sel
 
 SYFT = GoTool("syft", "github.com/anchore/syft/cmd/syft", "requirements/sbom")
 COSIGN = GoTool("cosign", "github.com/sigstore/cosign/v3/cmd/cosign", "requirements/cosign")
+CRANE = GoTool("crane", "github.com/google/go-containerregistry/cmd/crane", "requirements/crane")

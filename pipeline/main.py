@@ -9,7 +9,7 @@ from typing import Annotated
 import dagger
 from dagger import DefaultPath, Doc, Ignore, check, function, generate, object_type
 
-from . import assembly, catalog, orchestrate, product, publish, recipe, releases, shipping, signing
+from . import assembly, catalog, orchestrate, product, publish, recipe, registry_tools, releases, shipping, signing
 from .errors import UsageError
 from . import spark_base_layer
 from .rendering import OUT_DIR, image_inputs, render_all
@@ -27,7 +27,11 @@ PLATFORMS_DOC = (
     "passed (images whose features are not built for a platform leave it out)"
 )
 PLATFORM_DOC = f"{PLATFORMS_DOC} (default: the engine's own platform, as docker build)"
-PUBLISH_PLATFORM_DOC = f"{PLATFORMS_DOC} (default: {product.ALL_PLATFORMS})"
+PUBLISH_PLATFORM_DOC = f"{PLATFORMS_DOC} (default: {product.ALL_PLATFORMS}; with --per-platform the engine's own)"
+PER_PLATFORM_DOC = (
+    "a per-platform CI job: push each platform that passed to NAME:<revision>-<arch> only (no index, no :latest), "
+    "for `merge` to join once every platform's job is done"
+)
 RECHECK_DOC = "check every image again, even where --previous has results to reuse"
 ALLOW_FAILURES_DOC = (
     "return the report (and the images that passed) even when images failed, and exit 0: for a CI job that "
@@ -242,7 +246,8 @@ class JupyterSparkImages:
         spark_version: OnlySparkVersion = "",
         variant: OnlyVariant = "",
         gpu: Gpu = False,
-        platform: Annotated[str, Doc(PUBLISH_PLATFORM_DOC)] = product.ALL_PLATFORMS,
+        platform: Annotated[str, Doc(PUBLISH_PLATFORM_DOC)] = "",
+        per_platform: Annotated[bool, Doc(PER_PLATFORM_DOC)] = False,
         signing_key: SigningKey = None,
         signing_password: SigningPassword = None,
     ) -> list[str]:
@@ -256,27 +261,26 @@ class JupyterSparkImages:
         checked image whose immutable tag is in place. With --signing-key, the registry gets each image
         signed, with its evidence attested, before any tag names it (`verify` checks them). Fails,
         naming them, when any image failed its checks or could not be pushed or signed (after pushing
-        all it could)."""
+        all it could). With --per-platform, each platform that passed goes to NAME:<revision>-<arch>
+        only, for `merge` (a per-platform CI job)."""
+        platform = platform or ("" if per_platform else product.ALL_PLATFORMS)
         target, run = publish.registry_address(registry), await self.run(gpu, platform=platform)
         for image in catalog.images(spark_version or None, variant or None):
             publish.references(target, image, run.opts.revision)  # a revision that makes a bad tag: before any build
         built = await self.build_and_check(run, spark_version, variant)
-        await shipping.ship(built, run.opts, run.limits)  # each multi-platform image's index, checked
+        if not per_platform:
+            await shipping.ship(built, run.opts, run.limits)  # each multi-platform image's index, checked
         signer = None
         if signing_key is not None:
-            where = signing.Registry(target.partition("/")[0], username or None, password)
+            where = registry_tools.Registry(target.partition("/")[0], username or None, password)
             signer = (
                 signing.Signer(signing_key, signing_password, where, run.opts),
                 await orchestrate.made_by(run, built),
             )
         out = await shipping.publish_passed(
-            built, target, username or None, password, run.opts.revision, run.limits, run.opts, signer
+            built, target, username or None, password, run.opts.revision, run.limits, run.opts, signer, per_platform
         )
-        problems = [f"not published, failed their checks: {', '.join(out.refused)}"] if out.refused else []
-        problems += [f"push failed: {failure}" for failure in out.failed]
-        if problems:
-            raise Failed("; ".join(problems) + f"; pushed: {', '.join(out.pushed) or 'nothing'}")
-        return out.pushed
+        return pushed_or_failed(out, "not published, failed their checks")
 
     @function(cache="never")
     async def verify(
@@ -295,8 +299,39 @@ class JupyterSparkImages:
             raise UsageError(
                 f"--reference {reference!r} is not an image reference with a registry host; {publish.REGISTRY_HELP}"
             )
-        where = signing.Registry(match["domain"], username or None, password)
+        where = registry_tools.Registry(match["domain"], username or None, password)
         return await signing.verify(reference, public_key, where, await self.options())
+
+    @function(cache="never")
+    async def merge(
+        self,
+        registry: Annotated[str, Doc("where the platforms' jobs pushed: REGISTRY[:PORT]/NAMESPACE")],
+        username: RegistryUser = "",
+        password: RegistryPassword = None,
+        spark_version: OnlySparkVersion = "",
+        variant: OnlyVariant = "",
+        platform: Annotated[str, Doc(f"the platforms every image must have: {PLATFORMS_DOC}")] = product.ALL_PLATFORMS,
+    ) -> list[str]:
+        """The last job of a per-platform CI fan-out: join each image's platforms, as the jobs of
+        `publish --per-platform` pushed them (NAME:<revision>-<arch>, there only where that platform
+        passed), into one multi-platform image under NAME:<date>-<revision> and NAME:latest; returns the
+        pushed references. Builds and checks nothing: the index lists exactly the manifests those jobs
+        checked and pushed. An image that lacks a platform gets no index; fails naming it (after merging
+        all it could). Same revision as the platform jobs (the same source, or the same --revision)."""
+        target, opts = publish.registry_address(registry), await self.options()
+        targets = catalog.targets(platform, await orchestrate.engine_platform())
+        selected = catalog.images(spark_version or None, variant or None, targets.platforms)
+        out = await shipping.merge(
+            selected,
+            targets.platforms,
+            target,
+            username or None,
+            password,
+            opts.revision,
+            parse_limits(self.limits),
+            opts,
+        )
+        return pushed_or_failed(out, "not merged, a platform is missing")
 
     @function
     def dockerfiles(self) -> dagger.Directory:
@@ -342,3 +377,12 @@ def passed_or_allowed(built: list[shipping.Built], allow_failures: bool) -> None
     """Failed, naming each failed image and its failed checks, unless every image passed or failures are allowed."""
     if not allow_failures:
         verdict([b.result.as_dict() for b in built])
+
+
+def pushed_or_failed(out: shipping.Published, refused: str) -> list[str]:
+    """What publish and merge return: the pushed references, or Failed naming what was not pushed and why."""
+    problems = [f"{refused}: {', '.join(out.refused)}"] if out.refused else []
+    problems += [f"push failed: {failure}" for failure in out.failed]
+    if problems:
+        raise Failed("; ".join(problems) + f"; pushed: {', '.join(out.pushed) or 'nothing'}")
+    return out.pushed

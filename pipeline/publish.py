@@ -59,6 +59,15 @@ def references(registry: str, image: catalog.Image, rev: str) -> list[str]:
     return refs
 
 
+def platform_reference(registry: str, image: catalog.Image, rev: str, platform: str) -> str:
+    """A platform's own tag, REGISTRY/NS/jupyter-4.1.1:<rev>-arm64: what a per-platform CI job pushes
+    where that platform passed, and what merge joins into the image's multi-platform index."""
+    ref = f"{registry}/{image.name}:{rev}-{catalog.arch(platform)}"
+    if not is_reference(ref):
+        raise UsageError(f"{ref!r} is not a valid image reference (revision {rev!r}?)")
+    return ref
+
+
 class TagMoved(Exception):
     """An immutable tag already holds other content."""
 

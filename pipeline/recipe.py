@@ -32,7 +32,7 @@ PIP_CACHE = "/root/.cache/pip"
 # relative to the module's source root. They come from the module's source as Dagger hands it over:
 # `dagger call` uploads them (the object's DefaultPath `source`); `python -m pipeline` and the tests
 # take them from the checkout. Their digest names a build where no revision is given.
-SOURCE_FILES = ("pipeline/**", "requirements/*.txt", "requirements/sbom/go.*", "requirements/cosign/go.*")
+SOURCE_FILES = ("pipeline/**", "requirements/*.txt", "requirements/*/go.*")
 SOURCE_EXCLUDE = ("**/__pycache__",)
 PROBES = "pipeline/checks/probes"
 ARCHIVE_TOOL = "pipeline/tools/oci_archive.py"  # reads the engine's image archives (also a probe: the size check)

@@ -1,10 +1,11 @@
 """Shipping what passed: the images' digests and archives as the checks saw them, their evidence (SBOMs,
-provenance, the report), and publishing (publish_passed).
+provenance, the report), and publishing (publish_passed; merge for a per-platform CI fan-out).
 Nothing here builds or checks an image: orchestrate.py does, and hands over Built images."""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import json
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ import anyio
 import dagger
 from dagger import dag
 
-from . import catalog, provenance, publish, recipe, report, sbom, signing, stages
+from . import catalog, provenance, publish, recipe, registry_tools, report, sbom, signing, stages
 from .checks import record
 from .checks.result import ImageResult
 from .errors import UsageError
@@ -235,6 +236,7 @@ async def publish_passed(
     limits: dict[str, float] = DEFAULTS,
     opts: recipe.BuildOptions | None = None,
     signer: tuple[signing.Signer, provenance.MadeBy] | None = None,
+    per_platform: bool = False,
 ) -> Published:
     """Push the images that passed on every platform. Fail-closed: first, before anything is pushed,
     every image is verified: what would be pushed has its checked digest, and its immutable tag is
@@ -243,17 +245,24 @@ async def publish_passed(
     first, :latest last, so a refused or failed image never moves :latest. A multi-platform image must
     have been through ship() (its index is what the registry must get). signer (its key, and what made
     the images): each image signed, with its evidence attested, once the registry has it and before any
-    tag names it. Each image's steps within limits["push"]."""
+    tag names it. Each image's steps within limits["push"]. per_platform: each platform that passed goes
+    to its own tag only (publish.platform_reference, immutable too), for merge() to join: a per-platform
+    CI job."""
     out, groups, opts = Published([], [], []), shipped(built), opts or recipe.BuildOptions()
     passed = {group[0].image.name for group in groups}
     for name in dict.fromkeys(b.image.name for b in built if b.image.name not in passed):
         progress(f"REFUSED {name}: it failed its checks")
         out.refused.append(name)
+    if per_platform:  # each platform ships on its own: its manifest, not the index of its platforms
+        groups = [[dataclasses.replace(b, result=dataclasses.replace(b.result, index=None))] for g in groups for b in g]
     base = publish.with_auth(dag.container(), registry, username, password)
     verified = []
     for group in groups:
         image, checked = group[0].image, str(group[0].result.shipped)
-        tags = publish.references(registry, image, rev)[::-1]  # the immutable tag, then :latest
+        if per_platform:
+            tags = [publish.platform_reference(registry, image, rev, group[0].result.platform)]
+        else:
+            tags = publish.references(registry, image, rev)[::-1]  # the immutable tag, then :latest
         with _push_failure(image.name, limits, out):
             now = await manifest_digest(group if len(group) > 1 else group[0].container, opts)
             if now != checked:
@@ -270,6 +279,55 @@ async def publish_passed(
             await publish.push(
                 ctr, tags, group[0].result.shipped, variants, present=present, pushed=out.pushed, sign=sign
             )
+    return out
+
+
+async def merge(
+    images: list[catalog.Image],
+    platforms: tuple[str, ...],
+    registry: str,
+    username: str | None,
+    password: dagger.Secret | None,
+    rev: str,
+    limits: dict[str, float] = DEFAULTS,
+    opts: recipe.BuildOptions | None = None,
+) -> Published:
+    """The last job of a per-platform CI fan-out: each image's platforms, as their jobs pushed them
+    (publish_passed(per_platform=True): a platform's tag exists only where it passed), joined into the
+    image's one multi-platform index under its immutable tag and :latest, only where every platform of
+    the image (of `platforms`) is there; an image that lacks one gets no index and is named in `refused`.
+    The index is written by crane in the registry (registry_tools.py), by reference: it lists exactly the
+    manifests the platform jobs pushed (read back before any tag moves); the immutable tag first (never
+    moved: if it holds an index, that index must list them), :latest last."""
+    out, opts = Published([], [], []), opts or recipe.BuildOptions()
+    base = publish.with_auth(dag.container(), registry, username, password)
+    tools = registry_tools.Registry(registry.partition("/")[0], username, password)
+    for image in images:
+        with _push_failure(image.name, limits, out):
+            wanted = [p for p in image.platforms if p in platforms]
+            pushed = {
+                p: await publish.digest_of(publish.platform_reference(registry, image, rev, p), base) for p in wanted
+            }
+            if missing := [p for p, digest in pushed.items() if digest is None]:
+                tags = ", ".join(publish.platform_reference(registry, image, rev, p) for p in missing)
+                progress(f"NOT MERGED {image.name}: no {tags} (that platform failed or its job did not push)")
+                out.refused.append(f"{image.name} (missing {', '.join(missing)})")
+                continue
+            repo = publish.repository(publish.platform_reference(registry, image, rev, wanted[0]))
+            latest, immutable = publish.references(registry, image, rev)
+            index = await publish.digest_of(immutable, base)
+            if index is None:  # the index, written by reference: the manifests as the platforms' jobs pushed them
+                said = await tools.crane(opts, "index", "append", *[f"--manifest={repo}@{d}" for d in pushed.values()],
+                                         f"--tag={immutable}")  # fmt: skip
+                index = said.strip().rsplit("@", 1)[-1]
+            listed = json.loads(await tools.crane(opts, "manifest", f"{repo}@{index}")).get("manifests", [])
+            if sorted(m["digest"] for m in listed) != sorted(pushed.values()):
+                lists = sorted(m["digest"] for m in listed)
+                raise publish.TagMoved(f"{immutable} holds {index}, which lists {lists}, not the platforms' {pushed}")
+            out.pushed.append(f"{immutable}@{index}")
+            await tools.crane(opts, "tag", f"{repo}@{index}", latest.rsplit(":", 1)[1])
+            out.pushed.append(f"{latest}@{index}")
+            progress(f"merged {latest}@{index}: {', '.join(f'{p} {d}' for p, d in pushed.items())}")
     return out
 
 

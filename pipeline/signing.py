@@ -11,20 +11,19 @@ For each image, on the digest that ships (its manifest, or its multi-platform in
 No transparency log and no timestamp authority (SIGNING_CONFIG names none): a signature is checked offline,
 with the public key (`cosign verify --key cosign.pub --insecure-ignore-tlog`). cosign stores them beside
 the image in its repository (the referrers API where the registry has it, else its sha256-DIGEST tags).
-cosign is built here from requirements/cosign/ (go_tools.py)."""
+cosign is built here from requirements/cosign/ (go_tools.py), run by registry_tools.py."""
 
 from __future__ import annotations
 
 import base64
 import json
-import uuid
 from dataclasses import dataclass
 
 import dagger
 
-from . import provenance, recipe, stages
+from . import provenance, recipe
 from .checks import record
-from .go_tools import COSIGN
+from .registry_tools import LOGIN, Registry
 from .report import Failed
 
 # A signing config with no services: keys, no transparency log, no timestamp authority
@@ -41,38 +40,6 @@ KEY = "--key=env://COSIGN_KEY"  # the private key (and COSIGN_PASSWORD) from sec
 
 class NotSigned(Exception):
     """cosign could not sign or attest an image, or verify what it signed: that image is not published."""
-
-
-@dataclass(frozen=True)
-class Registry:
-    """Where cosign reads and writes, with the publisher's credentials (none for an open registry)."""
-
-    host: str
-    username: str | None = None
-    password: dagger.Secret | None = None
-
-    def cosign(self, opts: recipe.BuildOptions) -> dagger.Container:
-        """cosign in the tools container, logged in to the registry by each command (LOGIN): its
-        credentials only ever in a secret variable and a file on a temporary mount, never in a layer."""
-        ctr = (
-            recipe.built_stage(stages.TOOLS, opts, None)
-            .with_file("/usr/local/bin/cosign", COSIGN.binary(opts))
-            .with_mounted_temp("/run/cosign")
-            .with_env_variable("DOCKER_CONFIG", "/run/cosign")
-            .with_new_file(CONFIG, json.dumps(SIGNING_CONFIG))
-            .with_env_variable("REGISTRY", self.host)
-        )
-        if self.username and self.password:
-            ctr = ctr.with_env_variable("REGISTRY_USER", self.username)
-            ctr = ctr.with_secret_variable("REGISTRY_PASSWORD", self.password)
-        return ctr
-
-
-LOGIN = (
-    'if [ -n "${REGISTRY_USER:-}" ]; then\n'
-    '  printf %s "$REGISTRY_PASSWORD" | cosign login "$REGISTRY" -u "$REGISTRY_USER" --password-stdin >/dev/null\n'
-    "fi\n"
-)
 
 
 @dataclass(frozen=True)
@@ -94,9 +61,9 @@ class Signer:
             script += f"--predicate={EVIDENCE}/{name} {reference}\n"
         script += f"cosign public-key {KEY} > /tmp/cosign.pub\n" + verify_script(reference, "/tmp/cosign.pub")
         ctr = (
-            self.registry.cosign(self.opts)
+            self.registry.tools(self.opts)
+            .with_new_file(CONFIG, json.dumps(SIGNING_CONFIG))
             .with_secret_variable("COSIGN_KEY", self.key)
-            .with_env_variable("PUBLISH_RUN", uuid.uuid4().hex)  # every call signs: never a cached exec
             .with_mounted_directory(EVIDENCE, evidence)
         )
         if self.password is not None:
@@ -121,8 +88,7 @@ def verify_script(reference: str, public_key: str) -> str:
 async def verify(reference: str, public_key: dagger.File, registry: Registry, opts: recipe.BuildOptions) -> str:
     """What a published image's signature and attestations say, verified with the public key; Failed when
     any is missing or does not verify, or when its check record is not a pass."""
-    ctr = registry.cosign(opts).with_mounted_file("/run/cosign.pub", public_key)
-    ctr = ctr.with_env_variable("VERIFY_RUN", uuid.uuid4().hex)  # the registry as it is now
+    ctr = registry.tools(opts).with_mounted_file("/run/cosign.pub", public_key)
     try:
         out = await ctr.with_exec(
             ["bash", "-euo", "pipefail", "-c", verify_script(reference, "/run/cosign.pub")]

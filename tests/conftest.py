@@ -10,7 +10,7 @@ import dagger
 import pytest
 from dagger import dag
 
-from pipeline import assembly, catalog, orchestrate, recipe, signing
+from pipeline import assembly, catalog, orchestrate, recipe, registry_tools
 
 
 def engine_configured() -> bool:
@@ -70,8 +70,8 @@ def key_pair(client, opts, in_engine_registry):  # noqa: ARG001 - the session mu
 
     async def _key_pair(password: str) -> tuple[dagger.Secret, dagger.File]:
         made = (
-            signing.Registry(in_engine_registry)
-            .cosign(opts)
+            registry_tools.Registry(in_engine_registry)
+            .tools(opts)
             .with_env_variable("COSIGN_PASSWORD", password)
             .with_env_variable("KEY_PAIR", uuid.uuid4().hex)  # a new one each time
             .with_workdir("/keys")

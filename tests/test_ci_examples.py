@@ -43,7 +43,7 @@ def test_every_dagger_call_in_the_ci_examples_is_a_valid_call(example):
     for args in found:
         plain = re.sub(r"\$\{\{[^}]*\}\}|\$[A-Z_]+", "X", args)  # CI expressions and variables
         parsed = parser().parse_args(shlex.split(plain))
-        assert parsed.function in {"build-all", "gate", "test", "publish", "matrix"}, args
+        assert parsed.function in {"build-all", "gate", "test", "publish", "merge", "matrix"}, args
 
 
 def test_the_matrix_function_gives_the_fan_out_jobs_every_image_once():
@@ -57,3 +57,13 @@ def test_the_matrix_function_gives_the_fan_out_jobs_every_image_once():
     assert len({j["name"] for j in jobs}) == len(jobs)
     gpu_iceberg = json.loads(JupyterSparkImages.matrix(None, spark_version="", variant="gpu-iceberg"))
     assert [j["name"] for j in gpu_iceberg] == [i.name for i in catalog.images(variant="gpu-iceberg")]
+
+
+@pytest.mark.parametrize("example", ["github-actions-fanout.yml", "gitlab-ci.yml"])
+def test_the_per_platform_examples_push_each_platform_and_merge_after_every_platform_job(example):
+    found = [parser().parse_args(shlex.split(re.sub(r"\$\{\{[^}]*\}\}|\$[A-Z_]+", "X", args))) for args in calls(
+        (ROOT / "ci-examples" / example).read_text()
+    )]  # fmt: skip
+    publishes = [p for p in found if p.function == "publish"]
+    assert publishes and all(p.per_platform and not p.platform for p in publishes)  # each runner's own platform
+    assert [p.function for p in found][-1] == "merge"

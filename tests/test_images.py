@@ -11,7 +11,19 @@ import pytest
 
 from dagger import dag
 
-from pipeline import catalog, checks, limits, orchestrate, paths, product, publish, releases, shipping, signing
+from pipeline import (
+    catalog,
+    checks,
+    limits,
+    orchestrate,
+    paths,
+    product,
+    publish,
+    registry_tools,
+    releases,
+    shipping,
+    signing,
+)
 from pipeline.checks import advisories, cluster, facts, jupyter, rapids, updates
 from pipeline.checks.result import run_check
 from pipeline.checks.services import CHECK_JVM, OPENSHIFT_USER, OTHER_USER, PYCACHE, Services
@@ -208,7 +220,8 @@ async def test_publish_signs_each_image_before_any_tag_and_verify_checks_it_offl
 ):
     image, ctr, result = results[("4.1.1", "baseline")]
     built = [shipping.Built(image, ctr, result)]
-    registry, where = f"{in_engine_registry}/signed-{uuid.uuid4().hex[:8]}", signing.Registry(in_engine_registry)
+    registry = f"{in_engine_registry}/signed-{uuid.uuid4().hex[:8]}"
+    where = registry_tools.Registry(in_engine_registry)
     (key, public), (_, other_public) = await key_pair("s3cret"), await key_pair("other")
     signer = signing.Signer(key, dag.set_secret("cosign-password", "s3cret"), where, opts)
     made = await orchestrate.made_by(orchestrate.RunState(opts), built)
@@ -236,7 +249,10 @@ async def test_publish_signs_each_image_before_any_tag_and_verify_checks_it_offl
 async def test_an_image_that_cannot_be_signed_gets_no_tag(results, opts, key_pair, in_engine_registry):
     image, ctr, result = results[("4.1.1", "baseline")]
     built = [shipping.Built(image, ctr, result)]
-    registry, where = f"{in_engine_registry}/unsigned-{uuid.uuid4().hex[:8]}", signing.Registry(in_engine_registry)
+    registry, where = (
+        f"{in_engine_registry}/unsigned-{uuid.uuid4().hex[:8]}",
+        registry_tools.Registry(in_engine_registry),
+    )
     key, _ = await key_pair("s3cret")
     signer = signing.Signer(key, dag.set_secret("wrong-password", "wrong"), where, opts)
     made = await orchestrate.made_by(orchestrate.RunState(opts), built)

@@ -14,7 +14,7 @@ import pytest
 
 from dagger import dag
 
-from pipeline import catalog, checks, orchestrate, paths, product, shipping, signing
+from pipeline import catalog, checks, orchestrate, paths, product, publish, registry_tools, shipping, signing
 from pipeline.archives import held
 from pipeline.checks.services import Services
 from pipeline.tools import oci_archive
@@ -192,7 +192,7 @@ async def test_both_platforms_ship_as_one_multi_platform_image_in_archives_and_p
 
     # pushed and signed: the index, its signature and attestations, each platform's SBOM among them
     key, public = await key_pair("s3cret")
-    where = signing.Registry(in_engine_registry)
+    where = registry_tools.Registry(in_engine_registry)
     signer = signing.Signer(key, dag.set_secret("signing-password", "s3cret"), where, opts)
     made = await orchestrate.made_by(orchestrate.RunState(opts), group)
     out = await shipping.publish_passed(
@@ -218,3 +218,40 @@ async def test_an_image_ships_only_when_every_platform_passed(both):
     assert shipping.shipped([native, failed]) == []
     out = await shipping.publish_passed([native, failed], f"{REGISTRY}/ci-refused", None, None, "r", {"push": 60.0})
     assert out.refused == ["jupyter-4.1.1"] and out.pushed == []
+
+
+async def test_a_per_platform_fan_out_merges_into_the_checked_index_only_when_every_platform_passed(
+    both, opts, in_engine_registry
+):
+    """CI on native runners: each platform's job pushes its own tag, the last job joins them (merge, with
+    crane in a container: the engine's registry as its containers reach it)."""
+    native, arm64 = both
+    image, rev, fast = native.image, uuid.uuid4().hex[:12], {"push": 900.0}
+    namespace = f"{in_engine_registry}/fanout-{rev}"
+    for job in both:  # two jobs, one per platform, each pushing what it checked
+        out = await shipping.publish_passed([job], namespace, None, None, rev, fast, opts, per_platform=True)
+        tag = publish.platform_reference(namespace, image, rev, job.result.platform)
+        assert out.pushed == [f"{tag}@{job.result.digest}"] and not out.failed, out
+    merged = await shipping.merge([image], product.PLATFORMS, namespace, None, None, rev, fast, opts)
+    latest, immutable = publish.references(namespace, image, rev)
+    index = merged.pushed[0].rsplit("@", 1)[-1]
+    assert merged.pushed == [f"{immutable}@{index}", f"{latest}@{index}"] and not merged.refused, merged
+    listed = json.loads(await registry_tools.Registry(in_engine_registry).crane(opts, "manifest", latest))
+    platforms = {f"{m['platform']['os']}/{m['platform']['architecture']}": m["digest"] for m in listed["manifests"]}
+    assert platforms == {b.result.platform: b.result.digest for b in both}  # the checked manifests, no other
+    again = await shipping.merge([image], product.PLATFORMS, namespace, None, None, rev, fast, opts)
+    assert again.pushed == merged.pushed, again  # a rerun finds the same index under the immutable tag
+
+    # the arm64 job failed its checks: it pushes nothing, and the merge leaves no index behind
+    failed = dataclasses.replace(
+        arm64, result=dataclasses.replace(arm64.result, checks=[checks.CheckResult("facts", "failed", 1.0, "broken")])
+    )
+    namespace = f"{in_engine_registry}/fanout-failed-{rev}"
+    out = await shipping.publish_passed([native], namespace, None, None, rev, fast, opts, per_platform=True)
+    assert len(out.pushed) == 1
+    refused = await shipping.publish_passed([failed], namespace, None, None, rev, fast, opts, per_platform=True)
+    assert refused.refused == ["jupyter-4.1.1"] and refused.pushed == []
+    merged = await shipping.merge([image], product.PLATFORMS, namespace, None, None, rev, fast, opts)
+    assert merged.refused == ["jupyter-4.1.1 (missing linux/arm64)"] and merged.pushed == [], merged
+    latest, immutable = publish.references(namespace, image, rev)
+    assert await publish.digest_of(latest) is None and await publish.digest_of(immutable) is None
