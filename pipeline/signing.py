@@ -54,7 +54,7 @@ class Signer:
     async def sign(self, reference: str, evidence: dagger.Directory) -> str:
         """Sign reference (REPO@DIGEST, the image as it ships) and attest each predicate in evidence
         (KIND.json or KIND.PLATFORM.json, KIND one of ATTESTATIONS); then verify them all with the key's
-        public half. Fails (dagger.ExecError) with cosign's error."""
+        public half. NotSigned, with cosign's error, when any step fails."""
         script = LOGIN + f"cosign sign {KEY} --signing-config={CONFIG} --yes {reference}\n"
         for name in await evidence.entries():
             script += f"cosign attest {KEY} --signing-config={CONFIG} --yes --type={ATTESTATIONS[name.split('.')[0]]} "
