@@ -15,7 +15,7 @@ ARM64_COMPILE := $(subst x86_64-manylinux,aarch64-manylinux,$(UV_COMPILE))
 # their locks (and so out of the images' size budget); pip check names them.
 HUB_ONLY := $(foreach p,pydantic pydantic-core annotated-types typing-inspection cryptography certipy oauthlib pamela,--no-emit-package $(p))
 
-.PHONY: build-all test test-arm64-gpu unit lint engine dockerfiles update-versions lock lock-images bench bench-platforms clean offline-module
+.PHONY: build-all test test-arm64-gpu unit lint engine dockerfiles update-versions lock lock-images bench bench-cpu bench-platforms clean offline-module
 
 # What CI runs with `dagger call`: build-all exports the passed images and the report, and fails naming any
 # image that failed (after the export: the runner delivers each image as it is done).
@@ -86,6 +86,10 @@ offline-module:
 
 bench: engine
 	$(WITH_ENGINE) $(PY) scripts/bench.py -- $(BUILD_ARGS)
+
+# The host's CPU use during a build-all (BUILD_ARGS as for build-all): cores busy on average, and how often all
+bench-cpu: engine
+	$(WITH_ENGINE) $(PY) scripts/cpu_use.py -- $(PY) -m pipeline build-all $(BUILD_ARGS)
 
 # A cold build of one image for each platform, one after the other, and the emulated/native ratio
 bench-platforms: engine

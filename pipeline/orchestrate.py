@@ -23,8 +23,10 @@ from .limits import CHECK_LIMITS, CURL, DEFAULTS, for_platform
 from .log import progress, step_failure
 from .shipping import Built
 
-# Images built at once, and checked at once: checks start JVMs and services that need the host's
-# cores to themselves (on 2 cores, two images' checks side by side take longer than one after the other).
+# Images built at once, and checked at once on each side of emulation: native checks start JVMs and
+# services that keep the host's cores busy (on 2 cores, two images' checks side by side take longer than one
+# after the other), while emulated work keeps about one core busy (qemu), so one emulated image's checks
+# run beside one native image's and neither core waits.
 PARALLEL_BUILDS, PARALLEL_CHECKS = 2, 1
 CHECK_CODE = "pipeline/checks"  # the checks and their probes: a result is reused only if these are unchanged
 
@@ -61,7 +63,10 @@ class RunState:
     # each emulated line prover's result, by (Spark version, platform), as soon as it has one (line_proof)
     proofs: dict[tuple[str, str], asyncio.Future[ImageResult | None]] = field(default_factory=dict)
     building: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(PARALLEL_BUILDS))
-    checking: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(PARALLEL_CHECKS))
+    # by emulated or not: one image checked natively and one under emulation at a time
+    checking: dict[bool, asyncio.Semaphore] = field(
+        default_factory=lambda: {emulated: asyncio.Semaphore(PARALLEL_CHECKS) for emulated in (False, True)}
+    )
 
     def emulated(self, platform: str) -> bool:
         return self.targets is not None and self.targets.emulated(platform)
@@ -120,7 +125,7 @@ async def _build_and_check(image: catalog.Image, ctr: dagger.Container, run: Run
         phases = {"build": built_in, "checks": 0.0}
         return Built(image, ctr, dataclasses.replace(earlier, reused=True, phases=phases, index=None))
     proof = await line_proof(image, platform, run, layers) if emulated else None
-    async with run.checking:
+    async with run.checking[emulated]:
         progress(f"{name}: built in {built_in:.0f}s ({digest}), checking")
         checked_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
         start = time.monotonic()
