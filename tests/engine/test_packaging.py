@@ -138,10 +138,12 @@ async def test_the_module_installs_as_daggers_python_runtime_installs_it(client,
             "generate_dockerfiles",
             "images_pass",
             "matrix",
+            "merge",
             "publish",
             "spark_base",
             "test",
             "test_all",
+            "verify",
         ]
     )
     where = "import dagger, importlib.metadata as m; print(m.version('dagger-io'), dagger.__file__)"
