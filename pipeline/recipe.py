@@ -195,22 +195,29 @@ rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log
 """
 
 
-# The engine trusts the build host's CAs in every step (they appear in
-# /usr/local/share/ca-certificates during the step only), and ca-certificates-java copies
-# whatever is trusted into Java's keystore: take those back out so no build CA stays.
-DROP_BUILD_CAS_FROM_JAVA = """
+# The engine trusts the build host's CAs (a TLS-intercepting proxy's): before each exec it writes them
+# into /usr/local/share/ca-certificates and runs update-ca-certificates, which links them into
+# /etc/ssl/certs and (with Java's hook, where ca-certificates-java is installed) into Java's keystore.
+# After the exec it deletes them and runs update-ca-certificates again, which leaves both the links
+# (it prunes orphans only when it adds or removes a certificate) and the keystore entries. So every
+# step the Dagger path runs takes them out itself (a Docker build has no such CAs: its CA is a build
+# secret in BUILD_CA, never trusted by the system).
+DROP_BUILD_CAS = """
 for crt in /usr/local/share/ca-certificates/*.crt; do
-  [ -e "$crt" ] && command -v keytool >/dev/null || continue
-  keytool -delete -cacerts -storepass changeit -alias "debian:$(basename "${crt%.crt}").pem" >/dev/null || :
+  pem=/etc/ssl/certs/$(basename "${crt%.crt}").pem
+  [ -L "$pem" ] || continue
+  ! command -v keytool >/dev/null || keytool -delete -cacerts -storepass changeit -alias "debian:${pem##*/}" >/dev/null || :
+  find /etc/ssl/certs -maxdepth 1 -lname "${pem##*/}" -delete
+  rm -f "$pem"
 done
 """
 
 
 def apt_install(*packages: str, then: str = "") -> Run:
     """A step that installs Debian packages (from $DEBIAN_MIRROR if set), then runs `then`, leaving no apt
-    lists or build CAs. One step, not two: each step of an emulated build pays for its start (the
+    lists. One step, not two: each step of an emulated build pays for its start (the
     engine's CA set-up runs under QEMU too)."""
-    return Run(APT_INSTALL.replace("{packages}", " ".join(packages)) + then + DROP_BUILD_CAS_FROM_JAVA)
+    return Run(APT_INSTALL.replace("{packages}", " ".join(packages)) + then)
 
 
 def _maven_download(path: str, sha256: str, dest: str) -> str:
@@ -279,7 +286,7 @@ def _apply_step(ctr: dagger.Container, step: Step, scoped: dict[str, str], files
                 ctr = ctr.with_env_variable(name, value)
             if cache:
                 ctr = ctr.with_mounted_cache(cache, dag.cache_volume("jupyter-spark-pip"))
-            ctr = ctr.with_exec(["bash", "-euo", "pipefail", "-c", script])
+            ctr = ctr.with_exec(["bash", "-euo", "pipefail", "-c", script + DROP_BUILD_CAS])
             if cache:
                 ctr = ctr.without_mount(cache)
             for name in scoped:

@@ -275,8 +275,25 @@ async def test_a_ca_left_in_javas_keystore_fails_the_facts_check(build, opts, na
     result = await checks.check_image(image, leaky, opts.probes(), platform=native)
     facts_result = next(c for c in result.checks if c.name == "facts")
     assert facts_result.status == "failed", facts_result.detail
-    assert "build-cas-left: Java's keystore trusts CAs that are not in the image's CA bundle" in facts_result.detail
+    assert "build-cas-left: CAs trusted while building are left in the image" in facts_result.detail
     assert "(leak)" in facts_result.detail
+
+
+async def test_a_ca_left_in_the_bundle_or_linked_in_etc_ssl_certs_fails_the_facts_check(build, opts, native):
+    """What a build step's exec sees of the engine's CAs, left behind: one in the CA bundle, and a link
+    to where the engine puts them (written without an exec: the engine would clean an exec's)."""
+    image, ctr = build("4.1.1", "baseline")
+    make_ca = "keytool -exportcert -rfc -alias leak -keystore /tmp/k.jks -storepass changeit"
+    pem = await ctr.with_user("root").with_exec(["bash", "-c", f"{ADD_CA.partition(' && ')[0]} && {make_ca}"]).stdout()
+    bundle = "/etc/ssl/certs/ca-certificates.crt"
+    leaky = ctr.with_new_file(bundle, await ctr.file(bundle).contents() + pem).with_symlink(
+        "/usr/local/share/ca-certificates/proxy.crt", "/etc/ssl/certs/proxy.pem"
+    )
+    result = await checks.check_image(image, leaky, opts.probes(), platform=native)
+    detail = next(c for c in result.checks if c.name == "facts").detail
+    assert "build-cas-left: CAs trusted while building are left in the image" in detail, detail
+    assert "(in the CA bundle, shipped by no package)" in detail and "(leak)" not in detail, detail
+    assert "/etc/ssl/certs/proxy.pem -> /usr/local/share/ca-certificates/proxy.crt" in detail, detail
 
 
 async def test_a_leaked_ca_in_place_of_a_bundle_certificate_fails_the_facts_check(build, opts, native):

@@ -38,11 +38,6 @@ apt-get upgrade -y
 apt-get install -y --no-install-recommends curl ca-certificates python3 python3-venv
 apt-get clean
 rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log
-
-for crt in /usr/local/share/ca-certificates/*.crt; do
-  [ -e "$crt" ] && command -v keytool >/dev/null || continue
-  keytool -delete -cacerts -storepass changeit -alias "debian:$(basename "${crt%.crt}").pem" >/dev/null || :
-done
 EOF
 COPY --chmod=644 requirements/build.txt /opt/build-tools/requirements.txt
 RUN --mount=type=secret,id=build-ca,target=/run/build-ca/ca.pem --mount=type=cache,target=/root/.cache/pip <<'EOF'
@@ -154,11 +149,6 @@ find / -xdev -type f -perm /6000 -exec chmod ug-s {} +
 
 site=$(echo /opt/venv/lib/python3*/site-packages)
 printf '%s\n' /opt/spark/python /opt/spark/python/lib/py4j-*-src.zip > "$site/pyspark.pth"
-
-for crt in /usr/local/share/ca-certificates/*.crt; do
-  [ -e "$crt" ] && command -v keytool >/dev/null || continue
-  keytool -delete -cacerts -storepass changeit -alias "debian:$(basename "${crt%.crt}").pem" >/dev/null || :
-done
 EOF
 COPY --chmod=644 pipeline/files/kernels/pyspark-local/kernel.json /opt/venv/share/jupyter/kernels/pyspark-local/kernel.json
 COPY --chmod=644 pipeline/files/kernels/pyspark-connect/kernel.json /opt/venv/share/jupyter/kernels/pyspark-connect/kernel.json

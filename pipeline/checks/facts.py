@@ -54,7 +54,7 @@ def expected_facts(image: catalog.Image, labels: dict[str, str], platform: str) 
         "rapids": labels.get(f"{P}.rapids.version"),
         # the RAPIDS jar's native code (cuDF) for the JVM's architecture: the platform's build of the jar
         "rapids-native": [catalog.jvm_arch(platform)] if f"{P}.rapids.version" in labels else None,
-        # keystore certificates (SHA-256 fingerprint and alias) that are not in the image's CA bundle
+        # CAs left from the build: Java keystore entries, bundle certificates, links (facts_probe.build_cas_left)
         CAS_LEFT: [],
     }
 
@@ -85,6 +85,7 @@ async def check(image: catalog.Image, services: Services, platform: str) -> str:
         dagger.dag.directory()
         .with_file("cacerts", services.image.file("/etc/ssl/certs/java/cacerts"))
         .with_file("ca-certificates.crt", services.image.file("/etc/ssl/certs/ca-certificates.crt"))
+        .with_directory("certs", services.image.directory("/etc/ssl/certs"))
     )
     where = ("--jars", paths.SPARK_JARS, "--rapids-jar", paths.RAPIDS_JAR)
     found = json.loads(await services.probe("facts_probe.py", *where, inputs=inputs))
@@ -101,8 +102,8 @@ async def check(image: catalog.Image, services: Services, platform: str) -> str:
     problems = ["labels do not match the image: " + "; ".join(wrong)] if wrong else []
     if (left := found.get(CAS_LEFT)) != expected[CAS_LEFT]:
         problems.append(
-            f"{CAS_LEFT}: Java's keystore trusts CAs that are not in the image's CA bundle (expected none): "
-            + (", ".join(map(str, left)) if isinstance(left, list) else repr(left))
+            f"{CAS_LEFT}: CAs trusted while building are left in the image (Java's keystore, the CA bundle or "
+            "/etc/ssl/certs; expected none): " + (", ".join(map(str, left)) if isinstance(left, list) else repr(left))
         )
     if problems:
         raise CheckFailed("\n".join(problems))

@@ -17,6 +17,10 @@ from pathlib import Path
 
 import pyspark
 
+INPUTS = "/probe-inputs"  # the image's own CA files (the check mounts them)
+SHIPPED_CAS = "/usr/share/ca-certificates"  # the CAs Debian's ca-certificates ships
+BUILD_CAS = "/usr/local/share/ca-certificates/"  # where the engine writes its CAs during an exec
+
 
 def run(*cmd: str) -> str:
     return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=True).stdout
@@ -80,15 +84,26 @@ def bundle_certificates(pem: str) -> set[str]:
 
 
 def build_cas_left() -> list[str]:
-    """Java keystore certificates that are not in the image's CA bundle: CAs trusted only while building.
+    """CAs trusted only while building, left in the image: Java keystore certificates that are not in
+    the image's CA bundle, bundle certificates that no Debian package ships (/usr/share/ca-certificates),
+    and links in /etc/ssl/certs to a build CA (/usr/local/share/ca-certificates, where the engine puts
+    its CAs during a step) or to nothing.
 
     Sets of SHA-256 fingerprints, not counts: a bundle certificate that ca-certificates-java left out
-    would otherwise hide a leaked CA. Both files are the image's own, mounted into /probe-inputs
+    would otherwise hide a leaked CA. The files are the image's own, mounted into /probe-inputs
     (a step's exec would see the engine's injected build CAs again)."""
-    jks = run("keytool", "-list", "-keystore", "/probe-inputs/cacerts", "-storepass", "changeit")
+    jks = run("keytool", "-list", "-keystore", f"{INPUTS}/cacerts", "-storepass", "changeit")
     keystore = keystore_certificates(jks)
-    bundle = bundle_certificates(Path("/probe-inputs/ca-certificates.crt").read_text())
-    return sorted(f"{fp} ({keystore[fp]})" for fp in keystore.keys() - bundle)
+    bundle = bundle_certificates(Path(f"{INPUTS}/ca-certificates.crt").read_text())
+    shipped = set().union(*(bundle_certificates(crt.read_text()) for crt in Path(SHIPPED_CAS).rglob("*.crt")))
+    left = [f"{fp} ({keystore[fp]})" for fp in sorted(keystore.keys() - bundle)]
+    left += [f"{fp} (in the CA bundle, shipped by no package)" for fp in sorted(bundle - shipped)]
+    certs = Path(f"{INPUTS}/certs")
+    for link in sorted(p for p in certs.iterdir() if p.is_symlink()):
+        target = os.readlink(link)
+        if target.startswith(BUILD_CAS) or not (target.startswith("/") or os.path.lexists(certs / target)):
+            left.append(f"/etc/ssl/certs/{link.name} -> {target}")
+    return left
 
 
 # Spark's own jar names its Scala and Spark versions; the other checks run Spark itself (no JVM here for this)
