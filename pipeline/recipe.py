@@ -200,12 +200,13 @@ rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log
 # /etc/ssl/certs and (with Java's hook, where ca-certificates-java is installed) into Java's keystore.
 # After the exec it deletes them and runs update-ca-certificates again, which leaves both the links
 # (it prunes orphans only when it adds or removes a certificate) and the keystore entries. So every
-# step the Dagger path runs takes them out itself (a Docker build has no such CAs: its CA is a build
-# secret in BUILD_CA, never trusted by the system).
+# step the Dagger path runs as root takes them out itself (a Docker build has no such CAs: its CA is a
+# build secret in BUILD_CA, never trusted by the system). One run as another user cannot: the facts
+# check finds what it leaves.
 DROP_BUILD_CAS = """
 for crt in /usr/local/share/ca-certificates/*.crt; do
   pem=/etc/ssl/certs/$(basename "${crt%.crt}").pem
-  [ -L "$pem" ] || continue
+  [ -L "$pem" ] && [ -w /etc/ssl/certs ] || continue
   ! command -v keytool >/dev/null || keytool -delete -cacerts -storepass changeit -alias "debian:${pem##*/}" >/dev/null || :
   find /etc/ssl/certs -maxdepth 1 -lname "${pem##*/}" -delete
   rm -f "$pem"
