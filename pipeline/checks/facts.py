@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-import dagger
 from dagger import dag
 
 from .. import assembly, catalog, paths, publish
@@ -81,12 +80,7 @@ async def check(image: catalog.Image, services: Services, platform: str) -> str:
     # the labels and platform as the built image carries them, read back from its config
     labels = {name: await services.image.label(name) for name in assembly.labels(image)}
     configured = str(await services.image.platform())
-    inputs = (
-        dagger.dag.directory()
-        .with_file("cacerts", services.image.file("/etc/ssl/certs/java/cacerts"))
-        .with_file("ca-certificates.crt", services.image.file("/etc/ssl/certs/ca-certificates.crt"))
-        .with_directory("certs", services.image.directory("/etc/ssl/certs"))
-    )
+    inputs = services.image.directory("/etc/ssl/certs")  # the bundle, Java's keystore, the links
     where = ("--jars", paths.SPARK_JARS, "--rapids-jar", paths.RAPIDS_JAR)
     found = json.loads(await services.probe("facts_probe.py", *where, inputs=inputs))
     expected = expected_facts(image, labels, platform)

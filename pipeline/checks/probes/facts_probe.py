@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pyspark
 
-INPUTS = "/probe-inputs"  # the image's own CA files (the check mounts them)
+INPUTS = "/probe-inputs"  # the image's own /etc/ssl/certs (the check mounts it)
 SHIPPED_CAS = "/usr/share/ca-certificates"  # the CAs Debian's ca-certificates ships
 BUILD_CAS = "/usr/local/share/ca-certificates/"  # where the engine writes its CAs during an exec
 
@@ -90,15 +90,15 @@ def build_cas_left() -> list[str]:
     its CAs during a step) or to nothing.
 
     Sets of SHA-256 fingerprints, not counts: a bundle certificate that ca-certificates-java left out
-    would otherwise hide a leaked CA. The files are the image's own, mounted into /probe-inputs
+    would otherwise hide a leaked CA. The files are the image's own, mounted at INPUTS
     (a step's exec would see the engine's injected build CAs again)."""
-    jks = run("keytool", "-list", "-keystore", f"{INPUTS}/cacerts", "-storepass", "changeit")
+    jks = run("keytool", "-list", "-keystore", f"{INPUTS}/java/cacerts", "-storepass", "changeit")
     keystore = keystore_certificates(jks)
     bundle = bundle_certificates(Path(f"{INPUTS}/ca-certificates.crt").read_text())
     shipped = set().union(*(bundle_certificates(crt.read_text()) for crt in Path(SHIPPED_CAS).rglob("*.crt")))
     left = [f"{fp} ({keystore[fp]})" for fp in sorted(keystore.keys() - bundle)]
     left += [f"{fp} (in the CA bundle, shipped by no package)" for fp in sorted(bundle - shipped)]
-    certs = Path(f"{INPUTS}/certs")
+    certs = Path(INPUTS)
     for link in sorted(p for p in certs.iterdir() if p.is_symlink()):
         target = os.readlink(link)
         if target.startswith(BUILD_CAS) or not (target.startswith("/") or os.path.lexists(certs / target)):
