@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import dataclasses
 from dataclasses import dataclass
 from collections.abc import Awaitable, Callable
@@ -16,7 +14,7 @@ from ..limits import CHECK_LIMITS, DEFAULTS, for_platform
 from . import advisories, cluster, facts, iceberg, jupyter, rapids, spark_connect, updates
 from . import any_uid
 from .result import CheckResult, ImageResult, run_check
-from .services import Services
+from .services import Services, stop_all
 
 CHECKS = tuple(CHECK_LIMITS)  # in the report's order
 # Under emulation (platforms other than the engine's) an image gets these checks, each with its wait scaled by
@@ -121,15 +119,14 @@ async def check_image(
             beside.start_soon(check, "iceberg", lambda: iceberg.check(image, services))  # needs no JupyterLab
             beside.start_soon(check, "updates", lambda: updates.check(image, services))
             beside.start_soon(check, "advisories", lambda: advisories.check(image, services))
-            beside.start_soon(check, "cluster", lambda: cluster.check(image, services, gpu))  # its own services
+            # its own services
+            beside.start_soon(check, "cluster", lambda: cluster.check(image, services, gpu, limits["stop"]))
             await in_turn(
                 ("jupyterlab", lambda: jupyter.check(image, services)),
                 ("spark-connect", lambda: spark_connect.check(image, services)),
             )
-    finally:  # their JVMs' CPU back before the GPU check; each stop tried and bounded, whatever the others do
-        for service in reversed(started):
-            with anyio.move_on_after(limits["stop"]), contextlib.suppress(dagger.DaggerError):
-                await service.stop()
+    finally:  # their JVMs' CPU back before the GPU check
+        await stop_all(started, limits["stop"])
     await check("gpu", lambda: rapids.check_gpu(image, services, gpu))
     result.checks = [outcomes[name] for name in CHECKS]
     return result

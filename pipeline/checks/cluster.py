@@ -19,17 +19,16 @@ the image's default user; the arbitrary-uid cases are the other checks'.
 
 from __future__ import annotations
 
-import contextlib
-
 import anyio
 import dagger
 from dagger import dag
 
 from .. import catalog, paths
+from ..limits import DEFAULTS
 from ..jupyter_layer import DRIVER_PORTS
 from ..recipe import HEALTHCHECK
 from .result import CheckFailed, exec_failure
-from .services import CHECK_JVM, JUPYTER, JUPYTER_URL, Services, listening
+from .services import CHECK_JVM, JUPYTER, JUPYTER_URL, Services, listening, stop_all
 
 MASTER, CONNECT = "spark-master", "spark-connect"  # the services' aliases where they are bound
 MASTER_PORT, MASTER_UI, WORKER_UI, CONNECT_PORT, DRIVER_UI = 7077, 8080, 8081, 15002, 4040
@@ -125,7 +124,7 @@ class Cluster:
         ]
 
 
-async def check(image: catalog.Image, services: Services, gpu: bool) -> str:
+async def check(image: catalog.Image, services: Services, gpu: bool, stop: float = DEFAULTS["stop"]) -> str:
     cluster = Cluster(image, services)
     started: list[dagger.Service] = []
     failed: list[str] = []  # the nodes that did not start, in their own words (their errors, not a stack trace)
@@ -150,9 +149,7 @@ async def check(image: catalog.Image, services: Services, gpu: bool) -> str:
             raise CheckFailed("\n".join(failed))
         detail = await cluster.runner().with_exec(["python", "cluster_probe.py", *cluster.probe_args()]).stdout()
     finally:  # the nodes' CPU back for the checks that follow
-        for service in reversed(started):
-            with contextlib.suppress(dagger.DaggerError):
-                await service.stop()
+        await stop_all(started, stop)
     if image.rapids:
         why = "the engine has a GPU (--gpu) but" if gpu else "this run has no GPU (--gpu), and"
         detail += f"\nGPU workers: not checked ({why} the cluster check does not yet give workers GPUs)"

@@ -17,6 +17,7 @@ import contextlib
 import uuid
 from dataclasses import dataclass
 
+import anyio
 import dagger
 from dagger import dag
 
@@ -47,6 +48,19 @@ CHECK_JVM = ("SPARK_SUBMIT_OPTS", "-XX:TieredStopAtLevel=1")
 def listening(port: int) -> list[str]:
     """A healthcheck for a service of the image other than JupyterLab: ready when port accepts connections."""
     return ["bash", "-c", f"exec 3<>/dev/tcp/localhost/{port}"]
+
+
+async def stop_all(started: list[dagger.Service], limit: float) -> None:
+    """A check run's services stopped side by side, killed (nothing in them outlives the check run:
+    a graceful stop only makes the checks after them wait), each bounded by limit, whatever the others do."""
+
+    async def stop(service: dagger.Service) -> None:
+        with anyio.move_on_after(limit), contextlib.suppress(dagger.DaggerError):
+            await service.stop(kill=True)
+
+    async with anyio.create_task_group() as stopping:
+        for service in started:
+            stopping.start_soon(stop, service)
 
 
 @dataclass

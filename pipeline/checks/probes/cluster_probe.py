@@ -16,6 +16,7 @@ import os
 import sys
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
@@ -107,58 +108,10 @@ def executors_on_both_workers(driver_ui: str, seconds: float = 120) -> None:
     sys.exit(f"{driver_ui}: executors registered on {hosts} within {seconds:.0f}s, expected one on each of {workers}")
 
 
-jupyter = Jupyter(args.jupyter, os.environ["JUPYTER_TOKEN"])
-jupyter.wait_ready(90)
-print(f"master {args.master_url} ({state['url']}): {len(workers)} workers ALIVE ({', '.join(workers)})")
-
-table = f"local.cluster.t_{uuid.uuid4().hex[:8]}"
-iceberg_write = (
-    (
-        "spark.sql('CREATE NAMESPACE IF NOT EXISTS local.cluster')\n"
-        f"spark.sql('CREATE TABLE {table} (id BIGINT, name STRING) USING iceberg')\n"
-        f"spark.sql(\"INSERT INTO {table} VALUES (1, 'a'), (2, 'b')\")\n"
-        f"spark.sql(\"INSERT INTO {table} VALUES (3, 'c')\")\n"
-        f"snaps = spark.sql('SELECT snapshot_id FROM {table}.snapshots ORDER BY committed_at').collect()\n"
-        "print('snapshots', *(r[0] for r in snaps))\n"
-    )
-    if args.iceberg
-    else ""
-)
-connect_code = (
-    "from pyspark.sql import SparkSession\n"
-    "spark = SparkSession.builder.getOrCreate()\n"
-    "print('session', type(spark).__module__, spark.version)\n"
-    "print('sum', spark.range(0, 1000, 1, 8).selectExpr('sum(id)').first()[0])\n" + iceberg_write
-)
-executors_on_both_workers(args.connect_ui)
-out = jupyter.execute("pyspark-connect", connect_code, seconds=150)
-lines = dict(line.split(" ", 1) for line in out.strip().splitlines() if " " in line)
-if "pyspark.sql.connect" not in lines.get("session", "") or lines.get("sum") != "499500":
-    sys.exit(f"the Connect kernel's job on the cluster printed {out!r}, expected a Connect session and sum 499500")
-apps = {a["name"] for a in master_state()["activeapps"]}
-if "Spark Connect server" not in apps:
-    sys.exit(f"the master lists applications {sorted(apps)}, not the Spark Connect server")
-print(f"pyspark-connect kernel: sum over 8 partitions = 499500 on Spark {lines['session'].split()[1]}")
-connect_app = get(f"{args.connect_ui}/api/v1/applications")[0]["id"]
-deadline = time.monotonic() + 20 * SLOWDOWN  # the driver's API counts a task once its listener has seen it end
-while on_both_workers("Spark Connect server", seen := evidence(args.connect_ui, connect_app)):
-    if time.monotonic() > deadline:
-        break
-    time.sleep(1)
-print(proven_on_both_workers("Spark Connect server", seen))
-
+# the notebook's client-mode session (the driver is its kernel) reports its jobs' evidence while it runs
+# (its driver's API is in the notebook; that API counts a task once its listener has seen it end: up to
+# 20 s for every executor's)
 builder = "".join(f".config({k!r}, {v!r})" for k, v in app_conf.items())
-iceberg_read = (
-    (
-        f"first = {lines['snapshots'].split()[0]}\n"
-        f"print('versions', spark.sql('SELECT count(*) FROM {table} VERSION AS OF ' + str(first)).first()[0],"
-        f" spark.table('{table}').count())\n"
-    )
-    if args.iceberg
-    else ""
-)
-# the kernel gathers its own application's evidence while it runs (its driver's API is in the notebook)
-# (its driver's API counts a task once its listener has seen it end: up to 20 s for every executor's)
 gather = (
     "import time\n"
     "def get(url): return json.load(urllib.request.urlopen(url, timeout=10))\n"
@@ -181,9 +134,72 @@ local_code = (
     "ran = sc.parallelize(range(8), 8).map(lambda _: os.environ.get('CHECK_WORKER', '?')).collect()\n"
     "print('hosts', *sorted(set(ran)))\n"
     f"print('conf', json.dumps({{k: sc.getConf().get(k) for k in {sorted(driver_conf)!r}}}))\n"
-    "print('driver', sc.getConf().get('spark.driver.host'))\n" + iceberg_read + gather
+    "print('driver', sc.getConf().get('spark.driver.host'))\n" + gather
 )
-out = jupyter.execute("pyspark-local", local_code + "spark.stop()\n", seconds=150)
+
+table = f"local.cluster.t_{uuid.uuid4().hex[:8]}"
+iceberg_write = (
+    (
+        "spark.sql('CREATE NAMESPACE IF NOT EXISTS local.cluster')\n"
+        f"spark.sql('CREATE TABLE {table} (id BIGINT, name STRING) USING iceberg')\n"
+        f"spark.sql(\"INSERT INTO {table} VALUES (1, 'a'), (2, 'b')\")\n"
+        f"spark.sql(\"INSERT INTO {table} VALUES (3, 'c')\")\n"
+        f"snaps = spark.sql('SELECT snapshot_id FROM {table}.snapshots ORDER BY committed_at').collect()\n"
+        "print('snapshots', *(r[0] for r in snaps))\n"
+    )
+    if args.iceberg
+    else ""
+)
+connect_code = (
+    "from pyspark.sql import SparkSession\n"
+    "spark = SparkSession.builder.getOrCreate()\n"
+    "print('session', type(spark).__module__, spark.version)\n"
+    "print('sum', spark.range(0, 1000, 1, 8).selectExpr('sum(id)').first()[0])\n" + iceberg_write
+)
+
+
+def through_connect() -> dict[str, str]:
+    """The Connect kernel's job on the cluster, proven from the Connect server's driver and the workers;
+    its output's lines by their first word."""
+    executors_on_both_workers(args.connect_ui)
+    out = jupyter.execute("pyspark-connect", connect_code, seconds=150)
+    lines = dict(line.split(" ", 1) for line in out.strip().splitlines() if " " in line)
+    if "pyspark.sql.connect" not in lines.get("session", "") or lines.get("sum") != "499500":
+        sys.exit(f"the Connect kernel's job on the cluster printed {out!r}, expected a Connect session and sum 499500")
+    apps = {a["name"] for a in master_state()["activeapps"]}
+    if "Spark Connect server" not in apps:
+        sys.exit(f"the master lists applications {sorted(apps)}, not the Spark Connect server")
+    print(f"pyspark-connect kernel: sum over 8 partitions = 499500 on Spark {lines['session'].split()[1]}")
+    connect_app = get(f"{args.connect_ui}/api/v1/applications")[0]["id"]
+    deadline = time.monotonic() + 20 * SLOWDOWN  # as the notebook's evidence (gather)
+    while on_both_workers("Spark Connect server", seen := evidence(args.connect_ui, connect_app)):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    print(proven_on_both_workers("Spark Connect server", seen))
+    return lines
+
+
+jupyter = Jupyter(args.jupyter, os.environ["JUPYTER_TOKEN"])
+jupyter.wait_ready(90)
+print(f"master {args.master_url} ({state['url']}): {len(workers)} workers ALIVE ({', '.join(workers)})")
+
+# The two applications side by side (each worker has room for one executor of each): the notebook's
+# session starts while the Connect kernel's job runs. On an Iceberg image the notebook then reads back
+# the table that job wrote.
+with ThreadPoolExecutor(1) as beside, jupyter.kernel("pyspark-local") as notebook:  # a failure ends the kernel first
+    client_mode = beside.submit(jupyter.run, notebook, local_code, 150)
+    connect_lines = through_connect()
+    out = client_mode.result()
+    if args.iceberg:
+        first = connect_lines["snapshots"].split()[0]
+        out += jupyter.run(
+            notebook,
+            f"print('versions', spark.sql('SELECT count(*) FROM {table} VERSION AS OF {first}').first()[0],"
+            f" spark.table('{table}').count())\n",
+            seconds=60,
+        )
+    jupyter.run(notebook, "spark.stop()\n", seconds=60)
 lines = dict(line.split(" ", 1) for line in out.strip().splitlines() if " " in line)
 if lines.get("master") != args.master_url:
     sys.exit(f"the PySpark (local) kernel's session has master {lines.get('master')!r}, expected {args.master_url}")
