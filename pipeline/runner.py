@@ -23,11 +23,12 @@ from .errors import UsageError
 from .limits import parse as parse_limits
 from .report import verdict
 from .cli import CONFIG, INTERRUPTED, bind, note_interrupts
+from .main import JupyterSparkImages
 
 
 async def build_all(args: argparse.Namespace) -> int:
-    """build-all as the module's build_all, called once per image, each in a session of its own,
-    and the per-image reports merged into one. The engine keeps what a session exports until the
+    """build-all as the module's build_all, called once per Spark line, each in a session of its own,
+    and the per-line reports merged into one. The engine keeps what a session exports until the
     session ends: all 14 archives from one call and their layers do not fit this machine's disk
     quota. The combined archive is assembled here, image by image, from the engine's own archive of
     each checked image (archives.py), so at most one image's archive is staged, and the engine keeps
@@ -76,8 +77,8 @@ async def _build_all(
     images = Archives(out / "images", args.archives)
     results: list[ImageResult] = []
     try:
-        for image in selected:  # an image may reuse the results of this run's images before it (line proofs)
-            done = await _build_one(args, image, images, waits, report.overlaid(previous, results))
+        for line in lines(selected):  # a line may reuse the results of this run's lines before it
+            done = await _build_line(args, line, images, waits, report.overlaid(previous, results))
             if INTERRUPTED.is_set():  # what its session said after a Ctrl-C (a lost connection) is no result
                 raise KeyboardInterrupt
             results += done
@@ -103,36 +104,65 @@ async def _build_all(
     return 0
 
 
-async def _build_one(
-    args: argparse.Namespace, image: catalog.Image, images: Archives, waits: dict[str, float], previous: str | None
+def lines(selected: list[catalog.Image]) -> list[list[catalog.Image]]:
+    """The images selected, by Spark line, in their order."""
+    by_line: dict[str, list[catalog.Image]] = {}
+    for image in selected:
+        by_line.setdefault(image.spark.version, []).append(image)
+    return list(by_line.values())
+
+
+async def _build_line(
+    args: argparse.Namespace,
+    line: list[catalog.Image],
+    images: Archives,
+    waits: dict[str, float],
+    previous: str | None,
 ) -> list[ImageResult]:
-    """The module's build_all for one image (its platforms), in a session of its own; its archive
-    fetched only if needed."""
+    """The module's build_all for one Spark line's images (their platforms), in a session of its own,
+    then each passed image's archive fetched, one at a time, only if needed. In one session the line's
+    images overlap as build_all schedules them (orchestrate.py: two builds at a time, one image checked
+    natively and one under emulation), so one image's emulated work runs beside the next one's native
+    work and the line's emulated images stand on its prover's proof; the engine keeps one line's
+    archives at most."""
     start = time.monotonic()
     async with dagger.connection(CONFIG):
         obj, kwargs = bind(args)
         connected = round(time.monotonic() - start, 1)
         if previous is not None:
             kwargs["previous"] = dag.directory().with_new_file("report.json", previous).file("report.json")
-        # the report of each image, also a failed one: the verdict on all comes after, below
-        kwargs |= {"spark_version": image.spark.version, "variant": image.variant, "archives": "none"}
+        # the report of each image, also a failed one: the verdict on all comes after, in _build_all
+        kwargs |= {"spark_version": line[0].spark.version, "variant": args.variant or "", "archives": "none"}
         kwargs["allow_failures"] = True
         result = await obj.build_all(**kwargs)
         checked = report.from_json(await result.file("reports/report.json").contents())
         for evidence in ("sbom", "provenance"):
             await result.directory(evidence).export(str(images.folder.parent / evidence))
-        start = time.monotonic()
-        if not all(platform.passed for platform in checked):
-            images.failed(image.name)
-        else:
-            tags, digest = shipping.image_tags(image.name, await obj.effective_revision()), str(checked[0].shipped)
-            if images.needs(image.name, digest, tags):
-                opts, platforms = await obj.options(), {r.platform: str(r.digest) for r in checked}
-                tarball = publish.tarball([orchestrate.container(image, opts, p) for p in platforms])
-                with anyio.fail_after(waits["export"]):
-                    await images.fetch(image.name, tarball, digest, platforms, tags)
-            await anyio.to_thread.run_sync(images.take, image.name, digest, tags)
-        exported = round(time.monotonic() - start, 1)
-    for platform in checked:
-        platform.phases = {"engine": connected, **platform.phases, "export": exported}
+        for image in line:
+            start, platforms = time.monotonic(), [r for r in checked if r.image == image.name]
+            await _deliver(obj, image, platforms, images, waits)
+            exported = round(time.monotonic() - start, 1)
+            for platform in platforms:
+                platform.phases = {"engine": connected, **platform.phases, "export": exported}
     return checked
+
+
+async def _deliver(
+    obj: JupyterSparkImages,
+    image: catalog.Image,
+    platforms: list[ImageResult],
+    images: Archives,
+    waits: dict[str, float],
+) -> None:
+    """An image into the combined archive if every platform of it passed (its archive fetched only if the
+    archive lacks its digest under its names), else named failed there."""
+    if not platforms or not all(platform.passed for platform in platforms):
+        images.failed(image.name)
+        return
+    tags, digest = shipping.image_tags(image.name, await obj.effective_revision()), str(platforms[0].shipped)
+    if images.needs(image.name, digest, tags):
+        opts, digests = await obj.options(), {r.platform: str(r.digest) for r in platforms}
+        tarball = publish.tarball([orchestrate.container(image, opts, p) for p in digests])
+        with anyio.fail_after(waits["export"]):
+            await images.fetch(image.name, tarball, digest, digests, tags)
+    await anyio.to_thread.run_sync(images.take, image.name, digest, tags)

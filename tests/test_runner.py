@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from pipeline import catalog, runner
 from pipeline.releases import SPARK_VERSIONS
 
 from pipeline.recipe import ROOT
@@ -173,3 +174,16 @@ def test_a_ctrl_c_is_noted_and_the_handler_before_it_still_runs():
     finally:
         signal.signal(signal.SIGINT, before)
         cli.INTERRUPTED.clear()
+
+
+def test_build_all_takes_the_images_selected_by_spark_line_in_their_order():
+    selected = catalog.images()
+    grouped = runner.lines(selected)
+    assert [line[0].spark.version for line in grouped] == list(SPARK_VERSIONS)
+    assert [image for line in grouped for image in line] == selected  # the catalog lists a line's images together
+    assert all(len({image.spark.version for image in line}) == 1 for line in grouped)
+    first, last = catalog.image("3.5.7", "gpu"), catalog.image("4.1.1", "iceberg")
+    assert runner.lines([first, last, catalog.image("3.5.7", "iceberg")]) == [
+        [first, catalog.image("3.5.7", "iceberg")],
+        [last],
+    ]
