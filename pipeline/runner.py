@@ -132,7 +132,8 @@ async def _build_line(
         if previous is not None:
             kwargs["previous"] = dag.directory().with_new_file("report.json", previous).file("report.json")
         # the report of each image, also a failed one: the verdict on all comes after, in _build_all
-        kwargs |= {"spark_version": line[0].spark.version, "variant": args.variant or "", "archives": "none"}
+        # the line's images: its Spark version, and the variant as the command line selected it (bind)
+        kwargs |= {"spark_version": line[0].spark.version, "archives": "none"}
         kwargs["allow_failures"] = True
         result = await obj.build_all(**kwargs)
         checked = report.from_json(await result.file("reports/report.json").contents())
