@@ -15,7 +15,7 @@ ARM64_COMPILE := $(subst x86_64-manylinux,aarch64-manylinux,$(UV_COMPILE))
 # their locks (and so out of the images' size budget); pip check names them.
 HUB_ONLY := $(foreach p,pydantic pydantic-core annotated-types typing-inspection cryptography certipy oauthlib pamela,--no-emit-package $(p))
 
-.PHONY: build-all test test-arm64 test-arm64-gpu unit lint engine dockerfiles update-versions lock lock-images bench bench-cpu bench-platforms clean offline-module
+.PHONY: build-all test test-arm64 test-arm64-gpu unit lint engine engine-stop dockerfiles update-versions lock lock-images bench bench-cpu bench-platforms clean offline-module
 
 # What CI runs with `dagger call`: build-all exports the passed images and the report, and fails naming any
 # image that failed (after the export: the runner delivers each image as it is done).
@@ -25,7 +25,7 @@ build-all: engine
 # The fault tests restart the engine, which ends every open session: a pytest run of their own, last.
 test: lint engine
 	offline/prune-test-registry.sh
-	$(WITH_ENGINE) REQUIRE_ENGINE=1 $(PY) -m pytest -v -rs --ignore=tests/faults --ignore=$(ARM64_TESTS) $(PYTEST_ARGS)
+	$(WITH_ENGINE) REQUIRE_ENGINE=1 $(PY) -m pytest -v -rs --durations=20 --ignore=tests/faults --ignore=$(ARM64_TESTS) $(PYTEST_ARGS)
 	$(WITH_ENGINE) REQUIRE_ENGINE=1 $(PY) -m pytest -v -rs tests/faults $(PYTEST_ARGS)
 
 # The arm64 images under emulation, kept out of make test (CI's time: about 22 min cold on 2 cores):
@@ -49,6 +49,10 @@ lint: .venv
 engine: .venv
 	offline/engine.sh >/dev/null
 	$(WITH_ENGINE) $(PY) offline/seed_registry.py
+
+# Before a machine is switched off: a clean stop keeps the engine's cache (offline/engine.sh)
+engine-stop:
+	offline/engine.sh stop
 
 .venv: requirements/dev.txt
 	python3 -m venv .venv

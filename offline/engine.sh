@@ -222,6 +222,35 @@ engine_ready() {
   timeout 20 "$_EXPERIMENTAL_DAGGER_CLI_BIN" session </dev/null 2>/dev/null | head -c1 | grep -q '{'
 }
 
+# wait_engine: up to STARTING_LIMIT while the engine starts (after an unclean stop, such as a
+# machine switched off under it, it wipes its cache state first: minutes for tens of GB), then
+# 120 s for a session to connect. A container that stops fails at once, with its last words. (The
+# log is read to its end, not with grep -q: under pipefail, docker logs cut off early fails the test.)
+STARTING_LIMIT=1800
+wait_engine() {
+  local end=$((SECONDS + STARTING_LIMIT)) noted= since
+  since=$(docker inspect -f '{{.State.StartedAt}}' "$ENGINE_NAME")
+  until docker logs --since "$since" "$ENGINE_NAME" 2>&1 | grep 'running server on /run/dagger/engine.sock' >/dev/null; do
+    [ "$(docker inspect -f '{{.State.Running}}' "$ENGINE_NAME")" = true ] \
+      || die "the engine container stopped while starting: $(docker logs --tail 3 "$ENGINE_NAME" 2>&1 | tr '\n' ' ')"
+    if [ -z "$noted" ] && docker logs --since "$since" "$ENGINE_NAME" 2>&1 | grep 'resetting worker' >/dev/null; then
+      log "the engine is wiping its cache state after an unclean stop (minutes for a large cache); waiting"
+      noted=1
+    fi
+    [ $SECONDS -lt $end ] || die "timed out after ${STARTING_LIMIT}s waiting for the engine to start (docker logs $ENGINE_NAME)"
+    sleep 2
+  done
+  wait_for 120 "the engine to accept a session (docker logs $ENGINE_NAME)" engine_ready
+}
+
+# `engine.sh stop`: a clean stop, with time to flush, keeps the engine's cache; one killed (a machine
+# switched off under it) wipes it on its next start.
+if [ "${1:-}" = stop ]; then
+  docker stop -t 300 "$ENGINE_NAME" >/dev/null 2>&1 || die "docker stop $ENGINE_NAME failed (is it running?)"
+  log "engine $ENGINE_NAME stopped; its cache is kept"
+  exit 0
+fi
+
 mkdir -p "$CACHE" "$SYSCACHE"
 [ "$(id -u)" = 0 ] || die "must run as root (it installs packages and starts dockerd)"
 install_packages
@@ -234,6 +263,6 @@ seed_archives
 engine_image
 start_engine
 write_env
-wait_for 120 "the engine to accept a session (docker logs $ENGINE_NAME)" engine_ready
+wait_engine
 log "engine $DAGGER_VERSION is up as $ENGINE_NAME; environment in $CACHE/env"
 cat "$CACHE/env"
