@@ -7,6 +7,7 @@ import dataclasses
 import re
 import uuid
 
+import dagger
 import pytest
 
 from dagger import dag
@@ -27,7 +28,7 @@ from pipeline import (
 )
 from pipeline.checks import advisories, cluster, facts, jupyter, rapids, updates
 from pipeline.checks.result import run_check
-from pipeline.checks.services import CHECK_JVM, OPENSHIFT_USER, OTHER_USER, PYCACHE, Services
+from pipeline.checks.services import CHECK_JVM, OPENSHIFT_USER, OTHER_USER, PYCACHE, Services, listening, ready_when
 from pipeline.report import Failed
 
 pytestmark = pytest.mark.engine
@@ -354,6 +355,31 @@ async def test_a_failed_explain_only_session_fails_the_rapids_check_where_the_re
     outcome = await run_check("rapids", lambda: rapids.check(image, services), 300)
     assert outcome.status == "failed", outcome.detail
     assert "explainOnly session failed (this RAPIDS release is not marked as needing a GPU for it)" in outcome.detail
+
+
+async def test_the_rapids_checks_session_gets_the_checks_limit_and_fails_clearly_past_it(build, opts):
+    """The probe's Spark session waits as long as the check's limit allows (--limits rapids=N), no
+    longer: given too little, the check fails saying the session did not finish, not with a traceback."""
+    image, ctr = build("4.1.1", "gpu")
+    services = Services.for_image(ctr, opts.probes())
+    outcome = await run_check("rapids", lambda: rapids.check(image, services, within=14), 60)
+    assert outcome.status == "failed", outcome.detail
+    said = r"the Spark session did not finish within [1-4]s \(its share of the check's limit\)"
+    assert re.search(said, outcome.detail), outcome.detail
+    assert "Traceback" not in outcome.detail
+
+
+async def test_a_checks_service_slower_than_the_images_healthcheck_allows_is_still_waited_for(build):
+    """Dagger fails a service after its healthcheck's start period and three tries: 66 s with the image's
+    HEALTHCHECK. A check's service (ready_when) is waited for longer: one that listens only after 80 s
+    starts, where the same service timed as the image's healthcheck fails."""
+    _, ctr = build("4.1.1", "baseline")
+    slow = ctr.with_env_variable("RUN", uuid.uuid4().hex).with_exposed_port(8000)
+    args = ["bash", "-c", "sleep 80; exec python -m http.server 8000"]
+    ready = await ready_when(slow, listening(8000)).as_service(args=args).start()
+    await ready.stop(kill=True)
+    with pytest.raises(dagger.DaggerError, match="health check"):
+        await slow.with_docker_healthcheck(listening(8000), **recipe.HEALTHCHECK).as_service(args=args).start()
 
 
 async def test_a_check_runs_processes_share_one_bytecode_cache_and_sparks_jvms_get_c1_only(build, opts):

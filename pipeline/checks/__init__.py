@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from collections.abc import Awaitable, Callable
 
@@ -75,7 +74,9 @@ async def check_image(
     those and the Iceberg check (as soon as it is up) and, on images without Iceberg, the any-uid
     check's redaction proof (any_uid.py); the size check (engine I/O), the any-uid check and the
     RAPIDS and facts checks (their own processes) run beside them."""
-    services = Services.for_image(ctr, probes, iceberg=image.iceberg, tools=tools)
+    services = await Services.for_image(ctr, probes, iceberg=image.iceberg, tools=tools).own_healthcheck()
+    if emulated:
+        services = await services.emulate()
     # only a speed-up (services.py): without it, Python compiles as before. Not for an emulated image on
     # a line proof: its two probes import little in common, and one more emulated step costs more
     if not (emulated and proof):
@@ -106,7 +107,7 @@ async def check_image(
             await check(name, run)
 
     rapids_then_facts = (
-        ("rapids", lambda: rapids.check(image, services)),
+        ("rapids", lambda: rapids.check(image, services, limits["rapids"])),
         ("facts", lambda: facts.check(image, services, platform)),
     )
     try:
@@ -149,7 +150,6 @@ async def _check_emulated(
     a proof, JupyterLab and a Spark session are the prover's: the jupyterlab check lists the kernels,
     and the checks (a process each, no JVM beyond facts' `java -version`) run side by side."""
     result, outcomes = ImageResult(image.name, platform=platform, emulated=True), {}
-    services = dataclasses.replace(services, emulated=True)
 
     size = _size_check(image, services, result)
 

@@ -26,9 +26,8 @@ from dagger import dag
 from .. import catalog, paths
 from ..limits import DEFAULTS
 from ..jupyter_layer import DRIVER_PORTS
-from ..recipe import HEALTHCHECK
 from .result import CheckFailed, exec_failure
-from .services import CHECK_JVM, JUPYTER, JUPYTER_URL, Services, listening, stop_all
+from .services import CHECK_JVM, JUPYTER, JUPYTER_URL, Services, listening, ready_when, stop_all
 
 MASTER, CONNECT = "spark-master", "spark-connect"  # the services' aliases where they are bound
 MASTER_PORT, MASTER_UI, WORKER_UI, CONNECT_PORT, DRIVER_UI = 7077, 8080, 8081, 15002, 4040
@@ -68,7 +67,7 @@ class Cluster:
         succeeds, by default when ready_port accepts connections (the image's own healthcheck is
         JupyterLab's)."""
         ctr = self.container().with_env_variable(*DAEMON_JVM).with_exposed_port(ready_port)
-        return ctr.with_docker_healthcheck(ready or listening(ready_port), **HEALTHCHECK)
+        return ready_when(ctr, ready or listening(ready_port))
 
     @property
     def master(self) -> dagger.Service:

@@ -1,6 +1,7 @@
 """The services a check binds: the image as JupyterLab and as a Spark Connect server.
 
-Both run the image unchanged (the environment adds only the check run's PYCACHE and CHECK_JVM, below),
+Both run the image unchanged (the environment adds only the check run's PYCACHE and CHECK_JVM, and under
+emulation PATH without sbin: below),
 under arbitrary uids as OpenShift and `docker run --user` start it (JupyterLab as 12345:0, the
 Connect server as 5000:100): JupyterLab with its own default command, the
 Connect server with the one documented command. The Connect server is started as a deployment hands it
@@ -14,6 +15,7 @@ runner container (the image itself, so pyspark matches the server) executes the 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import uuid
 from dataclasses import dataclass
 
@@ -45,9 +47,30 @@ PYCACHE = "/var/cache/check-pycache"
 CHECK_JVM = ("SPARK_SUBMIT_OPTS", "-XX:TieredStopAtLevel=1")
 
 
+def without_sbin(path: str) -> str:
+    """PATH without its sbin folders: what an emulated check's processes run with (Services.path)."""
+    return ":".join(d for d in path.split(":") if d and not d.rstrip("/").endswith("/sbin"))
+
+
+# How long a check's service may take to be ready. Dagger runs a service's healthcheck every
+# start_interval and fails the service after `retries` failures once start_period is over: with the
+# image's HEALTHCHECK (a 60 s start period, for Docker, which then checks every 30 s) that is 66 s. A
+# check run starts about ten JVMs at once (its Connect servers, the cluster's nodes) on 2 cores, beside
+# a build or emulated work: from an empty engine cache the shared Connect server missed the 66 s, and
+# every check that uses it failed. A check's services get READY_WITHIN instead: the check's own limit
+# ends a service that never becomes ready, and one that exits fails at once, as before.
+READY_WITHIN = 240
+SERVICE_HEALTHCHECK = HEALTHCHECK | {"start_period": f"{READY_WITHIN}s"}
+
+
 def listening(port: int) -> list[str]:
     """A healthcheck for a service of the image other than JupyterLab: ready when port accepts connections."""
     return ["bash", "-c", f"exec 3<>/dev/tcp/localhost/{port}"]
+
+
+def ready_when(ctr: dagger.Container, args: list[str], shell: bool = False) -> dagger.Container:
+    """ctr as a check's service: ready when args succeeds, timed for a check run (SERVICE_HEALTHCHECK)."""
+    return ctr.with_docker_healthcheck(args, shell=shell, **SERVICE_HEALTHCHECK)
 
 
 async def stop_all(started: list[dagger.Service], limit: float) -> None:
@@ -79,6 +102,17 @@ class Services:
     # a container on the engine's own platform with python3, for work on the image's files rather than in
     # it (sizing its archive); None: the image itself
     tools: dagger.Container | None = None
+    # PATH for this check run's processes; None: the image's own. Under emulation, the image's without
+    # its sbin folders (without_sbin): an engine that trusts extra CAs (a TLS-intercepting proxy's, as
+    # this network's) runs the container's update-ca-certificates, and with it Java's keystore hook,
+    # before and after every exec where it finds the command: under QEMU 40-50 s per exec, more than
+    # most emulated probes take. Without it on PATH the engine only appends its CAs to the bundle.
+    # Nothing that runs in these containers ships, nor needs an sbin command; the image's own files
+    # (its bundle and keystore included) are the facts check's, read from the image, not from these.
+    path: str | None = None
+    # the image's own healthcheck (its args and whether they are a shell command), which JupyterLab's
+    # service runs timed for a check run (own_healthcheck); None: not read, the image's as it is
+    healthcheck: tuple[list[str], bool] | None = None
 
     @classmethod
     def for_image(
@@ -99,10 +133,27 @@ class Services:
         """PYCACHE's volume: this check run's own."""
         return dag.cache_volume(f"check-pycache-{self.run_id}")
 
+    async def emulate(self) -> Services:
+        """These services for an emulated image: the probes' waits scaled, PATH without sbin (path)."""
+        path = without_sbin(await self.image.env_variable("PATH") or "/usr/local/bin:/usr/bin:/bin")
+        return dataclasses.replace(self, emulated=True, path=path)
+
+    async def own_healthcheck(self) -> Services:
+        """These services with the image's healthcheck read (healthcheck): JupyterLab's service proves it."""
+        config = self.image.docker_healthcheck()
+        try:
+            healthcheck = (await config.args(), await config.shell())
+        except dagger.InvalidQueryError:  # the image has none (the engine answers null): its port, as before
+            healthcheck = None
+        return dataclasses.replace(self, healthcheck=healthcheck)
+
+    def _with_path(self, ctr: dagger.Container) -> dagger.Container:
+        return ctr if self.path is None else ctr.with_env_variable("PATH", self.path)
+
     async def prepare(self) -> None:
         """PYCACHE writable by every uid the checks run as (sticky, as /tmp): before any check starts.
         Only a speed-up: where it fails (an image without chmod), Python compiles as it would anyway."""
-        ctr = self.image.with_user("0").with_mounted_cache(PYCACHE, self.pycache)
+        ctr = self._with_path(self.image.with_user("0").with_mounted_cache(PYCACHE, self.pycache))
         with contextlib.suppress(dagger.ExecError):
             await ctr.with_exec(["chmod", "1777", PYCACHE]).sync()
 
@@ -110,7 +161,8 @@ class Services:
         """The image for this check run's processes: a fresh service each run, sharing PYCACHE, Spark's
         JVMs with CHECK_JVM."""
         return (
-            self.image.with_env_variable("CHECK_RUN", self.run_id)
+            self._with_path(self.image)
+            .with_env_variable("CHECK_RUN", self.run_id)
             .with_mounted_cache(PYCACHE, self.pycache)
             .with_env_variable("PYTHONPYCACHEPREFIX", PYCACHE)
             .with_env_variable(*CHECK_JVM)
@@ -128,13 +180,9 @@ class Services:
         for name in SECRETS:
             ctr = ctr.with_secret_variable(name, self.secret(name))
         command = f'exec start-connect-server.sh --conf "{CONF_SECRET}=$PROBE_CONF_SECRET"'
-        return (
-            ctr.with_exposed_port(15002)
-            .with_exposed_port(4040)
-            # the image's healthcheck is JupyterLab's; this service is ready when gRPC listens
-            .with_docker_healthcheck(listening(15002), **HEALTHCHECK)
-            .as_service(args=["bash", "-c", command], use_entrypoint=True)
-        )
+        # the image's healthcheck is JupyterLab's; this service is ready when gRPC listens
+        ctr = ready_when(ctr.with_exposed_port(15002).with_exposed_port(4040), listening(15002))
+        return ctr.as_service(args=["bash", "-c", command], use_entrypoint=True)
 
     @property
     def connect(self) -> dagger.Service:
@@ -151,13 +199,13 @@ class Services:
 
     def jupyter_server(self, ctr: dagger.Container) -> dagger.Service:
         """ctr's JupyterLab by the image's default command at JUPYTER_URL: the check run's token, and
-        BASE_URL through NOTEBOOK_ARGS (the documented way to add server options)."""
-        return (
-            ctr.with_secret_variable("JUPYTER_TOKEN", self.token)
-            .with_env_variable("NOTEBOOK_ARGS", f"--ServerApp.base_url={BASE_URL}")
-            .with_exposed_port(8888)
-            .as_service(use_entrypoint=True)
-        )
+        BASE_URL through NOTEBOOK_ARGS (the documented way to add server options); ready when the image's
+        own healthcheck passes (under BASE_URL: the image's healthcheck finds it), timed for a check run."""
+        ctr = ctr.with_secret_variable("JUPYTER_TOKEN", self.token)
+        ctr = ctr.with_env_variable("NOTEBOOK_ARGS", f"--ServerApp.base_url={BASE_URL}").with_exposed_port(8888)
+        if self.healthcheck is not None:
+            ctr = ready_when(ctr, *self.healthcheck)
+        return ctr.as_service(use_entrypoint=True)
 
     def runner(
         self, *, jupyter: bool = False, connect: bool = False, inputs: dagger.Directory | None = None

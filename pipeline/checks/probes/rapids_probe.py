@@ -1,18 +1,21 @@
 """RAPIDS without a GPU: the jar has the shim this image uses, and the RAPIDS kernel's settings
 load the plugin, which in explainOnly mode reports the operators that would run on the GPU.
 
-usage: rapids_probe.py SHIM_VERSION EXPLAIN_NEEDS_GPU --jar RAPIDS_JAR --kernels KERNELS_DIR
+usage: rapids_probe.py SHIM_VERSION EXPLAIN_NEEDS_GPU --jar RAPIDS_JAR --kernels KERNELS_DIR --within SECONDS
   SHIM_VERSION: the image's Spark version, or its labelled override
   EXPLAIN_NEEDS_GPU: "yes" where the matrix marks the release as starting the GPU even in
   explainOnly mode (25.04): only then may a failed explainOnly session fall back to the jar's
   CPU-side ExplainPlan API; "no": a failed explainOnly session fails the probe
   RAPIDS_JAR, KERNELS_DIR: where the image has them (pipeline/paths.py, handed over by the check)
+  SECONDS: the check's limit (pipeline/limits.py, --limits): the Spark sessions share it, less a margin
+  for the probe to report a session that did not finish
 """
 
 import argparse
 import json
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 from typing import NoReturn
@@ -24,7 +27,10 @@ parser.add_argument("shim")
 parser.add_argument("explain_needs_gpu", choices=("yes", "no"))
 parser.add_argument("--jar", required=True)
 parser.add_argument("--kernels", required=True)
+parser.add_argument("--within", type=float, required=True)
 args = parser.parse_args()
+REPORTING = 10  # seconds of the check's limit kept for reporting a session that did not finish
+DEADLINE = time.monotonic() + args.within - REPORTING
 shim, explain_needs_gpu, jar = "spark" + args.shim.replace(".", ""), args.explain_needs_gpu == "yes", args.jar
 if not any(n.startswith(shim + "/") for n in zipfile.ZipFile(jar).namelist()):
     sys.exit(f"{jar} has no {shim}/ shim")
@@ -42,15 +48,21 @@ conf |= {"spark.rapids.sql.mode": "explainOnly", "spark.rapids.sql.explain": "AL
 QUERY = "spark.range(1000).selectExpr('id % 10 AS k', 'id * 2 AS v').groupBy('k').sum('v')"
 
 
-def session(settings: dict[str, str], body: str) -> subprocess.CompletedProcess:
+def session(settings: dict[str, str], body: str, *, sessions_left: int = 1) -> subprocess.CompletedProcess:
+    """A local Spark session with settings running body, given its share of the time left: the check's
+    limit is the one wait (a machine under load is slow, not broken, until the check's own limit)."""
     code = (
         "from pyspark.sql import SparkSession\n"
         "b = SparkSession.builder.master('local[1]')\n"
         f"for k, v in {settings!r}.items(): b = b.config(k, v)\n"
         f"spark = b.getOrCreate()\ndf = {QUERY}\n{body}\n"
     )
-    # at most two sessions run, within the rapids check's 300 s (pipeline/limits.py)
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=130)
+    seconds = max(DEADLINE - time.monotonic(), 1) / sessions_left
+    try:
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=seconds)
+    except subprocess.TimeoutExpired as err:
+        outs = (o.decode(errors="replace") if isinstance(o, bytes) else o or "" for o in (err.stdout, err.stderr))
+        fail(f"the Spark session did not finish within {seconds:.0f}s (its share of the check's limit)", "".join(outs))
 
 
 def fail(message: str, log: str) -> NoReturn:
@@ -65,7 +77,8 @@ def gpu_operators(log: str) -> list[str]:
     )
 
 
-run = session(conf, "print('rows', df.count())")
+# a second session only where the release may need the CPU-side fallback below
+run = session(conf, "print('rows', df.count())", sessions_left=2 if explain_needs_gpu else 1)
 log = run.stdout + run.stderr
 if "RAPIDS Accelerator is in explain only mode" not in log:
     fail("the RAPIDS kernel's settings did not load the plugin", log)
