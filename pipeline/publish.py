@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 
 import dagger
 
-from . import catalog
+from . import catalog, recipe, registry_tools
 from .log import progress
 from .errors import UsageError
 
@@ -83,13 +83,13 @@ def with_auth(ctr: dagger.Container, registry: str, username: str | None, passwo
     return ctr.with_registry_auth(registry.split("/")[0], username or "", password)
 
 
-LAYERS = dagger.ImageLayerCompression.Gzip  # as in the archives: the same manifest, so the same digest
+LAYERS = dagger.ImageLayerCompression.Gzip  # the archives' layers: what every registry and runtime reads
 
 
 def tarball(ctrs: list[dagger.Container]) -> dagger.File:
-    """An image as an OCI archive, unnamed: the one file its digest, its size check and its archives
-    read (built once, cached once; pushes compress as it does, so they carry the same digest).
-    Several platforms make one multi-platform image (an OCI index)."""
+    """An image as an OCI archive, unnamed: the one file its digest, its size check, its archives and its
+    pushes read (built once, cached once: push copies its bytes). Several platforms make one
+    multi-platform image (an OCI index)."""
     return ctrs[0].as_tarball(platform_variants=ctrs[1:], forced_compression=LAYERS)
 
 
@@ -112,44 +112,57 @@ def repository(ref: str) -> str:
     return ref.rsplit(":", 1)[0]
 
 
+# crane writes the archive's one image (a manifest, or a multi-platform index and its manifests) from the
+# archive's own blobs, by digest (REPO@DIGEST: the manifest and no tag). Unpacked on a temporary mount:
+# nothing of it stays in the engine's cache.
+ARCHIVE, ARCHIVE_TOOL = "/archive/image.tar", "/archive/oci_archive.py"
+PUSH = 'mkdir /layout/image && tar -xf "$0" -C /layout/image && exec crane push /layout/image "$1"\n'
+
+
 async def push(
-    ctr: dagger.Container,
+    where: registry_tools.Registry,
+    opts: recipe.BuildOptions,
+    archive: dagger.File,
     tags: list[str],
-    checked: str | None,
-    variants: list[dagger.Container] | None = None,
+    checked: str,
     *,
     present: bool,
     pushed: list[str],
     sign: Callable[[str], Awaitable[object]] | None = None,
 ) -> None:
-    """Push the image so that no tag can ever hold a manifest other than the checked one (digest
-    `checked`): first by digest alone (REPO@DIGEST, which writes the manifest and no tag), and only if the
-    registry got the checked manifest, its tags in order: the immutable one first (unless `present`: it
-    holds the checked digest already), then the moving ones (NAME:latest), each verified again (NotChecked
-    otherwise, and the tags after it stay where they were). Each reference is added to `pushed` (with its
-    digest) once it is there. variants: the image's other platforms (one multi-platform image). sign:
-    called with REPO@DIGEST once the registry has the checked manifest, before any tag: a tag only ever
-    names what it signed."""
-    variants, (immutable, *moving) = variants or [], tags
-
-    async def publish_as(ref: str) -> str:
-        address = await ctr.publish(ref, platform_variants=variants, forced_compression=LAYERS)
-        digest = address.split("@", 1)[1]
-        if digest != checked:
-            said = f"{ref.split('@')[0]} got manifest {digest}, not the checked {checked}"
-            raise NotChecked(f"{said}; no tag was written")
-        return address
-
-    untagged = await publish_as(f"{repository(immutable)}@{checked}")  # the manifest: what a tag would get
+    """Push the image an archive holds, its bytes as they are, so that no tag can ever hold a manifest
+    other than the checked one (digest `checked`). crane copies the archive's blobs: the engine's own push
+    would export the image again, and after an engine restart the configuration it writes carries the
+    layers' new cache times (its history), so another digest than the checked archive's. First the
+    archive's digest is read (NotChecked unless it is `checked`: nothing is pushed), then the image goes
+    by digest alone (REPO@DIGEST, which writes the manifest and no tag), and only then its tags, each
+    pointed at that manifest by reference and read back (NotChecked otherwise, and the tags after it stay
+    where they were): the immutable one first (unless `present`: it holds the checked digest already),
+    then the moving ones (NAME:latest). Each reference is added to `pushed` (with its digest) once it is
+    there. sign: called with REPO@DIGEST once the registry has the checked manifest, before any tag: a tag
+    only ever names what it signed. The registry must be reachable from the engine's containers."""
+    (immutable, *moving), repo = tags, repository(tags[0])
+    tools = where.tools(opts).with_mounted_file(ARCHIVE, archive)
+    tools = tools.with_mounted_file(ARCHIVE_TOOL, opts.files().file(recipe.ARCHIVE_TOOL))
+    held = (await tools.with_exec(["python3", ARCHIVE_TOOL, "digest", ARCHIVE]).stdout()).strip()
+    if held != checked:
+        raise NotChecked(f"{repo} would get manifest {held}, not the checked {checked}; no tag was written")
+    script = ["bash", "-euo", "pipefail", "-c", registry_tools.LOGIN + PUSH, ARCHIVE, f"{repo}@{checked}"]
+    untagged = (await tools.with_mounted_temp("/layout").with_exec(script).stdout()).strip().splitlines()[-1]
+    if untagged != f"{repo}@{checked}":
+        raise NotChecked(f"{repo} got {untagged}, not the checked {checked}; no tag was written")
     if sign is not None:
-        await sign(f"{repository(immutable)}@{checked}")
+        await sign(untagged)
         progress(f"signed {untagged}")
     if present:
         pushed.append(f"{immutable}@{checked}")
     for ref in ([] if present else [immutable]) + moving:
-        address = await publish_as(ref)
-        pushed.append(address)
-        progress(f"pushed {address}")
+        await where.crane(opts, "tag", untagged, ref.rsplit(":", 1)[1])
+        holds = (await where.crane(opts, "digest", ref)).strip()
+        if holds != checked:
+            raise NotChecked(f"{ref} holds {holds}, not the checked {checked}")
+        pushed.append(f"{ref}@{checked}")
+        progress(f"pushed {ref}@{checked}")
 
 
 async def digest_of(ref: str, base: dagger.Container | None = None) -> str | None:

@@ -241,13 +241,13 @@ async def publish_passed(
     """Push the images that passed on every platform. Fail-closed: first, before anything is pushed,
     every image is verified: what would be pushed has its checked digest, and its immutable tag is
     absent or holds that digest (a registry answer other than "not found" fails that image). Then each
-    verified image on its own (a failed push is reported and the others go on): the immutable tag
-    first, :latest last, so a refused or failed image never moves :latest. A multi-platform image must
-    have been through ship() (its index is what the registry must get). signer (its key, and what made
-    the images): each image signed, with its evidence attested, once the registry has it and before any
-    tag names it. Each image's steps within limits["push"]. per_platform: each platform that passed goes
-    to its own tag only (publish.platform_reference, immutable too), for merge() to join: a per-platform
-    CI job."""
+    verified image on its own (a failed push is reported and the others go on), from its checked archive
+    byte for byte (publish.push): the immutable tag first, :latest last, so a refused or failed image
+    never moves :latest. A multi-platform image must have been through ship() (its index is what the
+    registry must get). signer (its key, and what made the images): each image signed, with its evidence
+    attested, once the registry has it and before any tag names it. Each image's steps within
+    limits["push"]. per_platform: each platform that passed goes to its own tag only
+    (publish.platform_reference, immutable too), for merge() to join: a per-platform CI job."""
     out, groups, opts = Published([], [], []), shipped(built), opts or recipe.BuildOptions()
     passed = {group[0].image.name for group in groups}
     for name in dict.fromkeys(b.image.name for b in built if b.image.name not in passed):
@@ -256,6 +256,7 @@ async def publish_passed(
     if per_platform:  # each platform ships on its own: its manifest, not the index of its platforms
         groups = [[dataclasses.replace(b, result=dataclasses.replace(b.result, index=None))] for g in groups for b in g]
     base = publish.with_auth(dag.container(), registry, username, password)
+    where = registry_tools.Registry(registry.partition("/")[0], username, password)
     verified = []
     for group in groups:
         image, checked = group[0].image, str(group[0].result.shipped)
@@ -264,21 +265,18 @@ async def publish_passed(
         else:
             tags = publish.references(registry, image, rev)[::-1]  # the immutable tag, then :latest
         with _push_failure(image.name, limits, out):
-            now = await manifest_digest(group if len(group) > 1 else group[0].container, opts)
+            now = await manifest_digest(group, opts)
             if now != checked:
                 raise publish.NotChecked(f"{image.name} would push manifest {now}, not the checked {checked}")
-            verified.append((group, tags, await publish.verify(base, tags[0], checked)))
-    for group, tags, present in verified:
-        ctr = publish.with_auth(group[0].container, registry, username, password)
-        variants = [b.container for b in group[1:]]
+            verified.append((group, tags, checked, await publish.verify(base, tags[0], checked)))
+    for group, tags, checked, present in verified:
         sign = None
         if signer is not None:
             key, made = signer
             sign = functools.partial(key.sign, evidence=evidence(group, made, opts))
         with _push_failure(group[0].image.name, limits, out):
-            await publish.push(
-                ctr, tags, group[0].result.shipped, variants, present=present, pushed=out.pushed, sign=sign
-            )
+            archive = tarball(group)
+            await publish.push(where, opts, archive, tags, checked, present=present, pushed=out.pushed, sign=sign)
     return out
 
 

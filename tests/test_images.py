@@ -197,7 +197,7 @@ async def test_an_iceberg_image_without_the_iceberg_jar_fails_the_iceberg_check(
     assert by_name["facts"].status == "failed" and "iceberg" in by_name["facts"].detail
 
 
-async def test_publish_pushes_what_passed_and_refuses_what_failed(results, build):
+async def test_publish_pushes_what_passed_and_refuses_what_failed(results, build, in_engine_registry):
     image, ctr, result = results[("4.1.1", "baseline")]
     passed = shipping.Built(image, ctr, result)
     _, broken_ctr = build("4.1.1", "gpu")
@@ -206,9 +206,11 @@ async def test_publish_pushes_what_passed_and_refuses_what_failed(results, build
         broken_ctr,
         checks.ImageResult("jupyter-4.1.1-gpu", [checks.CheckResult("jupyterlab", "failed", 1.0, "broken")]),
     )
-    out = await shipping.publish_passed([passed, failed], "localhost:5000/ci", None, None, uuid.uuid4().hex[:12])
+    out = await shipping.publish_passed([passed, failed], f"{in_engine_registry}/ci", None, None, uuid.uuid4().hex[:12])
     refs = out.pushed
-    assert len(refs) == 2 and all(r.startswith("localhost:5000/ci/jupyter-4.1.1:") and "@sha256:" in r for r in refs)
+    assert len(refs) == 2 and all(
+        r.startswith(f"{in_engine_registry}/ci/jupyter-4.1.1:") and "@sha256:" in r for r in refs
+    )
     assert out.refused == ["jupyter-4.1.1-gpu"] and out.failed == []
     pulled = dag.container().from_(refs[0])
     assert await pulled.label("io.jupyter-spark.spark.version") == "4.1.1"

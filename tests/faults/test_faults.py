@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -136,7 +137,8 @@ def test_an_engine_restarted_under_a_run_fails_it_clearly_and_in_bounded_time(tm
     run = Run(tmp_path, "build-all", *ONE_IMAGE, "-o", str(out))
     wait_for("the checks to start", 900, lambda: "checking" in run.stderr.read_text() or run.process.poll() is not None)
     assert run.process.poll() is None, run.stderr.read_text()[-2000:]
-    subprocess.run(["docker", "restart", ENGINE], check=True, capture_output=True, timeout=120)
+    # a clean restart (Docker's default 10 s is about what the engine takes to stop: a kill would wipe its cache)
+    subprocess.run(["docker", "restart", "-t", "120", ENGINE], check=True, capture_output=True, timeout=240)
     try:
         code, _, stderr = run.finish(300)
     finally:
@@ -149,6 +151,52 @@ def test_an_engine_restarted_under_a_run_fails_it_clearly_and_in_bounded_time(tm
     assert not (out / "images" / "jupyter-4.1.1.tar").exists()
     gate = Run(tmp_path, "gate", "--report", str(out / "reports" / "report.json"))
     assert gate.finish(120)[0] == 1
+
+
+# One session's part of the test below: jupyter-4.1.1 (cached), its checked archive's digest, what the
+# engine's own push of the same container gets, and (with a namespace) what publish ships, as JSON
+AFTER_RESTART = """
+import json, sys, uuid, anyio, dagger
+from pipeline import assembly, catalog, recipe, shipping
+from pipeline.checks.result import CheckResult, ImageResult
+
+async def main(registry):
+    async with dagger.connection(dagger.Config(log_output=None)):
+        opts, image = recipe.BuildOptions(), catalog.image("4.1.1", "baseline")
+        ctr = assembly.build(image, opts, "linux/amd64")
+        out = {"archive": await shipping.manifest_digest(ctr, opts)}
+        if registry:
+            own = await ctr.publish(f"{registry}/engine-own-{uuid.uuid4().hex[:8]}:latest")
+            out["engine"] = own.rsplit("@", 1)[1]
+            result = ImageResult(image.name, [CheckResult("facts", "passed", 1.0, "ok")], digest=out["archive"])
+            shipped = await shipping.publish_passed([shipping.Built(image, ctr, result)], registry, None, None, "r")
+            out |= {"pushed": [r.rsplit("@", 1)[1] for r in shipped.pushed], "failed": shipped.failed}
+        print(json.dumps(out))
+
+anyio.run(main, sys.argv[1] if len(sys.argv) > 1 else None)
+"""
+
+
+def session_after_restart(*args: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-c", AFTER_RESTART, *args], cwd=ROOT, capture_output=True, text=True, timeout=1200
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def test_after_an_engine_restart_publish_ships_the_checked_archive(tmp_path: Path):  # noqa: ARG001
+    """The engine writes an image's history from its layers' cache records: after a restart, its own push
+    of a container cached before carries other times, so another digest than the container's archive,
+    cached with the report that checked it (a CI run on a warm cache failed every push so). publish copies
+    the checked archive: what ships is what was checked, restart or not."""
+    before = session_after_restart()
+    subprocess.run(["docker", "restart", "-t", "120", ENGINE], check=True, capture_output=True, timeout=240)
+    wait_for("the engine to serve again", 300, engine_serves)
+    after = session_after_restart(f"10.87.0.1:5000/restarted-{uuid.uuid4().hex[:8]}")
+    assert after["archive"] == before["archive"], "the archive, and with it the report's digest, is cached"
+    assert after["engine"] != after["archive"], f"the engine's own push matched the archive: {after}"
+    assert after["failed"] == [] and after["pushed"] == [before["archive"]] * 2, after
 
 
 def test_ctrl_c_says_what_stopped_and_leaves_a_consistent_report(tmp_path: Path):
