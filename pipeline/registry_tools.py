@@ -1,8 +1,9 @@
 """The registry's own tools, for the steps Dagger's publish cannot take: cosign (signing.py: signatures and
-attestations beside an image) and crane (shipping.merge: an index of manifests already in the registry,
-written by reference, so that it lists them byte for byte). Both are built here (go_tools.py) and run in
-the tools container, where the registry must be reachable from the engine's containers, as a CI
-registry is (the engine's test registry: offline/engine/registry.yml)."""
+attestations beside an image) and crane (publish.push: an image's checked archive copied byte for byte;
+shipping.merge: an index of manifests already in the registry, written by reference, so that it lists
+them byte for byte). Both are built here (go_tools.py) and run in the tools container, where the
+registry must be reachable from the engine's containers, as a CI registry is (the engine's test
+registry: offline/engine/registry.yml)."""
 
 from __future__ import annotations
 
