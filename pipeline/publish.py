@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 
 import dagger
 
-from . import catalog, recipe, registry_tools
+from . import catalog, recipe, registry_tools, stages
 from .log import progress
 from .errors import UsageError
 
@@ -86,11 +86,20 @@ def with_auth(ctr: dagger.Container, registry: str, username: str | None, passwo
 LAYERS = dagger.ImageLayerCompression.Gzip  # the archives' layers: what every registry and runtime reads
 
 
-def tarball(ctrs: list[dagger.Container]) -> dagger.File:
+def tarball(ctrs: list[dagger.Container], opts: recipe.BuildOptions | None = None) -> dagger.File:
     """An image as an OCI archive, unnamed: the one file its digest, its size check, its archives and its
     pushes read (built once, cached once: push copies its bytes). Several platforms make one
-    multi-platform image (an OCI index)."""
-    return ctrs[0].as_tarball(platform_variants=ctrs[1:], forced_compression=LAYERS)
+    multi-platform image: an OCI index of each platform's own archive, joined byte for byte (the archive
+    tool's join, in the tools container built with opts), so it lists exactly the checked manifests."""
+    if len(ctrs) == 1:
+        return ctrs[0].as_tarball(platform_variants=[], forced_compression=LAYERS)
+    opts = opts or recipe.BuildOptions()
+    tool = recipe.built_stage(stages.TOOLS, opts, None).with_user("0")
+    tool = tool.with_mounted_file(ARCHIVE_TOOL, opts.files().file(recipe.ARCHIVE_TOOL))
+    inputs = [f"/archive/platform-{i}.tar" for i in range(len(ctrs))]
+    for path, ctr in zip(inputs, ctrs, strict=True):
+        tool = tool.with_mounted_file(path, tarball([ctr]))
+    return tool.with_exec(["python3", ARCHIVE_TOOL, "join", "/archive/index.tar", *inputs]).file("/archive/index.tar")
 
 
 class ReadFailed(Exception):

@@ -163,7 +163,7 @@ async def _deliver(
     tags, digest = shipping.image_tags(image.name, await obj.effective_revision()), str(platforms[0].shipped)
     if images.needs(image.name, digest, tags):
         opts, digests = await obj.options(), {r.platform: str(r.digest) for r in platforms}
-        tarball = publish.tarball([orchestrate.container(image, opts, p) for p in digests])
+        tarball = publish.tarball([orchestrate.container(image, opts, p) for p in digests], opts)
         with anyio.fail_after(waits["export"]):
             await images.fetch(image.name, tarball, digest, digests, tags)
     await anyio.to_thread.run_sync(images.take, image.name, digest, tags)

@@ -79,8 +79,8 @@ def reports(results: list[ImageResult]) -> dagger.Directory:
     return directory
 
 
-def tarball(group: list[Built] | dagger.Container) -> dagger.File:
-    return publish.tarball([b.container for b in group] if isinstance(group, list) else [group])
+def tarball(group: list[Built] | dagger.Container, opts: recipe.BuildOptions) -> dagger.File:
+    return publish.tarball([b.container for b in group] if isinstance(group, list) else [group], opts)
 
 
 def checked_platforms(group: list[Built]) -> dict[str, str]:
@@ -102,7 +102,7 @@ def _archive_tool(opts: recipe.BuildOptions) -> dagger.Container:
 
 async def layer_digests(ctr: dagger.Container, opts: recipe.BuildOptions) -> list[str]:
     """One platform's layer digests, base first, as its archive (and a registry) carries them."""
-    tool = _archive_tool(opts).with_mounted_file("/archive/image.tar", tarball(ctr))
+    tool = _archive_tool(opts).with_mounted_file("/archive/image.tar", tarball(ctr, opts))
     return json.loads(
         await tool.with_exec(["python3", "/archive/oci_archive.py", "layers", "/archive/image.tar"]).stdout()
     )
@@ -113,7 +113,7 @@ async def manifest_digest(
 ) -> str:
     """The image's manifest (or multi-platform index) digest, as its archives and registries will
     carry it. verify: the index must list exactly the checked platforms' manifests (else NotChecked)."""
-    tool = _archive_tool(opts).with_mounted_file("/archive/image.tar", tarball(image))
+    tool = _archive_tool(opts).with_mounted_file("/archive/image.tar", tarball(image, opts))
     run = ["python3", "/archive/oci_archive.py"]
     digest = (await tool.with_exec([*run, "digest", "/archive/image.tar"]).stdout()).strip()
     if verify and isinstance(image, list):
@@ -135,7 +135,7 @@ def _archive_inputs(groups: list[list[Built]], opts: recipe.BuildOptions) -> tup
     tool, entries = _archive_tool(opts), {}
     for group in groups:
         name = group[0].image.name
-        tool = tool.with_mounted_file(f"/archive/in/{name}.tar", tarball(group))
+        tool = tool.with_mounted_file(f"/archive/in/{name}.tar", tarball(group, opts))
         entries[name] = {
             "archive": f"/archive/in/{name}.tar",
             "platforms": checked_platforms(group),
@@ -168,7 +168,7 @@ def sboms(groups: list[list[Built]], opts: recipe.BuildOptions) -> dagger.Direct
 
 
 def _sbom(b: Built, on: dagger.Container, opts: recipe.BuildOptions) -> dagger.File:
-    return sbom.document(on, b.container, tarball(b.container), b.image.name, str(b.result.digest), opts)
+    return sbom.document(on, b.container, tarball(b.container, opts), b.image.name, str(b.result.digest), opts)
 
 
 def evidence(group: list[Built], made: provenance.MadeBy, opts: recipe.BuildOptions) -> dagger.Directory:
@@ -275,7 +275,7 @@ async def publish_passed(
             key, made = signer
             sign = functools.partial(key.sign, evidence=evidence(group, made, opts))
         with _push_failure(group[0].image.name, limits, out):
-            archive = tarball(group)
+            archive = tarball(group, opts)
             await publish.push(where, opts, archive, tags, checked, present=present, pushed=out.pushed, sign=sign)
     return out
 

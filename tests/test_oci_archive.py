@@ -20,6 +20,7 @@ from pipeline.tools import oci_archive
 
 
 TAR, GZIP = "application/vnd.oci.image.layer.v1.tar", "application/vnd.oci.image.layer.v1.tar+gzip"
+MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 
 
 def blob_of(data: bytes) -> tuple[str, bytes]:
@@ -29,7 +30,7 @@ def blob_of(data: bytes) -> tuple[str, bytes]:
 def image_blobs(layers: list[bytes], arch: str = "amd64", media_type: str = TAR) -> list[tuple[str, bytes]]:
     """One platform's layers, config and manifest (last), as the engine writes them."""
     blobs = dict(blob_of(layer) for layer in layers)
-    config = blob_of(json.dumps({"architecture": arch, "rootfs": {"diff_ids": list(blobs)}}).encode())
+    config = blob_of(json.dumps({"architecture": arch, "os": "linux", "rootfs": {"diff_ids": list(blobs)}}).encode())
     manifest = blob_of(
         json.dumps(
             {
@@ -54,11 +55,11 @@ def write_archive(path: Path, blobs: list[tuple[str, bytes]], top: dict) -> None
             tar.addfile(info, io.BytesIO(data))
 
 
-def image_archive(path: Path, layers: list[bytes], media_type: str = TAR) -> str:
+def image_archive(path: Path, layers: list[bytes], media_type: str = TAR, arch: str = "amd64") -> str:
     """An unnamed one-image OCI archive as the engine writes one; returns its manifest digest."""
-    blobs = image_blobs(layers, media_type=media_type)
+    blobs = image_blobs(layers, arch, media_type)
     manifest = blobs[-1]
-    write_archive(path, blobs, {"digest": manifest[0], "size": len(manifest[1])})
+    write_archive(path, blobs, {"mediaType": MANIFEST, "digest": manifest[0], "size": len(manifest[1])})
     return manifest[0]
 
 
@@ -164,6 +165,25 @@ def run(folder: Path, kind: str, images: dict[str, tuple[Path, str]], rev: str =
     archives.finish()
     archives.discard()
     return archives, fetched
+
+
+def test_one_platform_archives_join_into_an_index_that_lists_them_byte_for_byte(tmp_path):
+    amd64, arm64, joined = tmp_path / "amd64.tar", tmp_path / "arm64.tar", tmp_path / "joined.tar"
+    checked = {
+        "linux/amd64": image_archive(amd64, [SHARED, OWN_A]),
+        "linux/arm64": image_archive(arm64, [b"arm"], arch="arm64"),
+    }
+    oci_archive.join(str(joined), str(amd64), str(arm64))
+
+    assert oci_archive.platforms(str(joined)) == checked  # the platforms' manifests as checked, in that order
+    for source in (amd64, arm64):
+        for name in members(source):
+            if name.startswith("blobs/"):
+                assert read(joined, name) == read(source, name), name
+    index = oci_archive.digest(str(joined))
+    assert index == "sha256:" + hashlib.sha256(read(joined, oci_archive.blob(index))).hexdigest()
+    with pytest.raises(SystemExit, match="join takes one platform per archive"):
+        oci_archive.join(str(tmp_path / "again.tar"), str(joined), str(amd64))
 
 
 def test_build_all_writes_the_combined_archive_once_and_leaves_it_alone_when_nothing_changed(tmp_path, two_images):

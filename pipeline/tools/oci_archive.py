@@ -16,6 +16,8 @@ usage:
   oci_archive.py size ARCHIVE [MEMO]     bytes of the archive's one image's layers, uncompressed; MEMO: a
                                          directory of layer sizes by digest, read and added to
   oci_archive.py tags ARCHIVE            {"NAME:TAG": "sha256:...", ...} of the archive, as JSON
+  oci_archive.py join OUT.tar ARCHIVE...  OUT.tar: one multi-platform image, an index of the archives' one-platform
+                                         images (in that order), their blobs byte for byte
   oci_archive.py write OUT.tar PLAN      OUT.tar from PLAN, a JSON list of {"archive": PATH, "tags":
                                          ["NAME:TAG", ...], "platforms": {"os/arch": "sha256:..."}}: the
                                          archive's image must hold exactly these platforms' manifests
@@ -24,6 +26,7 @@ usage:
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import sys
@@ -182,6 +185,34 @@ class Writer:
         _add(self.out, "manifest.json", json.dumps(self.docker).encode())
 
 
+def join(target: str, *archives: str) -> None:
+    """One multi-platform image from one-platform archives: their manifests, configs and layers copied
+    byte for byte, the index listing them (each with its config's platform) the one new blob. The
+    engine's own multi-platform export would write each platform's image again, and its history times
+    are its layers' cache records' (an engine restart makes them new): not the checked manifests."""
+    with contextlib.ExitStack() as stack:
+        writer, listed = Writer(stack.enter_context(tarfile.open(target, "w"))), []
+        for path in archives:
+            source = stack.enter_context(tarfile.open(path))
+            top = next(m for m in read_json(source, "index.json")["manifests"] if m["digest"] == digest(path))
+            if top.get("mediaType") == INDEX:
+                sys.exit(f"{path} holds a multi-platform image: join takes one platform per archive")
+            manifest = read_json(source, blob(top["digest"]))
+            config = read_json(source, blob(manifest["config"]["digest"]))
+            writer._copy(source, *[layer["digest"] for layer in manifest["layers"]], manifest["config"]["digest"])
+            writer._copy(source, top["digest"])
+            platform = {"architecture": config["architecture"], "os": config["os"]}
+            platform |= {"variant": config["variant"]} if config.get("variant") else {}
+            listed.append(
+                {"mediaType": top["mediaType"], "digest": top["digest"], "size": top["size"]} | {"platform": platform}
+            )
+        data = json.dumps({"schemaVersion": 2, "mediaType": INDEX, "manifests": listed}).encode()
+        index = "sha256:" + hashlib.sha256(data).hexdigest()
+        _add(writer.out, blob(index), data)
+        writer.index = [{"mediaType": INDEX, "digest": index, "size": len(data)}]
+        writer.finish()
+
+
 def write(target: str, plan: list[dict]) -> None:
     with contextlib.ExitStack() as stack:
         writer = Writer(stack.enter_context(tarfile.open(target, "w")))
@@ -203,6 +234,8 @@ if __name__ == "__main__":
         print(size(*args))
     elif command == "tags":
         print(json.dumps(tags(*args)))
+    elif command == "join":
+        join(*args)
     elif command == "write":
         write(args[0], json.loads(args[1]))
     else:

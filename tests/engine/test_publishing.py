@@ -87,7 +87,7 @@ async def test_a_push_copies_the_checked_archive_and_never_tags_another_manifest
     image, ctr = build("4.1.1", "baseline")
     namespace = f"{REGISTRY}/bydigest-{uuid.uuid4().hex[:8]}"
     latest, immutable = publish.references(namespace, image, "rev")
-    where, archive = registry_tools.Registry(REGISTRY), shipping.tarball(ctr)
+    where, archive = registry_tools.Registry(REGISTRY), shipping.tarball(ctr, opts)
     other, pushed = "sha256:" + "0" * 64, []
     with pytest.raises(publish.NotChecked, match=f"not the checked {other}; no tag was written"):
         await publish.push(where, opts, archive, [immutable, latest], other, present=False, pushed=pushed)

@@ -41,7 +41,9 @@ def missing(document: dict, inventory: dict[str, list], jars: list[str]) -> list
 async def test_the_sbom_is_valid_cyclonedx_and_lists_every_package_of_the_image(build, opts):
     image, ctr = build("4.1.1", "iceberg")
     digest = await shipping.manifest_digest(ctr, opts)
-    text = await sbom.document(shipping.tools(opts), ctr, shipping.tarball(ctr), image.name, digest, opts).contents()
+    text = await sbom.document(
+        shipping.tools(opts), ctr, shipping.tarball(ctr, opts), image.name, digest, opts
+    ).contents()
     assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
     document = json.loads(text)
     assert document["metadata"]["component"]["name"] == image.name
