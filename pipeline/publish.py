@@ -84,6 +84,12 @@ def with_auth(ctr: dagger.Container, registry: str, username: str | None, passwo
 
 
 LAYERS = dagger.ImageLayerCompression.Gzip  # the archives' layers: what every registry and runtime reads
+ARCHIVE, ARCHIVE_TOOL = "/archive/image.tar", "/archive/oci_archive.py"  # where archive_tool mounts them
+
+
+def archive_tool(ctr: dagger.Container, opts: recipe.BuildOptions) -> dagger.Container:
+    """ctr (a container with python3) as root with the archive tool at ARCHIVE_TOOL."""
+    return ctr.with_user("0").with_mounted_file(ARCHIVE_TOOL, opts.files().file(recipe.ARCHIVE_TOOL))
 
 
 def tarball(ctrs: list[dagger.Container], opts: recipe.BuildOptions | None = None) -> dagger.File:
@@ -94,8 +100,7 @@ def tarball(ctrs: list[dagger.Container], opts: recipe.BuildOptions | None = Non
     if len(ctrs) == 1:
         return ctrs[0].as_tarball(platform_variants=[], forced_compression=LAYERS)
     opts = opts or recipe.BuildOptions()
-    tool = recipe.built_stage(stages.TOOLS, opts, None).with_user("0")
-    tool = tool.with_mounted_file(ARCHIVE_TOOL, opts.files().file(recipe.ARCHIVE_TOOL))
+    tool = archive_tool(recipe.built_stage(stages.TOOLS, opts, None), opts)
     inputs = [f"/archive/platform-{i}.tar" for i in range(len(ctrs))]
     for path, ctr in zip(inputs, ctrs, strict=True):
         tool = tool.with_mounted_file(path, tarball([ctr]))
@@ -124,7 +129,6 @@ def repository(ref: str) -> str:
 # crane writes the archive's one image (a manifest, or a multi-platform index and its manifests) from the
 # archive's own blobs, by digest (REPO@DIGEST: the manifest and no tag). Unpacked on a temporary mount:
 # nothing of it stays in the engine's cache.
-ARCHIVE, ARCHIVE_TOOL = "/archive/image.tar", "/archive/oci_archive.py"
 PUSH = 'mkdir /layout/image && tar -xf "$0" -C /layout/image && exec crane push /layout/image "$1"\n'
 
 
@@ -151,8 +155,7 @@ async def push(
     there. sign: called with REPO@DIGEST once the registry has the checked manifest, before any tag: a tag
     only ever names what it signed. The registry must be reachable from the engine's containers."""
     (immutable, *moving), repo = tags, repository(tags[0])
-    tools = where.tools(opts).with_mounted_file(ARCHIVE, archive)
-    tools = tools.with_mounted_file(ARCHIVE_TOOL, opts.files().file(recipe.ARCHIVE_TOOL))
+    tools = archive_tool(where.tools(opts), opts).with_mounted_file(ARCHIVE, archive)
     held = (await tools.with_exec(["python3", ARCHIVE_TOOL, "digest", ARCHIVE]).stdout()).strip()
     if held != checked:
         raise NotChecked(f"{repo} would get manifest {held}, not the checked {checked}; no tag was written")

@@ -95,17 +95,13 @@ def tools(opts: recipe.BuildOptions) -> dagger.Container:
 
 def _archive_tool(opts: recipe.BuildOptions) -> dagger.Container:
     """The tools container, as root, with the archive tool."""
-    return (
-        tools(opts).with_user("0").with_mounted_file("/archive/oci_archive.py", opts.files().file(recipe.ARCHIVE_TOOL))
-    )
+    return publish.archive_tool(tools(opts), opts)
 
 
 async def layer_digests(ctr: dagger.Container, opts: recipe.BuildOptions) -> list[str]:
     """One platform's layer digests, base first, as its archive (and a registry) carries them."""
-    tool = _archive_tool(opts).with_mounted_file("/archive/image.tar", tarball(ctr, opts))
-    return json.loads(
-        await tool.with_exec(["python3", "/archive/oci_archive.py", "layers", "/archive/image.tar"]).stdout()
-    )
+    tool = _archive_tool(opts).with_mounted_file(publish.ARCHIVE, tarball(ctr, opts))
+    return json.loads(await tool.with_exec(["python3", publish.ARCHIVE_TOOL, "layers", publish.ARCHIVE]).stdout())
 
 
 async def manifest_digest(
@@ -113,11 +109,11 @@ async def manifest_digest(
 ) -> str:
     """The image's manifest (or multi-platform index) digest, as its archives and registries will
     carry it. verify: the index must list exactly the checked platforms' manifests (else NotChecked)."""
-    tool = _archive_tool(opts).with_mounted_file("/archive/image.tar", tarball(image, opts))
-    run = ["python3", "/archive/oci_archive.py"]
-    digest = (await tool.with_exec([*run, "digest", "/archive/image.tar"]).stdout()).strip()
+    tool = _archive_tool(opts).with_mounted_file(publish.ARCHIVE, tarball(image, opts))
+    run = ["python3", publish.ARCHIVE_TOOL]
+    digest = (await tool.with_exec([*run, "digest", publish.ARCHIVE]).stdout()).strip()
     if verify and isinstance(image, list):
-        held = json.loads(await tool.with_exec([*run, "platforms", "/archive/image.tar"]).stdout())
+        held = json.loads(await tool.with_exec([*run, "platforms", publish.ARCHIVE]).stdout())
         if held != checked_platforms(image):
             raise publish.NotChecked(
                 f"{image[0].image.name}: the index lists {held}, not the checked {checked_platforms(image)}"
@@ -145,7 +141,7 @@ def _archive_inputs(groups: list[list[Built]], opts: recipe.BuildOptions) -> tup
 
 
 def _write(target: str, plan: list[dict]) -> list[str]:
-    return ["python3", "/archive/oci_archive.py", "write", target, json.dumps(plan)]
+    return ["python3", publish.ARCHIVE_TOOL, "write", target, json.dumps(plan)]
 
 
 def archive(groups: list[list[Built]], opts: recipe.BuildOptions) -> dagger.File:

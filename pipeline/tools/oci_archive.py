@@ -61,19 +61,23 @@ def digest(path: str) -> str:
     return manifests_[0]["digest"]
 
 
-def platform_manifests(source: tarfile.TarFile, top: dict) -> dict[str, dict]:
+def top(tar: tarfile.TarFile, path: str) -> dict:
+    """The descriptor of the archive's one image in its index.json (a manifest or a multi-platform index)."""
+    wanted = digest(path)
+    return next(m for m in read_json(tar, "index.json")["manifests"] if m["digest"] == wanted)
+
+
+def platform_manifests(source: tarfile.TarFile, image: dict) -> dict[str, dict]:
     """ "os/arch" -> manifest descriptor of an image (a multi-platform index, or one manifest: "")."""
-    if top.get("mediaType") != INDEX:
-        return {"": top}
-    nested = read_json(source, blob(top["digest"]))["manifests"]
+    if image.get("mediaType") != INDEX:
+        return {"": image}
+    nested = read_json(source, blob(image["digest"]))["manifests"]
     return {f"{m['platform']['os']}/{m['platform']['architecture']}": m for m in nested}
 
 
 def platforms(path: str) -> dict[str, str]:
-    wanted = digest(path)
     with tarfile.open(path) as tar:
-        top = next(m for m in read_json(tar, "index.json")["manifests"] if m["digest"] == wanted)
-        return {p: m["digest"] for p, m in platform_manifests(tar, top).items()}
+        return {p: m["digest"] for p, m in platform_manifests(tar, top(tar, path)).items()}
 
 
 def verify(path: str, checked: dict[str, str]) -> None:
@@ -87,8 +91,7 @@ def verify(path: str, checked: dict[str, str]) -> None:
 def layers(path: str) -> list[str]:
     """The layer digests of the archive's one image (one platform), base first."""
     with tarfile.open(path) as tar:
-        top = next(m for m in read_json(tar, "index.json")["manifests"] if m["digest"] == digest(path))
-        (one,) = platform_manifests(tar, top).values()
+        (one,) = platform_manifests(tar, top(tar, path)).values()
         return [layer["digest"] for layer in read_json(tar, blob(one["digest"]))["layers"]]
 
 
@@ -99,8 +102,7 @@ def size(path: str, memo: str | None = None) -> int:
     (the Spark and Jupyter layers of a Spark version's variants) is inflated once, and its size
     written there."""
     with tarfile.open(path) as tar:
-        top = next(m for m in read_json(tar, "index.json")["manifests"] if m["digest"] == digest(path))
-        (one,) = platform_manifests(tar, top).values()
+        (one,) = platform_manifests(tar, top(tar, path)).values()
         layers = read_json(tar, blob(one["digest"]))["layers"]
         return sum(_layer_size(tar, layer, memo) for layer in layers)
 
@@ -194,18 +196,16 @@ def join(target: str, *archives: str) -> None:
         writer, listed = Writer(stack.enter_context(tarfile.open(target, "w"))), []
         for path in archives:
             source = stack.enter_context(tarfile.open(path))
-            top = next(m for m in read_json(source, "index.json")["manifests"] if m["digest"] == digest(path))
-            if top.get("mediaType") == INDEX:
+            image = top(source, path)
+            if image.get("mediaType") == INDEX:
                 sys.exit(f"{path} holds a multi-platform image: join takes one platform per archive")
-            manifest = read_json(source, blob(top["digest"]))
+            manifest = read_json(source, blob(image["digest"]))
             config = read_json(source, blob(manifest["config"]["digest"]))
             writer._copy(source, *[layer["digest"] for layer in manifest["layers"]], manifest["config"]["digest"])
-            writer._copy(source, top["digest"])
+            writer._copy(source, image["digest"])
             platform = {"architecture": config["architecture"], "os": config["os"]}
             platform |= {"variant": config["variant"]} if config.get("variant") else {}
-            listed.append(
-                {"mediaType": top["mediaType"], "digest": top["digest"], "size": top["size"]} | {"platform": platform}
-            )
+            listed.append({key: image[key] for key in ("mediaType", "digest", "size")} | {"platform": platform})
         data = json.dumps({"schemaVersion": 2, "mediaType": INDEX, "manifests": listed}).encode()
         index = "sha256:" + hashlib.sha256(data).hexdigest()
         _add(writer.out, blob(index), data)

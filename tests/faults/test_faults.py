@@ -185,7 +185,7 @@ def session_after_restart(*args: str) -> dict:
     return json.loads(done.stdout.splitlines()[-1])
 
 
-def test_after_an_engine_restart_publish_ships_the_checked_archive(tmp_path: Path):  # noqa: ARG001
+def test_after_an_engine_restart_publish_ships_the_checked_archive():
     """The engine writes an image's history from its layers' cache records: after a restart, its own push
     of a container cached before carries other times, so another digest than the container's archive,
     cached with the report that checked it (a CI run on a warm cache failed every push so). publish copies
