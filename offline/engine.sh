@@ -17,6 +17,7 @@ DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 ENGINE_NAME=${DAGGER_ENGINE_NAME:-dagger-engine}
 ENGINE_IMAGE=dagger-engine:${DAGGER_VERSION}
 CA_DIR=${DAGGER_ENGINE_CA_DIR:-/usr/local/share/ca-certificates}   # *.crt the engine trusts
+STATE_VOLUME=${DAGGER_ENGINE_STATE:-dagger-engine-state}            # its cache; one engine per volume
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=${ENGINE_CACHE:-$ROOT/.cache/engine}
 SYSCACHE=/var/cache/jupyter-spark-images   # survives fresh clones on the same machine
@@ -201,7 +202,7 @@ start_engine() {
     --cap-add=ALL --cap-drop=SYS_RESOURCE --security-opt seccomp=unconfined \
     --security-opt apparmor=unconfined --security-opt systempaths=unconfined \
     --device-cgroup-rule 'a *:* rwm' -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
-    -v dagger-engine-state:/var/lib/dagger -v dagger-registry:/var/lib/registry \
+    -v "$STATE_VOLUME":/var/lib/dagger -v dagger-registry:/var/lib/registry \
     -v "$CA_DIR":/usr/local/share/ca-certificates:ro \
     "$ENGINE_IMAGE" >/dev/null || die "docker run of $ENGINE_IMAGE failed"
 }
