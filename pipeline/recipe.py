@@ -47,6 +47,8 @@ def checkout() -> dagger.Directory:
 class Run:
     script: str
     cache: str | None = None  # a cache mount (pip downloads), never part of the image
+    # a Stage's files mounted read-only for this step only (RUN --mount=type=bind,from=STAGE), never part of the image
+    mount: CopyFrom | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ class Layer:
     labels: dict[str, str] = field(default_factory=dict)
 
 
+STAGE_OUT = "/out"  # where a stage leaves the files an image copies or mounts
 REFRESH = "BUILD_REFRESH"  # the exec-scoped variable that carries BuildOptions.refresh into every step
 TARGETARCH = "TARGETARCH"  # the image's architecture (amd64, arm64), as BuildKit names it: a stage's arg
 
@@ -119,8 +122,9 @@ def stages_of(layers: list[Layer]) -> list[Stage]:
     found: dict[str, Stage] = {}
     for layer in layers:
         for step in layer.steps:
-            if isinstance(step, CopyFrom):
-                found |= {s.name: s for s in step.stage.stages() if s.name not in found}
+            copied = step.mount if isinstance(step, Run) else step
+            if isinstance(copied, CopyFrom):
+                found |= {s.name: s for s in copied.stage.stages() if s.name not in found}
     return list(found.values())
 
 
@@ -189,9 +193,35 @@ fi
 apt-get update
 export DEBIAN_FRONTEND=noninteractive
 apt-get upgrade -y
-apt-get install -y --no-install-recommends {{packages}}
-apt-get clean
-rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log
+"""
+APT_CLEAN = "apt-get clean\nrm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log\n"
+
+# Debian's trust store (/etc/ssl/certs: a link per CA certificate, the bundle, Java's keystore) is the same
+# files on every platform, but dpkg's scripts make it where the packages are installed: update-ca-certificates
+# runs a few processes per certificate (29 s under emulation, and as long again when ca-certificates-java's
+# trigger runs it), and Java builds its keystore (8 s). A step that installs them mounts the store a stage
+# made natively (stages.trust_store) and puts it in place instead, while dpkg's scripts find
+# update-ca-certificates a no-op (diverted) and Java's keystore updates disabled; the command is restored
+# after. Where the stage installed other releases of the packages than the step did (the archive changed in
+# between), the step makes the store itself, as dpkg would have.
+TRUST_STORE = "/run/trust-store"
+TRUST_PACKAGES = ("ca-certificates", "ca-certificates-java")
+_UPDATE_CAS = "/usr/sbin/update-ca-certificates"
+TRUST_INSTALLED = "dpkg-query -W -f='${Package} ${Version}\\n' " + " ".join(TRUST_PACKAGES)
+_TRUST_DEFER = f"""dpkg-divert --quiet --local --rename --divert {_UPDATE_CAS}.real --add {_UPDATE_CAS}
+printf '#!/bin/sh\\n' > {_UPDATE_CAS} && chmod 755 {_UPDATE_CAS}
+export CACERT_UPDATES=disabled
+"""
+_TRUST_PLACE = f"""rm {_UPDATE_CAS} && dpkg-divert --quiet --local --rename --remove {_UPDATE_CAS}
+unset CACERT_UPDATES
+installed=$({TRUST_INSTALLED})
+if [ "$installed" = "$(cat {TRUST_STORE}/versions)" ]; then
+  cp -a {TRUST_STORE}/certs/. /etc/ssl/certs/
+  rm -f /var/lib/ca-certificates-java/fresh /var/lib/ca-certificates-java/pending
+else
+  echo "the trust store's stage has $(cat {TRUST_STORE}/versions | tr '\\n' ' '), this step $installed: made here" >&2
+  update-ca-certificates --fresh
+fi
 """
 
 
@@ -214,11 +244,16 @@ done
 """
 
 
-def apt_install(*packages: str, then: str = "") -> Run:
+def apt_install(*packages: str, then: str = "", trust_store: Stage | None = None) -> Run:
     """A step that installs Debian packages (from $DEBIAN_MIRROR if set), then runs `then`, leaving no apt
     lists. One step, not two: each step of an emulated build pays for its start (the
-    engine's CA set-up runs under QEMU too)."""
-    return Run(APT_INSTALL.replace("{packages}", " ".join(packages)) + then)
+    engine's CA set-up runs under QEMU too). trust_store: the stage that made Debian's trust store for
+    packages that install it (TRUST_STORE)."""
+    install = f"apt-get install -y --no-install-recommends {' '.join(packages)}\n"
+    if trust_store is None:
+        return Run(APT_INSTALL + install + APT_CLEAN + then)
+    mount = CopyFrom(trust_store, STAGE_OUT, TRUST_STORE)
+    return Run(APT_INSTALL + _TRUST_DEFER + install + _TRUST_PLACE + APT_CLEAN + then, mount=mount)
 
 
 def _maven_download(path: str, sha256: str, dest: str) -> str:
@@ -264,7 +299,10 @@ def apply(ctr: dagger.Container, layer: Layer, opts: BuildOptions, target: str |
         scoped[REFRESH] = opts.refresh
     for step in layer.steps:
         if isinstance(step, CopyFrom):
-            ctr = ctr.with_directory(step.dest, built_stage(step.stage, opts, target).directory(step.src))
+            ctr = ctr.with_directory(step.dest, _stage_files(step, opts, target))
+        elif isinstance(step, Run) and step.mount is not None:
+            ctr = ctr.with_mounted_directory(step.mount.dest, _stage_files(step.mount, opts, target))
+            ctr = _apply_step(ctr, step, scoped, opts.files()).without_mount(step.mount.dest)
         else:
             ctr = _apply_step(ctr, step, scoped, opts.files())
     if opts.ca_bundle is not None:
@@ -272,6 +310,10 @@ def apply(ctr: dagger.Container, layer: Layer, opts: BuildOptions, target: str |
     for name, value in layer.labels.items():
         ctr = ctr.with_label(name, value)
     return ctr
+
+
+def _stage_files(step: CopyFrom, opts: BuildOptions, target: str | None) -> dagger.Directory:
+    return built_stage(step.stage, opts, target).directory(step.src)
 
 
 def built_stage(stage: Stage, opts: BuildOptions, target: str | None) -> dagger.Container:
@@ -282,7 +324,7 @@ def built_stage(stage: Stage, opts: BuildOptions, target: str | None) -> dagger.
 
 def _apply_step(ctr: dagger.Container, step: Step, scoped: dict[str, str], files: dagger.Directory) -> dagger.Container:
     match step:
-        case Run(script, cache):
+        case Run(script, cache, _):
             for name, value in scoped.items():
                 ctr = ctr.with_env_variable(name, value)
             if cache:
@@ -330,10 +372,12 @@ def render(layer: Layer, defaults: BuildOptions | None = None) -> list[str]:
 
 def _render_step(step: Step) -> list[str]:
     match step:
-        case Run(script, cache):
+        case Run(script, cache, stage_files):
             # the --ca-bundle of the Dagger path as an optional build secret
             mounts = f"--mount=type=secret,id={CA_SECRET},target={BUILD_CA} "
             mounts += f"--mount=type=cache,target={cache} " if cache else ""
+            if stage_files is not None:
+                mounts += f"--mount=type=bind,from={stage_files.stage.name},source={stage_files.src},target={stage_files.dest} "
             trust = f"if [ -s {BUILD_CA} ]; then export {' '.join(f'{name}={BUILD_CA}' for name in CA_ENV)}; fi"
             # a heredoc with a shebang runs as a script file with that interpreter (/bin/sh is dash)
             return [f"RUN {mounts}<<'EOF'\n#!/bin/bash\nset -euo pipefail\n{trust}\n{script.strip()}\nEOF"]

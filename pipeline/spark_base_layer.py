@@ -41,6 +41,7 @@ def layer(release: releases.SparkRelease) -> Layer:
                 "curl",
                 "ca-certificates",
                 then=install_spark(release),
+                trust_store=stages.trust_store(line.java),
             ),
             Copy("pipeline/files/spark-entrypoint.sh", "/opt/entrypoint.sh", 0o755),
             Copy("pipeline/files/start-connect-server.sh", f"{paths.SPARK_HOME}/sbin/start-connect-server.sh", 0o755),

@@ -11,10 +11,24 @@ from __future__ import annotations
 
 from . import paths, releases
 from .limits import CURL
-from .recipe import PIP_CACHE, TARGETARCH, Copy, Layer, Run, Stage, apt_install, maven_jar, maven_jar_per_platform
+from .recipe import (
+    DROP_BUILD_CAS,
+    PIP_CACHE,
+    STAGE_OUT,
+    TARGETARCH,
+    TRUST_INSTALLED,
+    TRUST_PACKAGES,
+    Copy,
+    Layer,
+    Run,
+    Stage,
+    apt_install,
+    maven_jar,
+    maven_jar_per_platform,
+)
 
 BASE_IMAGE = "debian:bookworm-slim"  # every image's base, and the stages': the same Python as the images'
-OUT = "/out"  # where a stage leaves the files an image copies
+OUT = STAGE_OUT
 BUILD_TOOLS_LOCK = "requirements/build.txt"
 UV = "/opt/build-tools/bin/uv"
 # manylinux tags up to the images' glibc (Debian bookworm: 2.36), as pip in the image would accept
@@ -37,6 +51,25 @@ TOOLS = Stage(
         ),
     ),
 )
+
+
+def trust_store(java: str) -> Stage:
+    """Debian's trust store as its packages make it, for a step that installs them (recipe.TRUST_STORE):
+    /etc/ssl/certs with Java's keystore, made natively once for every platform of a Java major, without
+    the CAs the engine trusts while building (their links and keystore entries dropped, the bundle
+    made again without them)."""
+    script = f"""{DROP_BUILD_CAS}
+update-ca-certificates --localcertsdir "$(mktemp -d)" --hooksdir "$(mktemp -d)" >/dev/null
+mkdir -p {OUT}
+cp -a /etc/ssl/certs {OUT}/certs
+{TRUST_INSTALLED} > {OUT}/versions
+"""
+    packages = (*TRUST_PACKAGES, paths.debian_jre_package(java))
+    return Stage(
+        f"trust-store-java{java}",
+        BASE_IMAGE,
+        Layer(args=("DEBIAN_MIRROR",), steps=(apt_install(*packages, then=script),)),
+    )
 
 
 def spark_dist(release: releases.SparkRelease) -> Stage:

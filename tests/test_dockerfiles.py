@@ -1,6 +1,6 @@
 """dockerfiles/ is rendered from the recipes the pipeline builds: fail on drift."""
 
-from pipeline import catalog, releases, rendering
+from pipeline import catalog, recipe, releases, rendering, stages
 
 
 def test_dockerfiles_match_the_pipeline_recipes():
@@ -29,3 +29,15 @@ def test_every_variant_is_a_target_built_from_its_largest_declared_feature_prefi
         for variant in line.variants:
             base, _ = rendering.base_stage(catalog.Image(release, variant), line.variants)
             assert f"FROM {base} AS {variant}\n" in text
+
+
+def test_the_spark_base_mounts_debians_trust_store_made_natively_for_its_apt_step():
+    """The trust store's stage runs on the build platform and is mounted for the one step that installs
+    ca-certificates and the JRE (RUN --mount=from=), never copied into the image."""
+    text = rendering.spark_dockerfile(releases.SPARK_RELEASES[-1])
+    stage = stages.trust_store(releases.LINES[releases.SPARK_RELEASES[-1].line].java)
+    assert f"FROM --platform=$BUILDPLATFORM {stages.BASE_IMAGE} AS {stage.name}" in text
+    mount = f"--mount=type=bind,from={stage.name},source={stages.OUT},target={recipe.TRUST_STORE}"
+    steps = [step for step in text.split("\nRUN ") if mount in step]
+    assert len(steps) == 1 and "ca-certificates" in steps[0] and "dpkg-divert" in steps[0], steps
+    assert f"COPY --from={stage.name}" not in text

@@ -59,11 +59,16 @@ async def _wheel_kinds(venv_site) -> dict[str, bool]:
 
 
 async def test_the_platform_independent_files_are_byte_identical_between_the_platforms(both):
-    """Cross-building: Spark's distribution (jars, scripts, pyspark) and every pure-Python package are
-    the same bytes in both platforms' images (made once, natively); only platform wheels differ."""
+    """Cross-building: Spark's distribution (jars, scripts, pyspark), Debian's trust store (recipe.TRUST_STORE)
+    and every pure-Python package are the same bytes in both platforms' images (made once, natively); only
+    platform wheels differ."""
     native, arm64 = (b.container for b in both)
     for path in (paths.SPARK_HOME + "/jars", paths.SPARK_HOME + "/python", paths.SPARK_HOME + "/bin"):
         assert await native.directory(path).digest() == await arm64.directory(path).digest(), path
+    # the certificates' links and bundle (Java's keystore: the same certificates, rewritten by an engine that
+    # adds its CAs around every exec, tests/engine/test_dockerfiles_build.py)
+    trust = [ctr.directory("/etc/ssl/certs").without_directory("java").digest() for ctr in (native, arm64)]
+    assert await trust[0] == await trust[1]
     site = f"{paths.VENV}/lib/python{product.PYTHON_VERSION}/site-packages"
     kinds, arm64_kinds = await _wheel_kinds(native.directory(site)), await _wheel_kinds(arm64.directory(site))
     assert kinds.keys() == arm64_kinds.keys()  # the same distributions, from one lock
