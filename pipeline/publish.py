@@ -99,7 +99,8 @@ def tarball(ctrs: list[dagger.Container], opts: recipe.BuildOptions | None = Non
     tool's join, in the tools container built with opts), so it lists exactly the checked manifests."""
     if len(ctrs) == 1:
         return ctrs[0].as_tarball(platform_variants=[], forced_compression=LAYERS)
-    opts = opts or recipe.BuildOptions()
+    if opts is None:  # the tools container is built with the run's mirrors, never silently without them
+        raise ValueError("joining several platforms' archives needs the run's build options")
     tool = archive_tool(recipe.built_stage(stages.TOOLS, opts, None), opts)
     inputs = [f"/archive/platform-{i}.tar" for i in range(len(ctrs))]
     for path, ctr in zip(inputs, ctrs, strict=True):

@@ -58,6 +58,7 @@ def trust_store(java: str) -> Stage:
     /etc/ssl/certs with Java's keystore, made natively once for every platform of a Java major, without
     the CAs the engine trusts while building (their links and keystore entries dropped, the bundle
     made again without them)."""
+    # DROP_BUILD_CAS before the copy: the one every Dagger step appends runs after it, too late for OUT
     script = f"""{DROP_BUILD_CAS}
 update-ca-certificates --localcertsdir "$(mktemp -d)" --hooksdir "$(mktemp -d)" >/dev/null
 mkdir -p {OUT}
