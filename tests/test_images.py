@@ -384,12 +384,16 @@ async def test_a_checks_service_slower_than_the_images_healthcheck_allows_is_sti
         await slow.with_docker_healthcheck(listening(8000), **recipe.HEALTHCHECK).as_service(args=args).start()
 
 
-async def test_a_check_runs_processes_share_one_bytecode_cache_and_sparks_jvms_get_c1_only(build, opts):
+async def test_a_check_runs_processes_share_one_bytecode_cache_sparks_jvms_get_c1_only_and_no_ca_hook(build, opts):
     """What makes the checks cheaper reaches them: a module compiled by one uid's process is kept in
     the check run's cache, where another uid's process in another container finds it; spark-submit
-    starts its JVM with CHECK_JVM's options."""
+    starts its JVM with CHECK_JVM's options; the engine's CA hook finds no update-ca-certificates on
+    the check run's PATH (services.py: Services.path), which the image has on its own."""
     _, ctr = build("4.1.1", "baseline")
-    services = Services.for_image(ctr, opts.probes())
+    services = await Services.for_image(ctr, opts.probes()).read()
+    hook = ["bash", "-c", "command -v update-ca-certificates || echo none"]
+    assert (await ctr.with_exec(hook).stdout()).strip() == "/usr/sbin/update-ca-certificates"
+    assert (await services.container().with_exec(hook).stdout()).strip() == "none"
     await services.prepare()
     await services.runner().with_user(OPENSHIFT_USER).with_exec(["python", "-c", "import httpx"]).sync()
     uid = OPENSHIFT_USER.split(":")[0]

@@ -51,8 +51,11 @@ def test_a_checks_limit_of_zero_skips_it_and_says_so():
     assert (outcome.status, outcome.detail) == ("skipped", "skipped at the caller's request (--limits cluster=0)")
 
 
-def test_an_emulated_checks_path_keeps_every_folder_but_the_sbin_ones():
-    """Services.path under emulation: the engine's CA hook finds no update-ca-certificates, the rest is the image's."""
-    image_path = "/opt/venv/bin:/opt/spark/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-    assert without_sbin(image_path) == "/opt/venv/bin:/opt/spark/bin:/usr/local/bin:/usr/bin:/bin"
+def test_a_check_runs_path_keeps_every_folder_but_the_systems_sbin_ones():
+    """Services.path: the engine's CA hook finds no update-ca-certificates, the rest is the image's, Spark's
+    sbin (its start scripts: start-connect-server.sh) included."""
+    image_path = (
+        "/opt/venv/bin:/opt/spark/bin:/opt/spark/sbin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    )
+    assert without_sbin(image_path) == "/opt/venv/bin:/opt/spark/bin:/opt/spark/sbin:/usr/local/bin:/usr/bin:/bin"
     assert without_sbin("/usr/bin:/sbin/:/opt/sbinx/bin") == "/usr/bin:/opt/sbinx/bin"

@@ -74,9 +74,9 @@ async def check_image(
     those and the Iceberg check (as soon as it is up) and, on images without Iceberg, the any-uid
     check's redaction proof (any_uid.py); the size check (engine I/O), the any-uid check and the
     RAPIDS and facts checks (their own processes) run beside them."""
-    services = await Services.for_image(ctr, probes, iceberg=image.iceberg, tools=tools).own_healthcheck()
+    services = await Services.for_image(ctr, probes, iceberg=image.iceberg, tools=tools).read()
     if emulated:
-        services = await services.emulate()
+        services = services.emulate()
     # only a speed-up (services.py): without it, Python compiles as before. Not for an emulated image on
     # a line proof: its two probes import little in common, and one more emulated step costs more
     if not (emulated and proof):

@@ -1,7 +1,7 @@
 """The services a check binds: the image as JupyterLab and as a Spark Connect server.
 
-Both run the image unchanged (the environment adds only the check run's PYCACHE and CHECK_JVM, and under
-emulation PATH without sbin: below),
+Both run the image unchanged (the environment adds only the check run's PYCACHE and CHECK_JVM, and sets
+PATH without sbin: below),
 under arbitrary uids as OpenShift and `docker run --user` start it (JupyterLab as 12345:0, the
 Connect server as 5000:100): JupyterLab with its own default command, the
 Connect server with the one documented command. The Connect server is started as a deployment hands it
@@ -47,9 +47,13 @@ PYCACHE = "/var/cache/check-pycache"
 CHECK_JVM = ("SPARK_SUBMIT_OPTS", "-XX:TieredStopAtLevel=1")
 
 
+SYSTEM_SBIN = ("/usr/local/sbin", "/usr/sbin", "/sbin")  # where Debian puts update-ca-certificates
+
+
 def without_sbin(path: str) -> str:
-    """PATH without its sbin folders: what an emulated check's processes run with (Services.path)."""
-    return ":".join(d for d in path.split(":") if d and not d.rstrip("/").endswith("/sbin"))
+    """PATH without the system's sbin folders (Spark's own, $SPARK_HOME/sbin, stays: its start scripts):
+    what a check run's processes run with (Services.path)."""
+    return ":".join(d for d in path.split(":") if d and d.rstrip("/") not in SYSTEM_SBIN)
 
 
 # How long a check's service may take to be ready. Dagger runs a service's healthcheck every
@@ -102,16 +106,19 @@ class Services:
     # a container on the engine's own platform with python3, for work on the image's files rather than in
     # it (sizing its archive); None: the image itself
     tools: dagger.Container | None = None
-    # PATH for this check run's processes; None: the image's own. Under emulation, the image's without
-    # its sbin folders (without_sbin): an engine that trusts extra CAs (a TLS-intercepting proxy's, as
-    # this network's) runs the container's update-ca-certificates, and with it Java's keystore hook,
-    # before and after every exec where it finds the command: under QEMU 40-50 s per exec, more than
-    # most emulated probes take. Without it on PATH the engine only appends its CAs to the bundle.
-    # Nothing that runs in these containers ships, nor needs an sbin command; the image's own files
-    # (its bundle and keystore included) are the facts check's, read from the image, not from these.
+    # PATH for this check run's processes; None: the image's own. Once read (read), the image's without
+    # the system's sbin folders (without_sbin): an engine that trusts extra CAs (a TLS-intercepting proxy's, as
+    # this network's, or a corporate network's) runs the container's update-ca-certificates, and with it
+    # Java's keystore hook, before and after every exec where it finds the command, a service's start and
+    # each of its healthcheck's runs included: 3.4-7.5 s an exec on 2 cores beside a check run (0.2-0.4 s
+    # without), under QEMU 40-50 s. Without it on PATH the engine only appends its CAs to the bundle.
+    # Nothing that runs in these containers ships, nor needs an sbin command (start.sh needs one only
+    # started as root to refit the user, which tests/engine/test_any_uid.py proves on the image itself);
+    # the image's own files (its bundle and keystore included) are the facts check's, read from the
+    # image, not from these.
     path: str | None = None
     # the image's own healthcheck (its args and whether they are a shell command), which JupyterLab's
-    # service runs timed for a check run (own_healthcheck); None: not read, the image's as it is
+    # service runs timed for a check run (read); None: not read, the image's as it is
     healthcheck: tuple[list[str], bool] | None = None
 
     @classmethod
@@ -133,19 +140,20 @@ class Services:
         """PYCACHE's volume: this check run's own."""
         return dag.cache_volume(f"check-pycache-{self.run_id}")
 
-    async def emulate(self) -> Services:
-        """These services for an emulated image: the probes' waits scaled, PATH without sbin (path)."""
-        path = without_sbin(await self.image.env_variable("PATH") or "/usr/local/bin:/usr/bin:/bin")
-        return dataclasses.replace(self, emulated=True, path=path)
+    def emulate(self) -> Services:
+        """These services for an emulated image: the probes' waits scaled."""
+        return dataclasses.replace(self, emulated=True)
 
-    async def own_healthcheck(self) -> Services:
-        """These services with the image's healthcheck read (healthcheck): JupyterLab's service proves it."""
+    async def read(self) -> Services:
+        """These services with what they take from the image read: its healthcheck (healthcheck), which
+        JupyterLab's service proves, and its PATH, less sbin (path)."""
+        path = without_sbin(await self.image.env_variable("PATH") or "/usr/local/bin:/usr/bin:/bin")
         config = self.image.docker_healthcheck()
         try:
             healthcheck = (await config.args(), await config.shell())
         except dagger.InvalidQueryError:  # the image has none (the engine answers null): its port, as before
             healthcheck = None
-        return dataclasses.replace(self, healthcheck=healthcheck)
+        return dataclasses.replace(self, healthcheck=healthcheck, path=path)
 
     def _with_path(self, ctr: dagger.Container) -> dagger.Container:
         return ctr if self.path is None else ctr.with_env_variable("PATH", self.path)
