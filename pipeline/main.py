@@ -194,7 +194,9 @@ class JupyterSparkImages:
         and the report come back, and `gate` on reports/report.json fails the job)."""
         shipping.archives_kind(archives)
         run = await self.run(gpu, previous, recheck, platform)
+        run.sboms = True  # its output has each passed image's SBOM: made as each passes
         built = await self.build_and_check(run, spark_version, variant)
+        await orchestrate.sboms_ahead(run)
         passed_or_allowed(built, allow_failures)
         await shipping.ship(built, run.opts, run.limits)  # the indexes, into the report
         return shipping.output(built, run.opts, archives, await orchestrate.made_by(run, built))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime
 import json
@@ -62,6 +63,10 @@ class RunState:
     archive: dict[str, asyncio.Future[str]] = field(default_factory=dict)
     # each emulated line prover's result, by (Spark version, platform), as soon as it has one (line_proof)
     proofs: dict[tuple[str, str], asyncio.Future[ImageResult | None]] = field(default_factory=dict)
+    # build-all and publish ship each passed image's SBOM: made as soon as it passed (sboms_ahead), beside
+    # the next image's checks, not all after the last one's; the export then finds them in the engine's cache
+    sboms: bool = False
+    ahead: list[asyncio.Future[None]] = field(default_factory=list)
     building: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(PARALLEL_BUILDS))
     # by emulated or not: one image checked natively and one under emulation at a time
     checking: dict[bool, asyncio.Semaphore] = field(
@@ -93,7 +98,20 @@ async def build_and_check(image: catalog.Image, run: RunState, platform: str) ->
         proof = run.proofs.get((image.spark.version, platform)) if image.variant == LINE_PROVER else None
         if proof is not None and not proof.done():
             proof.set_result(built.result if built else None)
+    if run.sboms and built.result.passed:
+        run.ahead.append(asyncio.ensure_future(_made_ahead(shipping.sbom_of(built, run.opts))))
     return built
+
+
+async def _made_ahead(file: dagger.File) -> None:
+    """Evidence made before it is exported. Where that fails, its export fails the same way and says why."""
+    with contextlib.suppress(dagger.DaggerError):
+        await file.sync()
+
+
+async def sboms_ahead(run: RunState) -> None:
+    """The SBOMs made ahead (RunState.sboms), done: what their export waits for anyway."""
+    await asyncio.gather(*run.ahead)
 
 
 async def _build_and_check(image: catalog.Image, ctr: dagger.Container, run: RunState, platform: str) -> Built:

@@ -1,5 +1,5 @@
-"""`python -m pipeline build-all`: the module's build_all called once per image, each in a session of
-its own, the images that passed assembled into build/images/ on the host, the reports merged."""
+"""`python -m pipeline build-all`: the module's build_all called once per Spark line, each in a session
+of its own, the images that passed assembled into build/images/ on the host, the reports merged."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import shutil
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
@@ -28,11 +29,12 @@ from .main import JupyterSparkImages
 
 async def build_all(args: argparse.Namespace) -> int:
     """build-all as the module's build_all, called once per Spark line, each in a session of its own,
-    and the per-line reports merged into one. The engine keeps what a session exports until the
-    session ends: all 14 archives from one call and their layers do not fit this machine's disk
-    quota. The combined archive is assembled here, image by image, from the engine's own archive of
-    each checked image (archives.py), so at most one image's archive is staged, and the engine keeps
-    no named archives (--archives none there): what stays in its cache between runs is smaller.
+    and the per-line reports merged into one; a line's images delivered in the next line's session
+    (_session). The engine keeps what a session exports until the session ends: all 14 archives from
+    one call and their layers do not fit this machine's disk quota. The combined archive is assembled
+    here, image by image, from the engine's own archive of each checked image (archives.py), so at most
+    one image's archive is staged, and the engine keeps no named archives (--archives none there):
+    what stays in its cache between runs is smaller.
 
     What is unchanged is not redone: without --recheck, the last report.json in OUTPUT is the
     --previous one (checks reused where image and check code are unchanged), and an image whose
@@ -77,11 +79,15 @@ async def _build_all(
     images = Archives(out / "images", args.archives)
     results: list[ImageResult] = []
     try:
-        for line in lines(selected):  # a line may reuse the results of this run's lines before it
-            done = await _build_line(args, line, images, waits, report.overlaid(previous, results))
+        checking: Checked | None = None
+        for line in [*lines(selected), None]:
+            delivering, checking = checking, Checked(line, []) if line else None
+            # a line may reuse the results of this run's lines before it
+            done = results + (delivering.results if delivering else [])
+            await _session(args, checking, delivering, images, waits, report.overlaid(previous, done))
             if INTERRUPTED.is_set():  # what its session said after a Ctrl-C (a lost connection) is no result
                 raise KeyboardInterrupt
-            results += done
+            results += delivering.results if delivering else []  # a line's results once it is delivered
         await anyio.to_thread.run_sync(images.finish)
     finally:  # the report is written whatever happened: images not done are failed, with the reason
         images.discard()
@@ -112,40 +118,67 @@ def lines(selected: list[catalog.Image]) -> list[list[catalog.Image]]:
     return list(by_line.values())
 
 
-async def _build_line(
+@dataclass
+class Checked:
+    """A Spark line's images and, once its session's build_all returned, their results."""
+
+    line: list[catalog.Image]
+    results: list[ImageResult]
+
+
+async def _session(
     args: argparse.Namespace,
-    line: list[catalog.Image],
+    checking: Checked | None,
+    delivering: Checked | None,
     images: Archives,
     waits: dict[str, float],
     previous: str | None,
-) -> list[ImageResult]:
-    """The module's build_all for one Spark line's images (their platforms), in a session of its own,
-    then each passed image's archive fetched, one at a time, only if needed. In one session the line's
-    images overlap as build_all schedules them (orchestrate.py: two builds at a time, one image checked
-    natively and one under emulation), so one image's emulated work runs beside the next one's native
-    work and the line's emulated images stand on its prover's proof; the engine keeps one line's
-    archives at most."""
+) -> None:
+    """One session: the module's build_all for a Spark line's images (their platforms; checking.results
+    filled in) and, beside it, the delivery of the line checked before it: each passed image's archive
+    fetched, one at a time, only if needed. That reading and writing of gigabytes (the disk's work, not
+    the cores') so runs beside the next line's builds and checks instead of between them; the images
+    come from the engine's cache, and each archive must hold exactly the digests checked
+    (Archives.stage). In one session the line's images overlap as build_all schedules them
+    (orchestrate.py: two builds at a time, one image checked natively and one under emulation), so one
+    image's emulated work runs beside the next one's native work and the line's emulated images stand
+    on its prover's proof. The engine holds one line's archives at most: the line before's."""
     start = time.monotonic()
     async with dagger.connection(CONFIG):
         obj, kwargs = bind(args)
         connected = round(time.monotonic() - start, 1)
-        if previous is not None:
-            kwargs["previous"] = dag.directory().with_new_file("report.json", previous).file("report.json")
-        # the report of each image, also a failed one: the verdict on all comes after, in _build_all
-        # the line's images: its Spark version, and the variant as the command line selected it (bind)
-        kwargs |= {"spark_version": line[0].spark.version, "archives": "none"}
-        kwargs["allow_failures"] = True
-        result = await obj.build_all(**kwargs)
-        checked = report.from_json(await result.file("reports/report.json").contents())
-        for evidence in ("sbom", "provenance"):
-            await result.directory(evidence).export(str(images.folder.parent / evidence))
-        for image in line:
-            start, platforms = time.monotonic(), [r for r in checked if r.image == image.name]
-            await _deliver(obj, image, platforms, images, waits)
-            exported = round(time.monotonic() - start, 1)
-            for platform in platforms:
-                platform.phases = {"engine": connected, **platform.phases, "export": exported}
+        async with anyio.create_task_group() as beside:
+            if delivering is not None:
+                beside.start_soon(_deliver_line, obj, delivering, images, waits)
+            if checking is not None:
+                checking.results = await _check_line(obj, kwargs, checking.line, images, previous)
+                for result in checking.results:
+                    result.phases = {"engine": connected, **result.phases}
+
+
+async def _check_line(
+    obj: JupyterSparkImages, kwargs: dict, line: list[catalog.Image], images: Archives, previous: str | None
+) -> list[ImageResult]:
+    """The module's build_all for one Spark line (its report and evidence: the SBOMs and provenance of
+    the images that passed), each image's report also when it failed: the verdict on all comes after,
+    in _build_all."""
+    if previous is not None:
+        kwargs["previous"] = dag.directory().with_new_file("report.json", previous).file("report.json")
+    # the line's images: its Spark version, and the variant as the command line selected it (bind)
+    kwargs |= {"spark_version": line[0].spark.version, "archives": "none", "allow_failures": True}
+    result = await obj.build_all(**kwargs)
+    checked = report.from_json(await result.file("reports/report.json").contents())
+    for evidence in ("sbom", "provenance"):
+        await result.directory(evidence).export(str(images.folder.parent / evidence))
     return checked
+
+
+async def _deliver_line(obj: JupyterSparkImages, checked: Checked, images: Archives, waits: dict[str, float]) -> None:
+    for image in checked.line:
+        start, platforms = time.monotonic(), [r for r in checked.results if r.image == image.name]
+        await _deliver(obj, image, platforms, images, waits)
+        for platform in platforms:
+            platform.phases["export"] = round(time.monotonic() - start, 1)
 
 
 async def _deliver(

@@ -154,17 +154,18 @@ def archive(groups: list[list[Built]], opts: recipe.BuildOptions) -> dagger.File
 
 def sboms(groups: list[list[Built]], opts: recipe.BuildOptions) -> dagger.Directory:
     """NAME.ARCH.cdx.json: the SBOM of each platform of each image (sbom.py), from its checked archive."""
-    directory, on = dag.directory(), tools(opts)
+    directory = dag.directory()
     for group in groups:
         for b in group:
             directory = directory.with_file(
-                f"{b.image.name}.{catalog.arch(b.result.platform)}.cdx.json", _sbom(b, on, opts)
+                f"{b.image.name}.{catalog.arch(b.result.platform)}.cdx.json", sbom_of(b, opts)
             )
     return directory
 
 
-def _sbom(b: Built, on: dagger.Container, opts: recipe.BuildOptions) -> dagger.File:
-    return sbom.document(on, b.container, tarball(b.container, opts), b.image.name, str(b.result.digest), opts)
+def sbom_of(b: Built, opts: recipe.BuildOptions) -> dagger.File:
+    """The SBOM of one platform of an image (sbom.py), from its checked archive."""
+    return sbom.document(tools(opts), b.container, tarball(b.container, opts), b.image.name, str(b.result.digest), opts)
 
 
 def evidence(group: list[Built], made: provenance.MadeBy, opts: recipe.BuildOptions) -> dagger.Directory:
@@ -175,9 +176,9 @@ def evidence(group: list[Built], made: provenance.MadeBy, opts: recipe.BuildOpti
     built_by = provenance.statement(image, shipped, platforms, made, opts)["predicate"]
     passed = record.statement([b.result for b in group])["predicate"]
     directory = dag.directory().with_new_file("provenance.json", json.dumps(built_by))
-    directory, on = directory.with_new_file("checks.json", json.dumps(passed)), tools(opts)
+    directory = directory.with_new_file("checks.json", json.dumps(passed))
     for b in group:
-        directory = directory.with_file(f"sbom.{catalog.arch(b.result.platform)}.json", _sbom(b, on, opts))
+        directory = directory.with_file(f"sbom.{catalog.arch(b.result.platform)}.json", sbom_of(b, opts))
     return directory
 
 
