@@ -63,8 +63,8 @@ class RunState:
     archive: dict[str, asyncio.Future[str]] = field(default_factory=dict)
     # each emulated line prover's result, by (Spark version, platform), as soon as it has one (line_proof)
     proofs: dict[tuple[str, str], asyncio.Future[ImageResult | None]] = field(default_factory=dict)
-    # build-all and publish ship each passed image's SBOM: made as soon as it passed (sboms_ahead), beside
-    # the next image's checks, not all after the last one's; the export then finds them in the engine's cache
+    # build-all's output has each passed image's SBOM: made as soon as it passed (sboms_ahead), beside the
+    # next image's checks, not all after the last one's; the export then finds them in the engine's cache
     sboms: bool = False
     ahead: list[asyncio.Future[None]] = field(default_factory=list)
     building: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(PARALLEL_BUILDS))
