@@ -15,17 +15,22 @@ ARM64_COMPILE := $(subst x86_64-manylinux,aarch64-manylinux,$(UV_COMPILE))
 # their locks (and so out of the images' size budget); pip check names them.
 HUB_ONLY := $(foreach p,pydantic pydantic-core annotated-types typing-inspection cryptography certipy oauthlib pamela,--no-emit-package $(p))
 
-.PHONY: build-all test test-arm64 test-arm64-gpu unit lint engine engine-stop dockerfiles update-versions lock lock-images bench bench-cpu bench-platforms clean offline-module
+.PHONY: build-all test test-faults test-arm64 test-arm64-gpu unit lint engine engine-stop dockerfiles update-versions lock lock-images bench bench-cpu bench-platforms clean offline-module
 
 # What CI runs with `dagger call`: build-all exports the passed images and the report, and fails naming any
 # image that failed (after the export: the runner delivers each image as it is done).
 build-all: engine
 	$(WITH_ENGINE) $(PY) -m pipeline build-all $(BUILD_ARGS)
 
-# The fault tests restart the engine, which ends every open session: a pytest run of their own, last.
+# CI's run (.ci/run). The heavier proofs are targets of their own, run by hand and reported: the fault
+# tests (test-faults) and the arm64 images (test-arm64).
 test: lint engine
 	offline/prune-test-registry.sh
 	$(WITH_ENGINE) REQUIRE_ENGINE=1 $(PY) -m pytest -v -rs --durations=20 --ignore=tests/faults --ignore=$(ARM64_TESTS) $(PYTEST_ARGS)
+
+# A run killed while exporting, a registry that is down, the engine restarted under a run, a Ctrl-C
+# (about 11 min here). They restart the engine, which ends every open session: never beside another run.
+test-faults: engine
 	$(WITH_ENGINE) REQUIRE_ENGINE=1 $(PY) -m pytest -v -rs tests/faults $(PYTEST_ARGS)
 
 # The arm64 images under emulation, kept out of make test (CI's time: about 22 min cold on 2 cores):

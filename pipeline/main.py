@@ -194,7 +194,7 @@ class JupyterSparkImages:
         and the report come back, and `gate` on reports/report.json fails the job)."""
         shipping.archives_kind(archives)
         run = await self.run(gpu, previous, recheck, platform)
-        run.sboms = True  # its output has each passed image's SBOM: made as each passes
+        orchestrate.sboms_as_they_pass(run)  # its output has each passed image's SBOM
         built = await self.build_and_check(run, spark_version, variant)
         await orchestrate.sboms_ahead(run)
         passed_or_allowed(built, allow_failures)

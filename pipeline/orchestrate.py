@@ -20,6 +20,7 @@ from .checks import jupyter as jupyter_check
 from .checks import advisories as advisories_check
 from .checks import updates as updates_check
 from .checks.result import ImageResult, label
+from .go_tools import SYFT
 from .limits import CHECK_LIMITS, CURL, DEFAULTS, for_platform
 from .log import progress, step_failure
 from .shipping import Built
@@ -107,6 +108,14 @@ async def _made_ahead(file: dagger.File) -> None:
     """Evidence made before it is exported. Where that fails, its export fails the same way and says why."""
     with contextlib.suppress(dagger.DaggerError):
         await file.sync()
+
+
+def sboms_as_they_pass(run: RunState) -> None:
+    """Each passed image's SBOM made as soon as it passed (RunState.sboms), and syft built from the start,
+    beside the first builds: from a cold engine cache its build takes minutes on 2 cores, which the first
+    image to pass would otherwise wait for."""
+    run.sboms = True
+    run.ahead.append(asyncio.ensure_future(_made_ahead(SYFT.binary(run.opts))))
 
 
 async def sboms_ahead(run: RunState) -> None:

@@ -95,6 +95,9 @@ class Layer:
     steps: tuple[Step, ...]
     args: tuple[str, ...] = ()
     labels: dict[str, str] = field(default_factory=dict)
+    # the layer makes Java's keystore (the trust store's stage): its Dagger steps keep the keystore hook
+    # that KEYSTORE_HOOK_OFF turns off in every other one
+    makes_keystore: bool = False
 
 
 STAGE_OUT = "/out"  # where a stage leaves the files an image copies or mounts
@@ -205,6 +208,7 @@ APT_CLEAN = "apt-get clean\nrm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /va
 # after. Where the stage installed other releases of the packages than the step did (the archive changed in
 # between), the step makes the store itself, as dpkg would have.
 TRUST_STORE = "/run/trust-store"
+JAVA_PENDING = "/var/lib/ca-certificates-java"  # where Java's keystore hook lists the changes it has not made
 TRUST_PACKAGES = ("ca-certificates", "ca-certificates-java")
 _UPDATE_CAS = "/usr/sbin/update-ca-certificates"
 TRUST_INSTALLED = "dpkg-query -W -f='${Package} ${Version}\\n' " + " ".join(TRUST_PACKAGES)
@@ -213,14 +217,13 @@ printf '#!/bin/sh\\n' > {_UPDATE_CAS} && chmod 755 {_UPDATE_CAS}
 export CACERT_UPDATES=disabled
 """
 _TRUST_PLACE = f"""rm {_UPDATE_CAS} && dpkg-divert --quiet --local --rename --remove {_UPDATE_CAS}
-unset CACERT_UPDATES
 installed=$({TRUST_INSTALLED})
 if [ "$installed" = "$(cat {TRUST_STORE}/versions)" ]; then
   cp -a {TRUST_STORE}/certs/. /etc/ssl/certs/
-  rm -f /var/lib/ca-certificates-java/fresh /var/lib/ca-certificates-java/pending
+  rm -f {JAVA_PENDING}/fresh {JAVA_PENDING}/pending
 else
   echo "the trust store's stage has $(cat {TRUST_STORE}/versions | tr '\\n' ' '), this step $installed: made here" >&2
-  update-ca-certificates --fresh
+  CACERT_UPDATES= update-ca-certificates --fresh --localcertsdir "$(mktemp -d)"
 fi
 """
 
@@ -233,14 +236,23 @@ fi
 # step the Dagger path runs as root takes them out itself (a Docker build has no such CAs: its CA is a
 # build secret in BUILD_CA, never trusted by the system). One run as another user cannot: the facts
 # check finds what it leaves.
-DROP_BUILD_CAS = """
+# Java's hook is the costly part: a JVM before the step and one after it (about 1 CPU-s natively, 30-50 s
+# under QEMU), and keytool's to take the entries out. So every Dagger step runs with ca-certificates-java's
+# own off switch in its environment (KEYSTORE_HOOK_OFF, scoped: not in the image): the hook then only
+# lists the CAs in its pending file, which the step deletes. The step that installs the JRE places a
+# keystore made beforehand (TRUST_STORE); the layer that makes that one keeps the hook
+# (Layer.makes_keystore).
+KEYSTORE_HOOK_OFF = {"CACERT_UPDATES": "disabled"}
+DROP_BUILD_CAS = f"""
 for crt in /usr/local/share/ca-certificates/*.crt; do
-  pem=/etc/ssl/certs/$(basename "${crt%.crt}").pem
+  pem=/etc/ssl/certs/$(basename "${{crt%.crt}}").pem
   [ -L "$pem" ] && [ -w /etc/ssl/certs ] || continue
-  ! command -v keytool >/dev/null || keytool -delete -cacerts -storepass changeit -alias "debian:${pem##*/}" >/dev/null || :
-  find /etc/ssl/certs -maxdepth 1 -lname "${pem##*/}" -delete
+  [ "${{CACERT_UPDATES:-}}" = disabled ] || ! command -v keytool >/dev/null \
+    || keytool -delete -cacerts -storepass changeit -alias "debian:${{pem##*/}}" >/dev/null || :
+  find /etc/ssl/certs -maxdepth 1 -lname "${{pem##*/}}" -delete
   rm -f "$pem"
 done
+[ "${{CACERT_UPDATES:-}}" != disabled ] || [ ! -w {JAVA_PENDING} ] || rm -f {JAVA_PENDING}/pending
 """
 
 
@@ -292,6 +304,8 @@ def apply(ctr: dagger.Container, layer: Layer, opts: BuildOptions, target: str |
     if missing := [name for name in layer.args if name not in values]:
         raise ValueError(f"building a layer that reads {missing} needs the target platform")
     scoped = {name: values[name] for name in layer.args if values[name]}
+    if not layer.makes_keystore:
+        scoped |= KEYSTORE_HOOK_OFF
     if opts.ca_bundle is not None:
         ctr = ctr.with_mounted_file(BUILD_CA, opts.ca_bundle)
         scoped |= dict.fromkeys(CA_ENV, BUILD_CA)

@@ -69,7 +69,7 @@ cp -a /etc/ssl/certs {OUT}/certs
     return Stage(
         f"trust-store-java{java}",
         BASE_IMAGE,
-        Layer(args=("DEBIAN_MIRROR",), steps=(apt_install(*packages, then=script),)),
+        Layer(args=("DEBIAN_MIRROR",), steps=(apt_install(*packages, then=script),), makes_keystore=True),
     )
 
 

@@ -42,3 +42,15 @@ async def test_the_stages_store_is_placed_and_one_of_other_releases_is_made_by_t
     for ctr in (placed, remade):  # the command restored, no diversion left
         assert "update-ca-certificates" in await ctr.file("/usr/sbin/update-ca-certificates").contents()
         assert await ctr.with_exec(["dpkg-divert", "--list", "*update-ca-certificates*"]).stdout() == ""
+        # a step after it, as the Jupyter layer's, around which the engine's CA set-up runs Java's hook: off
+        # (recipe.KEYSTORE_HOOK_OFF), it leaves no changes pending (the engine's CAs, which a later
+        # update-ca-certificates would try to add to the keystore)
+        after = recipe.apply(ctr, recipe.Layer(steps=(recipe.Run("true"),)), opts)
+        assert await pending_keystore_changes(after) == ""
+
+
+async def pending_keystore_changes(ctr) -> str:
+    """What Java's keystore hook listed and did not apply, as the image holds it (no exec: the engine's
+    CA set-up around one would add to it)."""
+    folder = ctr.directory(recipe.JAVA_PENDING)
+    return await folder.file("pending").contents() if "pending" in await folder.entries() else ""
