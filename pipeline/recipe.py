@@ -209,12 +209,13 @@ APT_CLEAN = "apt-get clean\nrm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /va
 # between), the step makes the store itself, as dpkg would have.
 TRUST_STORE = "/run/trust-store"
 JAVA_PENDING = "/var/lib/ca-certificates-java"  # where Java's keystore hook lists the changes it has not made
+KEYSTORE_SWITCH, KEYSTORE_OFF = "CACERT_UPDATES", "disabled"  # ca-certificates-java's off switch for that hook
 TRUST_PACKAGES = ("ca-certificates", "ca-certificates-java")
 _UPDATE_CAS = "/usr/sbin/update-ca-certificates"
 TRUST_INSTALLED = "dpkg-query -W -f='${Package} ${Version}\\n' " + " ".join(TRUST_PACKAGES)
 _TRUST_DEFER = f"""dpkg-divert --quiet --local --rename --divert {_UPDATE_CAS}.real --add {_UPDATE_CAS}
 printf '#!/bin/sh\\n' > {_UPDATE_CAS} && chmod 755 {_UPDATE_CAS}
-export CACERT_UPDATES=disabled
+export {KEYSTORE_SWITCH}={KEYSTORE_OFF}
 """
 _TRUST_PLACE = f"""rm {_UPDATE_CAS} && dpkg-divert --quiet --local --rename --remove {_UPDATE_CAS}
 installed=$({TRUST_INSTALLED})
@@ -223,7 +224,7 @@ if [ "$installed" = "$(cat {TRUST_STORE}/versions)" ]; then
   rm -f {JAVA_PENDING}/fresh {JAVA_PENDING}/pending
 else
   echo "the trust store's stage has $(cat {TRUST_STORE}/versions | tr '\\n' ' '), this step $installed: made here" >&2
-  CACERT_UPDATES= update-ca-certificates --fresh --localcertsdir "$(mktemp -d)"
+  {KEYSTORE_SWITCH}= update-ca-certificates --fresh --localcertsdir "$(mktemp -d)"
 fi
 """
 
@@ -242,17 +243,17 @@ fi
 # lists the CAs in its pending file, which the step deletes. The step that installs the JRE places a
 # keystore made beforehand (TRUST_STORE); the layer that makes that one keeps the hook
 # (Layer.makes_keystore).
-KEYSTORE_HOOK_OFF = {"CACERT_UPDATES": "disabled"}
+KEYSTORE_HOOK_OFF = {KEYSTORE_SWITCH: KEYSTORE_OFF}
 DROP_BUILD_CAS = f"""
 for crt in /usr/local/share/ca-certificates/*.crt; do
   pem=/etc/ssl/certs/$(basename "${{crt%.crt}}").pem
   [ -L "$pem" ] && [ -w /etc/ssl/certs ] || continue
-  [ "${{CACERT_UPDATES:-}}" = disabled ] || ! command -v keytool >/dev/null \
+  [ "${{{KEYSTORE_SWITCH}:-}}" = {KEYSTORE_OFF} ] || ! command -v keytool >/dev/null \
     || keytool -delete -cacerts -storepass changeit -alias "debian:${{pem##*/}}" >/dev/null || :
   find /etc/ssl/certs -maxdepth 1 -lname "${{pem##*/}}" -delete
   rm -f "$pem"
 done
-[ "${{CACERT_UPDATES:-}}" != disabled ] || [ ! -w {JAVA_PENDING} ] || rm -f {JAVA_PENDING}/pending
+[ "${{{KEYSTORE_SWITCH}:-}}" != {KEYSTORE_OFF} ] || [ ! -w {JAVA_PENDING} ] || rm -f {JAVA_PENDING}/pending
 """
 
 
