@@ -230,13 +230,19 @@ fi
 
 
 # The engine trusts the build host's CAs (a TLS-intercepting proxy's): before each exec it writes them
-# into /usr/local/share/ca-certificates and runs update-ca-certificates, which links them into
-# /etc/ssl/certs and (with Java's hook, where ca-certificates-java is installed) into Java's keystore.
-# After the exec it deletes them and runs update-ca-certificates again, which leaves both the links
-# (it prunes orphans only when it adds or removes a certificate) and the keystore entries. So every
-# step the Dagger path runs as root takes them out itself (a Docker build has no such CAs: its CA is a
-# build secret in BUILD_CA, never trusted by the system). One run as another user cannot: the facts
-# check finds what it leaves.
+# into /usr/local/share/ca-certificates and runs update-ca-certificates where it finds the command on
+# the exec's PATH, and after the exec it deletes them and runs the command again. Debian's command
+# forks a few processes per certificate: 16 s a run under QEMU, twice a step. So every Dagger step mounts
+# a no-op where the engine looks first (CA_HOOK_NOOP: /usr/local/sbin comes before /usr/sbin on every
+# PATH), and its script takes that folder off its own PATH (ENGINE_CAS): dpkg's scripts and the step's
+# commands run Debian's. The step's downloads trust the engine's CAs as they trust a --ca-bundle
+# (BUILD_CA), through CA_ENV, here a bundle made for the step (Debian's and the engine's CAs) in a
+# folder mounted for the step only; apt fetches over http and checks the archive's signatures.
+# Where a step's own update-ca-certificates runs (dpkg installs or upgrades ca-certificates) it links the
+# engine's CAs into /etc/ssl/certs, the bundle and (with Java's hook, where ca-certificates-java is
+# installed) Java's keystore. So every step the Dagger path runs as root takes them out itself, and makes
+# the bundle again without them (a Docker build has no such CAs: its CA is a build secret in BUILD_CA,
+# never trusted by the system). One run as another user cannot: the facts check finds what it leaves.
 # Java's hook is the costly part: a JVM before the step and one after it (about 1 CPU-s natively, 30-50 s
 # under QEMU), and keytool's to take the entries out. So every Dagger step runs with ca-certificates-java's
 # own off switch in its environment (KEYSTORE_HOOK_OFF, scoped: not in the image): the hook then only
@@ -244,16 +250,28 @@ fi
 # keystore made beforehand (TRUST_STORE); the layer that makes that one keeps the hook
 # (Layer.makes_keystore).
 KEYSTORE_HOOK_OFF = {KEYSTORE_SWITCH: KEYSTORE_OFF}
+CA_ENV = ("CURL_CA_BUNDLE", "PIP_CERT", "SSL_CERT_FILE")  # curl, pip, uv (and Go, Python, OpenSSL)
 DROP_BUILD_CAS = f"""
+dropped=
 for crt in /usr/local/share/ca-certificates/*.crt; do
   pem=/etc/ssl/certs/$(basename "${{crt%.crt}}").pem
   [ -L "$pem" ] && [ -w /etc/ssl/certs ] || continue
   [ "${{{KEYSTORE_SWITCH}:-}}" = {KEYSTORE_OFF} ] || ! command -v keytool >/dev/null \
     || keytool -delete -cacerts -storepass changeit -alias "debian:${{pem##*/}}" >/dev/null || :
   find /etc/ssl/certs -maxdepth 1 -lname "${{pem##*/}}" -delete
-  rm -f "$pem"
+  rm -f "$pem" && dropped=1
 done
+[ -z "$dropped" ] || update-ca-certificates --localcertsdir "$(mktemp -d)" --hooksdir "$(mktemp -d)" >/dev/null
 [ "${{{KEYSTORE_SWITCH}:-}}" != {KEYSTORE_OFF} ] || [ ! -w {JAVA_PENDING} ] || rm -f {JAVA_PENDING}/pending
+"""
+CA_HOOK_NOOP = "/usr/local/sbin/update-ca-certificates"
+ENGINE_CAS_DIR = "/run/engine-cas"
+ENGINE_CAS = f"""PATH=":$PATH:" && PATH=${{PATH//:\\/usr\\/local\\/sbin:/:}} && PATH=${{PATH#:}} && PATH=${{PATH%:}}
+engine_cas=(/usr/local/share/ca-certificates/*.crt)
+if [ -z "${{{CA_ENV[-1]}:-}}" ] && [ -e "${{engine_cas[0]}}" ]; then
+  cat /etc/ssl/certs/ca-certificates.crt "${{engine_cas[@]}}" >{ENGINE_CAS_DIR}/bundle.pem 2>/dev/null || :
+  export {" ".join(f"{name}={ENGINE_CAS_DIR}/bundle.pem" for name in CA_ENV)}
+fi
 """
 
 
@@ -295,7 +313,6 @@ BUILD_CA = "/run/build-ca/ca.pem"
 CA_SECRET = "build-ca"  # the Dockerfiles' way: docker build --secret id=build-ca,src=ca.pem
 # Dagger gates a service on its image's healthcheck: probe every 2 s while starting
 HEALTHCHECK = {"interval": "30s", "timeout": "5s", "start_period": "60s", "start_interval": "2s", "retries": 3}
-CA_ENV = ("CURL_CA_BUNDLE", "PIP_CERT", "SSL_CERT_FILE")  # curl, pip, uv
 
 
 def apply(ctr: dagger.Container, layer: Layer, opts: BuildOptions, target: str | None = None) -> dagger.Container:
@@ -337,6 +354,11 @@ def built_stage(stage: Stage, opts: BuildOptions, target: str | None) -> dagger.
     return apply(on, stage.layer, opts, target)
 
 
+def _ca_hook_noop() -> dagger.File:
+    """What the engine's CA set-up runs around a build step (CA_HOOK_NOOP)."""
+    return dag.directory().with_new_file("noop", "#!/bin/sh\n", permissions=0o755).file("noop")
+
+
 def _apply_step(ctr: dagger.Container, step: Step, scoped: dict[str, str], files: dagger.Directory) -> dagger.Container:
     match step:
         case Run(script, cache, _):
@@ -344,7 +366,9 @@ def _apply_step(ctr: dagger.Container, step: Step, scoped: dict[str, str], files
                 ctr = ctr.with_env_variable(name, value)
             if cache:
                 ctr = ctr.with_mounted_cache(cache, dag.cache_volume("jupyter-spark-pip"))
-            ctr = ctr.with_exec(["bash", "-euo", "pipefail", "-c", script + DROP_BUILD_CAS])
+            ctr = ctr.with_mounted_file(CA_HOOK_NOOP, _ca_hook_noop()).with_mounted_temp(ENGINE_CAS_DIR)
+            ctr = ctr.with_exec(["bash", "-euo", "pipefail", "-c", ENGINE_CAS + script + DROP_BUILD_CAS])
+            ctr = ctr.without_mount(CA_HOOK_NOOP).without_mount(ENGINE_CAS_DIR)
             if cache:
                 ctr = ctr.without_mount(cache)
             for name in scoped:

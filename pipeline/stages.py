@@ -57,10 +57,9 @@ def trust_store(java: str) -> Stage:
     """Debian's trust store as its packages make it, for a step that installs them (recipe.TRUST_STORE):
     /etc/ssl/certs with Java's keystore, made natively once for every platform of a Java major, without
     the CAs the engine trusts while building (their links and keystore entries dropped, the bundle
-    made again without them)."""
+    made again without them: DROP_BUILD_CAS)."""
     # DROP_BUILD_CAS before the copy: the one every Dagger step appends runs after it, too late for OUT
     script = f"""{DROP_BUILD_CAS}
-update-ca-certificates --localcertsdir "$(mktemp -d)" --hooksdir "$(mktemp -d)" >/dev/null
 mkdir -p {OUT}
 cp -a /etc/ssl/certs {OUT}/certs
 {TRUST_INSTALLED} > {OUT}/versions

@@ -54,3 +54,34 @@ async def pending_keystore_changes(ctr) -> str:
     CA set-up around one would add to it)."""
     folder = ctr.directory(recipe.JAVA_PENDING)
     return await folder.file("pending").contents() if "pending" in await folder.entries() else ""
+
+
+# in a build step: each CA file the engine's set-up wrote for the exec, whether the system's bundle and the
+# bundle the step's downloads trust (SSL_CERT_FILE) hold it (by its first line of base64), and the
+# update-ca-certificates the step's own commands run
+ENGINE_CAS_IN_STEP = """for crt in /usr/local/share/ca-certificates/*.crt; do
+  [ -e "$crt" ] || continue
+  line=$(sed -n 2p "$crt")
+  grep -qF "$line" /etc/ssl/certs/ca-certificates.crt && echo "$crt: in the system's bundle"
+  grep -qF "$line" "$SSL_CERT_FILE" && echo "$crt: trusted by the step's downloads"
+done
+echo "the step runs $(command -v update-ca-certificates)"
+"""
+
+
+async def test_the_engines_ca_set_up_around_a_step_leaves_the_trust_store_alone(client, opts):  # noqa: ARG001
+    """The engine's CA set-up before and after a build step runs the no-op each step mounts first on its
+    PATH (recipe.CA_HOOK_NOOP): the step's downloads trust the engine's CAs (CA_ENV), the system's bundle
+    does not hold them, the step's own commands run Debian's update-ca-certificates, and nothing of the
+    no-op or the step's bundle stays in the image."""
+    ctr = installed_with(stages.trust_store(JAVA), opts)
+    after = recipe.apply(ctr, recipe.Layer(steps=(recipe.Run(ENGINE_CAS_IN_STEP),)), opts)
+    said = await after.stdout()
+    if ": trusted by the step's downloads" not in said:
+        pytest.skip("this engine trusts no CAs of its own: it sets none up around an exec")
+    assert ": in the system's bundle" not in said, said
+    assert "the step runs /usr/sbin/update-ca-certificates" in said, said
+    bundle = "/etc/ssl/certs/ca-certificates.crt"
+    assert await after.file(bundle).contents() == await ctr.file(bundle).contents()
+    assert await after.directory("/usr/local/sbin").entries() == []
+    assert recipe.ENGINE_CAS_DIR.rsplit("/", 1)[1] not in await after.directory("/run").entries()
