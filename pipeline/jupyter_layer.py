@@ -78,6 +78,7 @@ chmod 1777 {" ".join(SHARED_DIRS)}
 {DRIVER_DEFAULTS}; }} >{SPARK_DEFAULTS}
 chown jovyan:users {SPARK_DEFAULTS} && chmod 666 {SPARK_DEFAULTS}
 {EXTRA_USERS_SETUP}{stages.PYSPARK_PTH}""",
+                bytecode=stages.PYTHON_BYTECODE,
             ),
             Copy("pipeline/files/kernels/pyspark-local/kernel.json", f"{KERNELS}/pyspark-local/kernel.json"),
             Copy("pipeline/files/kernels/pyspark-connect/kernel.json", f"{KERNELS}/pyspark-connect/kernel.json"),

@@ -23,7 +23,7 @@ from pathlib import Path
 import dagger
 from dagger import dag
 
-from . import catalog, releases
+from . import catalog, product, releases
 from .limits import CURL
 
 ROOT = Path(__file__).resolve().parent.parent  # the checkout: the Docker build context of dockerfiles/
@@ -228,6 +228,58 @@ else
 fi
 """
 
+# Debian's Python byte-compiles its modules where its packages are installed: their maintainer scripts
+# run py_compile (and py3compile) over every module, about 30 s under emulation for python3 and its
+# standard library. Bytecode is the same on every platform for the same source, so a stage takes what
+# those scripts compiled natively (stages.python_bytecode: PYTHON_MODULES, and the files), and the step that
+# installs Python mounts it, while dpkg's scripts find both compilers no-ops (diverted; restored after).
+# For each module under /usr its packages list, the step then puts the stage's file in place where the
+# stage's source was the same bytes and the file is valid for the step's (the source's time and size in
+# its header, as Python checks it), leaves alone what Debian's scripts leave uncompiled, and compiles
+# the rest itself, as those scripts would (py_compile): a platform's own modules (_sysconfigdata), and
+# files another release or another platform's build of a package changed.
+PYTHON_BYTECODE = "/run/python-bytecode"
+PYTHON_MODULES = "modules.json"  # the stage's modules: each source's SHA-256, and whether Debian compiled it
+PYTHON_PACKAGES = "'python3*' 'libpython3*'"  # dpkg-query's patterns: the packages whose scripts compile
+# the installed ones' modules under /usr, one a line (dpkg-query -W also lists packages it knows but has not installed)
+PYTHON_LISTED = (
+    f"dpkg -L $(dpkg-query -W -f='${{db:Status-Abbrev}} ${{Package}}\\n' {PYTHON_PACKAGES} | sed -n 's/^ii  *//p')"
+    " | grep '^/usr/.*[.]py$'"
+)
+_PY_COMPILERS = f"/usr/lib/python{product.PYTHON_VERSION}/py_compile.py /usr/bin/py3compile"
+_PY_DEFER = f"""for compiler in {_PY_COMPILERS}; do
+  dpkg-divert --quiet --local --rename --divert "$compiler.real" --add "$compiler"
+  mkdir -p "$(dirname "$compiler")" && printf '#!/bin/sh\\n' > "$compiler" && chmod 755 "$compiler"
+done
+"""
+_PY_PLACE = f"""for compiler in {_PY_COMPILERS}; do
+  rm "$compiler" && dpkg-divert --quiet --local --rename --remove "$compiler"
+done
+{PYTHON_LISTED} >/tmp/python-modules
+/usr/bin/python3 -E -S - <<'PLACE'
+import hashlib, importlib.util as u, json, os, py_compile, shutil, sys
+staged = json.load(open("{PYTHON_BYTECODE}/{PYTHON_MODULES}"))
+here = []
+for source in open("/tmp/python-modules").read().splitlines():
+    known, compiled = staged.get(source), u.cache_from_source(source)
+    if known and not known["compiled"]:
+        continue  # as Debian's scripts leave it
+    st, theirs = os.stat(source), "{PYTHON_BYTECODE}/files" + compiled
+    header = u.MAGIC_NUMBER + bytes(4) + (int(st.st_mtime) & 0xFFFFFFFF).to_bytes(4, "little")
+    header += (st.st_size & 0xFFFFFFFF).to_bytes(4, "little")
+    if known and known["sha256"] == hashlib.sha256(open(source, "rb").read()).hexdigest() \\
+            and os.path.exists(theirs) and open(theirs, "rb").read(16) == header:
+        os.makedirs(os.path.dirname(compiled), exist_ok=True)
+        shutil.copyfile(theirs, compiled)
+    else:
+        py_compile.compile(source, doraise=True)
+        here.append(source)
+if here:
+    print(f"{{len(here)}} modules not as the bytecode's stage had them: compiled here:", *here[:8], file=sys.stderr)
+PLACE
+rm /tmp/python-modules
+"""
+
 
 # The engine trusts the build host's CAs (a TLS-intercepting proxy's): before each exec it writes them
 # into /usr/local/share/ca-certificates and runs update-ca-certificates where it finds the command on
@@ -266,25 +318,38 @@ done
 """
 CA_HOOK_NOOP = "/usr/local/sbin/update-ca-certificates"
 ENGINE_CAS_DIR = "/run/engine-cas"
+BUILD_CA = "/run/build-ca/ca.pem"
+CA_SECRET = "build-ca"  # the Dockerfiles' way: docker build --secret id=build-ca,src=ca.pem
+# the system's bundle is absent until ca-certificates is installed (the base image's first apt step)
 ENGINE_CAS = f"""PATH=":$PATH:" && PATH=${{PATH//:\\/usr\\/local\\/sbin:/:}} && PATH=${{PATH#:}} && PATH=${{PATH%:}}
 engine_cas=(/usr/local/share/ca-certificates/*.crt)
-if [ -z "${{{CA_ENV[-1]}:-}}" ] && [ -e "${{engine_cas[0]}}" ]; then
-  cat /etc/ssl/certs/ca-certificates.crt "${{engine_cas[@]}}" >{ENGINE_CAS_DIR}/bundle.pem 2>/dev/null || :
+if [ ! -e {BUILD_CA} ] && [ -e "${{engine_cas[0]}}" ]; then
+  system=/etc/ssl/certs/ca-certificates.crt
+  {{ [ ! -e "$system" ] || cat "$system"; cat "${{engine_cas[@]}}"; }} >{ENGINE_CAS_DIR}/bundle.pem
   export {" ".join(f"{name}={ENGINE_CAS_DIR}/bundle.pem" for name in CA_ENV)}
 fi
 """
+# How every Dagger build step runs: the step's own script is the exec's last argument, run between
+# ENGINE_CAS and DROP_BUILD_CAS, so the exec (and a failed step's error: log.step_failure) shows it as written.
+STEP = ENGINE_CAS + 'eval "$1"\n' + DROP_BUILD_CAS
 
 
-def apt_install(*packages: str, then: str = "", trust_store: Stage | None = None) -> Run:
+def apt_install(*packages: str, then: str = "", trust_store: Stage | None = None, bytecode: Stage | None = None) -> Run:
     """A step that installs Debian packages (from $DEBIAN_MIRROR if set), then runs `then`, leaving no apt
     lists. One step, not two: each step of an emulated build pays for its start (the
     engine's CA set-up runs under QEMU too). trust_store: the stage that made Debian's trust store for
-    packages that install it (TRUST_STORE)."""
+    packages that install it (TRUST_STORE); bytecode: the stage that compiled Debian's Python for packages
+    that install it (PYTHON_BYTECODE). One of them at most: a step mounts one stage."""
     install = f"apt-get install -y --no-install-recommends {' '.join(packages)}\n"
-    if trust_store is None:
-        return Run(APT_INSTALL + install + APT_CLEAN + then)
-    mount = CopyFrom(trust_store, STAGE_OUT, TRUST_STORE)
-    return Run(APT_INSTALL + _TRUST_DEFER + install + _TRUST_PLACE + APT_CLEAN + then, mount=mount)
+    if trust_store is not None and bytecode is not None:
+        raise ValueError("an apt step mounts one stage: the trust store's or the bytecode's")
+    if trust_store is not None:
+        mount = CopyFrom(trust_store, STAGE_OUT, TRUST_STORE)
+        return Run(APT_INSTALL + _TRUST_DEFER + install + _TRUST_PLACE + APT_CLEAN + then, mount=mount)
+    if bytecode is not None:
+        mount = CopyFrom(bytecode, STAGE_OUT, PYTHON_BYTECODE)
+        return Run(APT_INSTALL + _PY_DEFER + install + _PY_PLACE + APT_CLEAN + then, mount=mount)
+    return Run(APT_INSTALL + install + APT_CLEAN + then)
 
 
 def _maven_download(path: str, sha256: str, dest: str) -> str:
@@ -309,8 +374,6 @@ def maven_jar_per_platform(jars: tuple[tuple[str, releases.MavenJar], ...], dest
     )
 
 
-BUILD_CA = "/run/build-ca/ca.pem"
-CA_SECRET = "build-ca"  # the Dockerfiles' way: docker build --secret id=build-ca,src=ca.pem
 # Dagger gates a service on its image's healthcheck: probe every 2 s while starting
 HEALTHCHECK = {"interval": "30s", "timeout": "5s", "start_period": "60s", "start_interval": "2s", "retries": 3}
 
@@ -367,7 +430,7 @@ def _apply_step(ctr: dagger.Container, step: Step, scoped: dict[str, str], files
             if cache:
                 ctr = ctr.with_mounted_cache(cache, dag.cache_volume("jupyter-spark-pip"))
             ctr = ctr.with_mounted_file(CA_HOOK_NOOP, _ca_hook_noop()).with_mounted_temp(ENGINE_CAS_DIR)
-            ctr = ctr.with_exec(["bash", "-euo", "pipefail", "-c", ENGINE_CAS + script + DROP_BUILD_CAS])
+            ctr = ctr.with_exec(["bash", "-euo", "pipefail", "-c", STEP, "build-step", script])
             ctr = ctr.without_mount(CA_HOOK_NOOP).without_mount(ENGINE_CAS_DIR)
             if cache:
                 ctr = ctr.without_mount(cache)

@@ -14,6 +14,8 @@ from .limits import CURL
 from .recipe import (
     DROP_BUILD_CAS,
     PIP_CACHE,
+    PYTHON_LISTED,
+    PYTHON_MODULES,
     STAGE_OUT,
     TARGETARCH,
     TRUST_INSTALLED,
@@ -49,6 +51,36 @@ TOOLS = Stage(
                 cache=PIP_CACHE,
             ),
         ),
+    ),
+)
+
+
+# Debian's Python as its packages' scripts compile it, for the step that installs Python (recipe.PYTHON_BYTECODE):
+# the build tools' Python is the same packages, compiled natively by those scripts. The bytecode files
+# (OUT/files, as they lie under /), and each module's source SHA-256 and whether it was compiled (PYTHON_MODULES).
+PYTHON_BYTECODE = Stage(
+    "python-bytecode",
+    TOOLS,
+    Layer(
+        steps=(
+            Run(
+                f"""mkdir -p {OUT}
+{PYTHON_LISTED} >/tmp/python-modules
+/usr/bin/python3 -E -S - <<'STAGE'
+import hashlib, importlib.util as u, json, os, shutil
+modules = {{}}
+for source in open("/tmp/python-modules").read().splitlines():
+    compiled = u.cache_from_source(source)
+    sha256 = hashlib.sha256(open(source, "rb").read()).hexdigest()
+    modules[source] = {{"sha256": sha256, "compiled": os.path.exists(compiled)}}
+    if modules[source]["compiled"]:
+        os.makedirs(os.path.dirname("{OUT}/files" + compiled), exist_ok=True)
+        shutil.copyfile(compiled, "{OUT}/files" + compiled)
+json.dump(modules, open("{OUT}/{PYTHON_MODULES}", "w"), indent=0, sort_keys=True)
+STAGE
+"""
+            ),
+        )
     ),
 )
 

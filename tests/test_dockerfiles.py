@@ -1,5 +1,7 @@
 """dockerfiles/ is rendered from the recipes the pipeline builds: fail on drift."""
 
+import pytest
+
 from pipeline import catalog, recipe, releases, rendering, stages
 
 
@@ -41,3 +43,21 @@ def test_the_spark_base_mounts_debians_trust_store_made_natively_for_its_apt_ste
     steps = [step for step in text.split("\nRUN ") if mount in step]
     assert len(steps) == 1 and "ca-certificates" in steps[0] and "dpkg-divert" in steps[0], steps
     assert f"COPY --from={stage.name}" not in text
+
+
+def test_the_jupyter_layer_mounts_pythons_bytecode_made_natively_for_its_apt_step():
+    """The bytecode's stage runs on the build platform and is mounted for the one step that installs Python
+    (recipe.PYTHON_BYTECODE), never copied into the image."""
+    text = rendering.jupyter_dockerfile(releases.SPARK_RELEASES[-1])
+    stage = stages.PYTHON_BYTECODE
+    assert f"FROM {stages.TOOLS.name} AS {stage.name}" in text
+    mount = f"--mount=type=bind,from={stage.name},source={stages.OUT},target={recipe.PYTHON_BYTECODE}"
+    steps = [step for step in text.split("\nRUN ") if mount in step]
+    assert len(steps) == 1 and " python3 " in steps[0] and "dpkg-divert" in steps[0], steps
+    assert f"COPY --from={stage.name}" not in text
+
+
+def test_an_apt_step_mounts_one_stage():
+    store = stages.trust_store(releases.LINES["4.1"].java)
+    with pytest.raises(ValueError, match="one stage"):
+        recipe.apt_install("python3", trust_store=store, bytecode=stages.PYTHON_BYTECODE)

@@ -70,6 +70,27 @@ sed -n 's/^\([A-Za-z0-9._-]*==[^ ]*\).*/\1/p' /opt/venv/requirements.txt > /opt/
 cd /opt/venv && mkdir -p bin include share share/man share/man/man1 share/jupyter share/jupyter/kernels share/jupyter/labextensions share/jupyter/nbextensions etc etc/jupyter etc/jupyter/jupyter_server_config.d etc/jupyter/jupyter_notebook_config.d etc/jupyter/nbconfig && chmod 1777 "$site" bin include share share/man share/man/man1 share/jupyter share/jupyter/kernels share/jupyter/labextensions share/jupyter/nbextensions etc etc/jupyter etc/jupyter/jupyter_server_config.d etc/jupyter/jupyter_notebook_config.d etc/jupyter/nbconfig
 EOF
 
+FROM build-tools AS python-bytecode
+RUN --mount=type=secret,id=build-ca,target=/run/build-ca/ca.pem <<'EOF'
+#!/bin/bash
+set -euo pipefail
+if [ -s /run/build-ca/ca.pem ]; then export CURL_CA_BUNDLE=/run/build-ca/ca.pem PIP_CERT=/run/build-ca/ca.pem SSL_CERT_FILE=/run/build-ca/ca.pem; fi
+mkdir -p /out
+dpkg -L $(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' 'python3*' 'libpython3*' | sed -n 's/^ii  *//p') | grep '^/usr/.*[.]py$' >/tmp/python-modules
+/usr/bin/python3 -E -S - <<'STAGE'
+import hashlib, importlib.util as u, json, os, shutil
+modules = {}
+for source in open("/tmp/python-modules").read().splitlines():
+    compiled = u.cache_from_source(source)
+    sha256 = hashlib.sha256(open(source, "rb").read()).hexdigest()
+    modules[source] = {"sha256": sha256, "compiled": os.path.exists(compiled)}
+    if modules[source]["compiled"]:
+        os.makedirs(os.path.dirname("/out/files" + compiled), exist_ok=True)
+        shutil.copyfile(compiled, "/out/files" + compiled)
+json.dump(modules, open("/out/modules.json", "w"), indent=0, sort_keys=True)
+STAGE
+EOF
+
 FROM build-tools AS rapids-26.08.1
 ARG MAVEN_REPO=https://repo1.maven.org/maven2
 ARG TARGETARCH
@@ -102,7 +123,7 @@ FROM ${SPARK_IMAGE} AS jupyter
 ARG DEBIAN_MIRROR=
 USER root
 COPY --from=venv-4.1 /opt/venv /opt/venv
-RUN --mount=type=secret,id=build-ca,target=/run/build-ca/ca.pem <<'EOF'
+RUN --mount=type=secret,id=build-ca,target=/run/build-ca/ca.pem --mount=type=bind,from=python-bytecode,source=/out,target=/run/python-bytecode <<'EOF'
 #!/bin/bash
 set -euo pipefail
 if [ -s /run/build-ca/ca.pem ]; then export CURL_CA_BUNDLE=/run/build-ca/ca.pem PIP_CERT=/run/build-ca/ca.pem SSL_CERT_FILE=/run/build-ca/ca.pem; fi
@@ -128,7 +149,37 @@ fi
 apt-get update
 export DEBIAN_FRONTEND=noninteractive
 apt-get upgrade -y
+for compiler in /usr/lib/python3.11/py_compile.py /usr/bin/py3compile; do
+  dpkg-divert --quiet --local --rename --divert "$compiler.real" --add "$compiler"
+  mkdir -p "$(dirname "$compiler")" && printf '#!/bin/sh\n' > "$compiler" && chmod 755 "$compiler"
+done
 apt-get install -y --no-install-recommends python3 python3-venv libnss-wrapper libnss-cache
+for compiler in /usr/lib/python3.11/py_compile.py /usr/bin/py3compile; do
+  rm "$compiler" && dpkg-divert --quiet --local --rename --remove "$compiler"
+done
+dpkg -L $(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' 'python3*' 'libpython3*' | sed -n 's/^ii  *//p') | grep '^/usr/.*[.]py$' >/tmp/python-modules
+/usr/bin/python3 -E -S - <<'PLACE'
+import hashlib, importlib.util as u, json, os, py_compile, shutil, sys
+staged = json.load(open("/run/python-bytecode/modules.json"))
+here = []
+for source in open("/tmp/python-modules").read().splitlines():
+    known, compiled = staged.get(source), u.cache_from_source(source)
+    if known and not known["compiled"]:
+        continue  # as Debian's scripts leave it
+    st, theirs = os.stat(source), "/run/python-bytecode/files" + compiled
+    header = u.MAGIC_NUMBER + bytes(4) + (int(st.st_mtime) & 0xFFFFFFFF).to_bytes(4, "little")
+    header += (st.st_size & 0xFFFFFFFF).to_bytes(4, "little")
+    if known and known["sha256"] == hashlib.sha256(open(source, "rb").read()).hexdigest() \
+            and os.path.exists(theirs) and open(theirs, "rb").read(16) == header:
+        os.makedirs(os.path.dirname(compiled), exist_ok=True)
+        shutil.copyfile(theirs, compiled)
+    else:
+        py_compile.compile(source, doraise=True)
+        here.append(source)
+if here:
+    print(f"{len(here)} modules not as the bytecode's stage had them: compiled here:", *here[:8], file=sys.stderr)
+PLACE
+rm /tmp/python-modules
 apt-get clean
 rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log
 
