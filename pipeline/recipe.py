@@ -231,7 +231,7 @@ fi
 # Debian's Python byte-compiles its modules where its packages are installed: their maintainer scripts
 # run py_compile (and py3compile) over every module, about 30 s under emulation for python3 and its
 # standard library. Bytecode is the same on every platform for the same source, so a stage takes what
-# those scripts compiled natively (stages.python_bytecode: PYTHON_MODULES, and the files), and the step that
+# those scripts compiled natively (stages.PYTHON_BYTECODE: PYTHON_MODULES, and the files), and the step that
 # installs Python mounts it, while dpkg's scripts find both compilers no-ops (diverted; restored after).
 # For each module under /usr its packages list, the step then puts the stage's file in place where the
 # stage's source was the same bytes and the file is valid for the step's (the source's time and size in
