@@ -247,7 +247,7 @@ PYTHON_LISTED = (
     " | grep '^/usr/.*[.]py$'"
 )
 _PY_COMPILERS = f"/usr/lib/python{product.PYTHON_VERSION}/py_compile.py /usr/bin/py3compile"
-_PY_DEFER = f"""for compiler in {_PY_COMPILERS}; do
+PYTHON_COMPILERS_OFF = f"""for compiler in {_PY_COMPILERS}; do
   dpkg-divert --quiet --local --rename --divert "$compiler.real" --add "$compiler"
   mkdir -p "$(dirname "$compiler")" && printf '#!/bin/sh\\n' > "$compiler" && chmod 755 "$compiler"
 done
@@ -348,7 +348,7 @@ def apt_install(*packages: str, then: str = "", trust_store: Stage | None = None
         return Run(APT_INSTALL + _TRUST_DEFER + install + _TRUST_PLACE + APT_CLEAN + then, mount=mount)
     if bytecode is not None:
         mount = CopyFrom(bytecode, STAGE_OUT, PYTHON_BYTECODE)
-        return Run(APT_INSTALL + _PY_DEFER + install + _PY_PLACE + APT_CLEAN + then, mount=mount)
+        return Run(APT_INSTALL + PYTHON_COMPILERS_OFF + install + _PY_PLACE + APT_CLEAN + then, mount=mount)
     return Run(APT_INSTALL + install + APT_CLEAN + then)
 
 

@@ -33,16 +33,21 @@ def test_every_variant_is_a_target_built_from_its_largest_declared_feature_prefi
             assert f"FROM {base} AS {variant}\n" in text
 
 
+def steps_mounting(text: str, stage: recipe.Stage, target: str) -> list[str]:
+    """The Dockerfile's RUN steps that mount stage's output at target; the stage is never copied into the image."""
+    assert f"COPY --from={stage.name}" not in text
+    mount = f"--mount=type=bind,from={stage.name},source={stages.OUT},target={target}"
+    return [step for step in text.split("\nRUN ") if mount in step]
+
+
 def test_the_spark_base_mounts_debians_trust_store_made_natively_for_its_apt_step():
     """The trust store's stage runs on the build platform and is mounted for the one step that installs
     ca-certificates and the JRE (RUN --mount=from=), never copied into the image."""
     text = rendering.spark_dockerfile(releases.SPARK_RELEASES[-1])
     stage = stages.trust_store(releases.LINES[releases.SPARK_RELEASES[-1].line].java)
     assert f"FROM --platform=$BUILDPLATFORM {stages.BASE_IMAGE} AS {stage.name}" in text
-    mount = f"--mount=type=bind,from={stage.name},source={stages.OUT},target={recipe.TRUST_STORE}"
-    steps = [step for step in text.split("\nRUN ") if mount in step]
+    steps = steps_mounting(text, stage, recipe.TRUST_STORE)
     assert len(steps) == 1 and "ca-certificates" in steps[0] and "dpkg-divert" in steps[0], steps
-    assert f"COPY --from={stage.name}" not in text
 
 
 def test_the_jupyter_layer_mounts_pythons_bytecode_made_natively_for_its_apt_step():
@@ -51,10 +56,8 @@ def test_the_jupyter_layer_mounts_pythons_bytecode_made_natively_for_its_apt_ste
     text = rendering.jupyter_dockerfile(releases.SPARK_RELEASES[-1])
     stage = stages.PYTHON_BYTECODE
     assert f"FROM {stages.TOOLS.name} AS {stage.name}" in text
-    mount = f"--mount=type=bind,from={stage.name},source={stages.OUT},target={recipe.PYTHON_BYTECODE}"
-    steps = [step for step in text.split("\nRUN ") if mount in step]
+    steps = steps_mounting(text, stage, recipe.PYTHON_BYTECODE)
     assert len(steps) == 1 and " python3 " in steps[0] and "dpkg-divert" in steps[0], steps
-    assert f"COPY --from={stage.name}" not in text
 
 
 def test_an_apt_step_mounts_one_stage():

@@ -83,6 +83,22 @@ async def test_bytecode_of_other_sources_is_not_used_and_the_step_compiles(clien
     assert listed[0] == listed[1] and listed[0].count(".pyc") > 500
 
 
+async def test_dpkgs_scripts_compile_nothing_while_the_compilers_are_off(client, opts):  # noqa: ARG001
+    """The diversions name the compilers Debian's scripts run: installed with them off, Python has the
+    bytecode of a few modules only, not the 550 (were a compiler moved, its script would compile as
+    before, and the stage's saving be lost)."""
+    off = recipe.Run(
+        recipe.APT_INSTALL + recipe.PYTHON_COMPILERS_OFF + "apt-get install -y --no-install-recommends python3\n"
+    )
+    ctr = recipe.apply(
+        dag.container().from_(stages.BASE_IMAGE), recipe.Layer(args=("DEBIAN_MIRROR",), steps=(off,)), opts
+    )
+    # only what Python writes for the modules it imports to start (the scripts start it with the no-op)
+    compiled = (await ctr.with_exec(["bash", "-c", "find /usr -name '*.pyc'"]).stdout()).split()
+    assert len(compiled) < 50, compiled
+    assert "def compile(" not in await ctr.file(f"/usr/lib/python{product.PYTHON_VERSION}/py_compile.py").contents()
+
+
 async def compilers_restored(ctr) -> None:
     """Python's compilers are Debian's again, and no diversion is left."""
     assert "def compile(" in await ctr.file(f"/usr/lib/python{product.PYTHON_VERSION}/py_compile.py").contents()
