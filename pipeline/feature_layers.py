@@ -76,6 +76,17 @@ chown jovyan:users {paths.RAPIDS_CONF}
 FEATURE_LAYERS: dict[product.Feature, Callable[[catalog.Image], Layer]] = {"rapids": rapids, "iceberg": iceberg}
 # the kernels a feature adds to the Jupyter layer's (what the jupyterlab check expects)
 FEATURE_KERNELS: dict[product.Feature, tuple[str, ...]] = {"rapids": ("pyspark-rapids",), "iceberg": ()}
+# The native checks whose pass on an image's line prover (checks.LineProof: the line's baseline, whose
+# layers the image shares) still holds with a feature's layer on top: what they prove, the layer's files
+# do not touch. The rapids layer's files (its jar outside Spark's jars, its settings, discovery script and
+# kernel) are read only by the RAPIDS kernel (the rapids check's), the jupyterlab check lists its kernel;
+# Iceberg's jar and settings are in every Spark session's classpath and defaults (the any-uid check starts
+# no session: JupyterLab's kernels only), and neither layer runs apt. A check not named here runs on every
+# image (tests/test_images.py proves the rapids layer's files are its own).
+LEAVES_PROVEN: dict[product.Feature, tuple[str, ...]] = {
+    "rapids": ("jupyterlab", "spark-connect", "cluster", "any-uid", "redaction", "updates"),
+    "iceberg": ("any-uid", "updates"),
+}
 
 
 def layers(image: catalog.Image, features: list[product.Feature] | None = None) -> list[Layer]:

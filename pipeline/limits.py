@@ -27,6 +27,7 @@ CHECK_LIMITS: Final[dict[str, float]] = {
     "spark-connect": 240,
     "iceberg": 240,
     "any-uid": 300,
+    "redaction": 240,
     "rapids": 300,
     "gpu": 360,
     "facts": 240,

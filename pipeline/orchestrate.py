@@ -151,7 +151,7 @@ async def _build_and_check(image: catalog.Image, ctr: dagger.Container, run: Run
         progress(f"{name}: built in {built_in:.0f}s; unchanged since its checks at {earlier.checked_at}: reused")
         phases = {"build": built_in, "checks": 0.0}
         return Built(image, ctr, dataclasses.replace(earlier, reused=True, phases=phases, index=None))
-    proof = await line_proof(image, platform, run, layers) if emulated else None
+    proof = await line_proof(image, platform, run, layers)
     async with run.checking[emulated]:
         progress(f"{name}: built in {built_in:.0f}s ({digest}), checking")
         checked_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
@@ -174,29 +174,33 @@ async def _build_and_check(image: catalog.Image, ctr: dagger.Container, run: Run
     return Built(image, ctr, result)
 
 
-# The image of each Spark line whose emulated checks prove JupyterLab and a local Spark session for the
-# layers the line's other images share with it (their own layers added on top): checks.LineProof
+# The image of each Spark line whose checks prove, for the layers the line's other images share with it
+# (their own layers added on top), what those layers do not touch: checks.LineProof. Under emulation,
+# JupyterLab and a local Spark session; natively, the checks feature_layers.LEAVES_PROVEN names.
 LINE_PROVER = "baseline"
 
 
 async def line_proof(image: catalog.Image, platform: str, run: RunState, layers: list[str]) -> checks.LineProof | None:
-    """The proof an emulated image may stand on: its line prover's passed result on this platform (this
-    run's, waited for, else an earlier run's held to the same checks), when this image's layers extend
-    the prover's; None: the image proves it all itself."""
+    """The proof an image may stand on: its line prover's passed result on this platform (this run's,
+    waited for, else an earlier run's held to the same checks), when this image's layers extend the
+    prover's; None: the image proves it all itself."""
     if image.variant == LINE_PROVER:
         return None
-    line_prover = catalog.Image(image.spark, LINE_PROVER)
+    emulated, line_prover = run.emulated(platform), catalog.Image(image.spark, LINE_PROVER)
     if (image.spark.version, platform) in run.proofs:
         prover = await run.proofs[(image.spark.version, platform)]
     elif (prover := run.previous.get((line_prover.name, platform))) is not None:
         with anyio.fail_after(run.limits["check-code"]):
-            code = await check_code(run.opts, run.gpu, held_to(line_prover, platform, run.limits, True))
+            archive = "" if emulated else await archive_of(run, platform)
+            held = held_to(line_prover, platform, run.limits, emulated, archive)
+            code = await check_code(run.opts, run.gpu, held)
         prover = prover if prover.check_code == code else None
-    if prover is None or not (prover.passed and prover.emulated and prover.layers):
+    if prover is None or not (prover.passed and prover.emulated == emulated and prover.layers):
         return None
     if layers[: len(prover.layers)] != prover.layers:
         return None
-    return checks.LineProof(prover, layers[len(prover.layers) :])
+    own = tuple(catalog.ordered_features(image.features - line_prover.features))
+    return checks.LineProof(prover, layers[len(prover.layers) :], own)
 
 
 def held_to(image: catalog.Image, platform: str, limits: dict[str, float], emulated: bool, archive: str = "") -> str:
@@ -259,7 +263,7 @@ async def build_and_check_all(selected: list[catalog.Image], run: RunState) -> l
     targets = [(i, p) for i in selected for p in run.targets.of(i)]
     loop = asyncio.get_running_loop()
     for image, platform in targets:
-        if run.emulated(platform) and image.variant == LINE_PROVER:
+        if image.variant == LINE_PROVER:
             run.proofs[(image.spark.version, platform)] = loop.create_future()
     for image in selected:
         warn_of_forced_shim(image)

@@ -44,7 +44,7 @@ def expected(spark: str, variant: str) -> dict[str, str]:
     """check -> status: every image passes the common checks; iceberg and rapids only apply to their variants."""
     applies = {feature: feature in product.VARIANT_FEATURES[variant] for feature in product.FEATURES}
     common = dict.fromkeys(
-        ("size", "jupyterlab", "spark-connect", "any-uid", "facts", "updates", "advisories"), "passed"
+        ("size", "jupyterlab", "spark-connect", "any-uid", "redaction", "facts", "updates", "advisories"), "passed"
     )
     cluster = "skipped" if (spark, variant) in CLUSTER_SKIPPED else "passed"
     return common | {name: "passed" if on else "skipped" for name, on in applies.items()} | {"cluster": cluster}
@@ -93,6 +93,51 @@ async def test_images_contain_what_their_variant_promises(results):
     )
     assert await ctr.label("io.jupyter-spark.rapids.shim-override") == "4.1.1 (untested upstream)"
     assert await ctr.user() == "1000:100"
+
+
+async def test_a_gpu_image_on_its_lines_native_proof_runs_what_its_own_layer_touches(results, opts, native):
+    """Native checks prove what differs, once: jupyter-4.1.1-gpu shares the baseline's layers (checked above,
+    every check passed) and runs only the checks that the rapids layer's files can change; those files are
+    the layer's own, and the layer broken fails its check on the proof."""
+    image, ctr, _ = results[("4.1.1", "gpu")]
+    _, base_ctr, baseline = results[("4.1.1", "baseline")]
+    run = orchestrate.RunState(opts, previous={(baseline.image, native): baseline})
+    proof = await orchestrate.line_proof(image, native, run, await shipping.layer_digests(ctr, opts))
+    assert proof is not None and proof.prover is baseline and proof.own_features == ("rapids",)
+
+    async def checked(ctr: dagger.Container) -> dict[str, checks.CheckResult]:
+        tools = shipping.tools(opts)
+        result = await checks.check_image(image, ctr, opts.probes(), platform=native, tools=tools, proof=proof)
+        return {c.name: c for c in result.checks}
+
+    outcomes = await checked(ctr)
+    for name in ("spark-connect", "cluster", "any-uid", "redaction", "updates"):
+        said = outcomes[name].detail
+        assert outcomes[name].status == "skipped" and said.startswith("not run again: proven on jupyter-4.1.1 ("), said
+        assert f"whose {len(baseline.layers)} layers this image shares" in said and ": rapids)" in said, said
+    assert all(outcomes[name].status == "passed" for name in ("size", "jupyterlab", "rapids", "facts", "advisories"))
+    assert (
+        "pyspark-rapids" in outcomes["jupyterlab"].detail and "touch nothing it proves" in outcomes["jupyterlab"].detail
+    )
+    # what the gpu image's files change from the baseline's: the rapids layer's own paths, and the folders above
+    own = [p.strip("/") for p in (paths.RAPIDS_DIR, paths.RAPIDS_CONF, f"{paths.KERNELS}/pyspark-rapids")]
+    changed = await base_ctr.rootfs().diff(ctr.rootfs()).glob("**")
+    outside = [
+        p for p in changed if not any(p.rstrip("/") in (o, *_folders_above(o)) or p.startswith(o + "/") for o in own)
+    ]
+    assert changed and not outside, outside
+    # its own layer broken (the RAPIDS kernel's settings gone): the rapids check fails on the proof
+    broken = await checked(ctr.without_file(paths.RAPIDS_CONF))
+    assert broken["rapids"].status == "failed", broken["rapids"]
+    # a baseline that did not pass (its cluster check failed) proves nothing: the image proves it all itself
+    failed = [dataclasses.replace(c, status="failed") if c.name == "cluster" else c for c in baseline.checks]
+    run.previous = {(baseline.image, native): dataclasses.replace(baseline, checks=failed)}
+    assert await orchestrate.line_proof(image, native, run, await shipping.layer_digests(ctr, opts)) is None
+
+
+def _folders_above(path: str) -> list[str]:
+    parts = path.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
 
 
 async def test_iceberg_rest_catalog_is_switched_on_by_environment(results):

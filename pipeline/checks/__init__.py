@@ -8,10 +8,9 @@ from collections.abc import Awaitable, Callable
 import anyio
 import dagger
 
-from .. import catalog
+from .. import catalog, feature_layers, product
 from ..limits import CHECK_LIMITS, DEFAULTS, for_platform
-from . import advisories, cluster, facts, iceberg, jupyter, rapids, spark_connect, updates
-from . import any_uid
+from . import advisories, any_uid, cluster, facts, iceberg, jupyter, rapids, redaction, spark_connect, updates
 from .result import CheckResult, ImageResult, run_check
 from .services import Services, stop_all
 
@@ -29,21 +28,48 @@ EMULATED_CHECKS = ("size", "facts", "advisories", "jupyterlab")
 
 @dataclass(frozen=True)
 class LineProof:
-    """An emulated image of the same Spark line and platform whose JupyterLab and local Spark session
-    passed, and this image's own layers beyond the ones it shares with it."""
+    """An image of the same Spark line and platform that passed its checks (the line's baseline), and this
+    image's own layers beyond the ones it shares with it, with the features they add. Under emulation it
+    proves JupyterLab and a local Spark session (EMULATED_CHECKS); natively, each check it passed that
+    none of those features' layers touch (feature_layers.LEAVES_PROVEN), which the image does not run again."""
 
     prover: ImageResult
     own_layers: list[str]
+    own_features: tuple[product.Feature, ...] = ()
 
-    def says(self, listed: str) -> str:
+    def _shares(self) -> str:
         p, own = self.prover, ", ".join(digest[:19] for digest in self.own_layers)
+        features = f": {', '.join(self.own_features)}" if self.own_features else ""
         return (
-            f"{listed.strip()}\nJupyterLab and a local Spark session: proven under emulation on {p.label} "
-            f"(checked at {p.checked_at}), whose {len(p.layers)} layers this image shares; this image's own "
-            f"{len(self.own_layers)} layers ({own}) are proven here: their kernels above, their jars, native "
-            "code and labels by facts"
+            f"{p.label} (checked at {p.checked_at}), whose {len(p.layers)} layers this image shares; this "
+            f"image's own {len(self.own_layers)} layers ({own}{features})"
         )
 
+    def says(self, listed: str) -> str:
+        if not self.prover.emulated:
+            return f"{listed.strip()}\nJupyterLab and its local Spark session: {self.covers_note()}"
+        return (
+            f"{listed.strip()}\nJupyterLab and a local Spark session: proven under emulation on {self._shares()} "
+            "are proven here: their kernels above, their jars, native code and labels by facts"
+        )
+
+    def covers(self) -> frozenset[str]:
+        """The native checks not run again here: passed on the prover, untouched by every own feature's layer."""
+        if self.prover.emulated or not self.own_features:
+            return frozenset()
+        passed = {c.name for c in self.prover.checks if c.status == "passed"}
+        for feature in self.own_features:
+            passed &= set(feature_layers.LEAVES_PROVEN[feature])
+        return frozenset(passed)
+
+    def covers_note(self) -> str:
+        return f"proven on {self._shares()} touch nothing it proves"
+
+
+# the checks that use the shared services (started before them, so that their start is bounded), and on
+# an Iceberg image the iceberg check: a check run whose line proof covers all of them starts neither
+USES_JUPYTER = frozenset({"jupyterlab", "spark-connect"})
+USES_CONNECT = USES_JUPYTER | {"redaction"}
 
 # which service's log explains a failure of each check (None: the default command, JupyterLab)
 SERVICE_LOGS = {
@@ -71,9 +97,13 @@ async def check_image(
     Checks run side by side, so that one's waits (a JVM starting, engine I/O) are another's working
     time. The Connect server and JupyterLab (bound to it) are started once: JupyterLab serves the
     JupyterLab and Connect checks (one after the other: one kernel at a time), the Connect server
-    those and the Iceberg check (as soon as it is up) and, on images without Iceberg, the any-uid
-    check's redaction proof (any_uid.py); the size check (engine I/O), the any-uid check and the
-    RAPIDS and facts checks (their own processes) run beside them."""
+    those and the Iceberg check (as soon as it is up) and, on images without Iceberg, the redaction
+    check (redaction.py); the size check (engine I/O), the any-uid check and the RAPIDS and facts
+    checks (their own processes) run beside them.
+
+    With a native line proof, the checks it covers (LineProof.covers) are not run again, each reported
+    as skipped and why (the jupyterlab check lists the image's kernels instead), and the services only
+    they use are not started."""
     services = await Services.for_image(ctr, probes, iceberg=image.iceberg, tools=tools).read()
     if emulated:
         services = services.emulate()
@@ -86,6 +116,9 @@ async def check_image(
         return await _check_emulated(image, services, platform, for_platform(limits, emulated=True), proof)
     result, outcomes = ImageResult(image.name, platform=platform), {}
     started: list[dagger.Service] = []
+    covered = proof.covers() if proof else frozenset()
+    runs_here = {name for name in CHECKS if name not in covered}
+    uses_connect = USES_CONNECT | ({"iceberg"} if image.iceberg else set())
 
     async def start(service: dagger.Service, limit: float) -> None:
         try:  # if it cannot start, the checks that use it fail (and say why)
@@ -97,6 +130,12 @@ async def check_image(
     size = _size_check(image, services, result)
 
     async def check(name: str, run: Callable[[], Awaitable[str]]) -> None:
+        if proof and name in covered:
+            if name == "jupyterlab":  # its layers' kernels: what they add to JupyterLab
+                outcomes[name] = await run_check(name, lambda: _kernels(image, services, proof), limits[name])
+            else:
+                outcomes[name] = CheckResult(name, "skipped", 0.0, f"not run again: {proof.covers_note()}")
+            return
         outcome = await run_check(name, run, limits[name])
         if outcome.status == "failed" and name in SERVICE_LOGS:
             outcome.detail += await _service_logs(services, SERVICE_LOGS[name], limits["service-log"])
@@ -112,10 +151,13 @@ async def check_image(
     )
     try:
         async with anyio.create_task_group() as beside:
-            beside.start_soon(start, services.connect, limits["spark-connect"])
-            beside.start_soon(start, services.jupyter, limits["jupyterlab"])  # waits for the Connect server
+            if runs_here & uses_connect:
+                beside.start_soon(start, services.connect, limits["spark-connect"])
+            if runs_here & USES_JUPYTER:
+                beside.start_soon(start, services.jupyter, limits["jupyterlab"])  # waits for the Connect server
             beside.start_soon(check, "size", size)
             beside.start_soon(check, "any-uid", lambda: any_uid.check(image, services))
+            beside.start_soon(check, "redaction", lambda: redaction.check(image, services))
             beside.start_soon(in_turn, *rapids_then_facts)
             beside.start_soon(check, "iceberg", lambda: iceberg.check(image, services))  # needs no JupyterLab
             beside.start_soon(check, "updates", lambda: updates.check(image, services))
@@ -160,11 +202,7 @@ async def _check_emulated(
         "jupyterlab": lambda: jupyter.check(image, services),
     }
     if proof is not None:
-
-        async def kernels() -> str:
-            return proof.says(await jupyter.check_kernels(image, services))
-
-        runs["jupyterlab"] = kernels
+        runs["jupyterlab"] = lambda: _kernels(image, services, proof)
 
     async def check(name: str) -> None:
         outcomes[name] = await run_check(name, runs[name], limits[name])
@@ -178,6 +216,12 @@ async def _check_emulated(
     why = f"not run under emulation ({platform}): checked on the engine's own platform, built from the same recipe"
     result.checks = [outcomes.get(name) or CheckResult(name, "skipped", 0.0, why) for name in CHECKS]
     return result
+
+
+async def _kernels(image: catalog.Image, services: Services, proof: LineProof) -> str:
+    """The jupyterlab check of an image on a line proof: its kernelspecs, JupyterLab and its Spark session
+    the prover's."""
+    return proof.says(await jupyter.check_kernels(image, services))
 
 
 async def _service_logs(services: Services, commands: list[str | None], limit: float) -> str:

@@ -8,60 +8,31 @@ probe exec'd into it: a passwd entry with the image's home, Java's user.home (wi
 JVM dies at start: tests/engine/test_any_uid.py runs Spark there, here the local session is the
 jupyterlab check's), a writable home, pip install beside the locked packages (which it cannot remove);
 as 5000:100, JupyterLab from start-notebook.py whose kernels start without warnings, `%pip install` in
-a notebook (JupyterLab as 12345:0, under start.sh, is the other checks' service). Beside them, a
-Spark Connect server started with an Iceberg REST catalog's credential and token (Dagger secrets) and
-a setting named `...credential`: it answers,
-and its UI's environment page, read through the service binding, shows none of the values and lists
-the keys as redacted. That server is the shared one (services.py: as 5000:100, also serving the
-spark-connect check) on images without Iceberg; an Iceberg image's shared server keeps the file
-warehouse its iceberg check uses, so there this check starts its own, as 12345:0, whose default catalog
-ICEBERG_REST_URI switches to REST (its credential and token then Spark settings that must be redacted).
+a notebook (JupyterLab as 12345:0, under start.sh, is the other checks' service).
 
 The other checks' services run as these uids too (services.py): JupyterLab as 12345:0 (the jupyterlab
 check's local Spark session in a kernel, the spark-connect check's Connect kernel), the shared Connect
-server as 5000:100 (the spark-connect and Iceberg checks)."""
+server as 5000:100 (the spark-connect, iceberg and redaction checks)."""
 
 from __future__ import annotations
 
 import anyio
 import dagger
-from dagger import dag
 
 from .. import catalog, jupyter_layer
 from .result import CheckFailed
-from .services import CONNECT, CONNECT_UI, CONNECT_URL, OPENSHIFT_USER, OTHER_USER, Services
+from .services import OPENSHIFT_USER, OTHER_USER, Services
 
 
-def redaction_server(image: catalog.Image, services: Services) -> dagger.Service:
-    """The Connect server whose UI must redact the credentials: the shared one, or (Iceberg) its own."""
-    if image.iceberg:
-        return services.connect_server(OPENSHIFT_USER, rest_catalog=True)
-    return services.connect
-
-
-async def check(image: catalog.Image, services: Services) -> str:
-    listed = dag.set_secret(f"probe-secrets-{services.run_id}", ",".join(services.secrets.values()))
-
-    def probe(user: str, *args: str, server: dagger.Service | None = None, execd: bool = False) -> dagger.Container:
-        ctr = services.runner().with_user(user).with_secret_variable("PROBE_SECRETS", listed)
-        if server is not None:
-            ctr = ctr.with_service_binding(CONNECT, server)
-        command = ["python", "/probes/any_uid_probe.py", jupyter_layer.HOME, *args]
-        if execd:  # the container started as `user` (its entrypoint ran), then the probe exec'd into it
-            return ctr.with_exec(["true"], use_entrypoint=True).with_exec(command)
-        return ctr.with_exec(command, use_entrypoint=True)
+async def check(image: catalog.Image, services: Services) -> str:  # noqa: ARG001 - the same for every image
+    def probe(user: str, *args: str) -> dagger.Container:
+        # the container started as `user` (its entrypoint ran), then the probe exec'd into it
+        ctr = services.runner().with_user(user).with_exec(["true"], use_entrypoint=True)
+        return ctr.with_exec(["python", "/probes/any_uid_probe.py", jupyter_layer.HOME, *args])
 
     runs = {  # JupyterLab as OPENSHIFT_USER is the jupyterlab and spark-connect checks' service
-        OPENSHIFT_USER: probe(OPENSHIFT_USER, "--local", execd=True),
-        OTHER_USER: probe(OTHER_USER, "--local", "--jupyterlab", execd=True),
-        "redaction": probe(
-            OTHER_USER,
-            "--connect",
-            CONNECT_URL,
-            CONNECT_UI,
-            *(["--iceberg"] if image.iceberg else []),
-            server=redaction_server(image, services),
-        ),
+        OPENSHIFT_USER: probe(OPENSHIFT_USER, "--local"),
+        OTHER_USER: probe(OTHER_USER, "--local", "--jupyterlab"),
     }
     outs: dict[str, str | Exception] = {}
 

@@ -19,8 +19,8 @@ PROVES = {
     "and its Spark UI through the server",
     "spark-connect": "the image as a Spark Connect server, used from the Connect kernel and a direct client",
     "iceberg": "Iceberg tables through Spark Connect: write, read, snapshots and time travel",
-    "any-uid": "arbitrary uids (OpenShift's, docker --user) through the entrypoint and exec'd shells; credentials "
-    "redacted in Spark's UI",
+    "any-uid": "arbitrary uids (OpenShift's, docker --user) through the entrypoint and exec'd shells",
+    "redaction": "credentials handed to a Spark Connect server are redacted in its UI",
     "rapids": "the RAPIDS Accelerator loads with the image's settings and plans operators for the GPU",
     "gpu": "Spark runs operators on a GPU (only where the engine's host has one)",
     "facts": "what the image says it is: labels, versions, jars, users, no build-time CA left",

@@ -6,9 +6,9 @@ under arbitrary uids as OpenShift and `docker run --user` start it (JupyterLab a
 Connect server as 5000:100): JupyterLab with its own default command, the
 Connect server with the one documented command. The Connect server is started as a deployment hands it
 credentials: ICEBERG_REST_CREDENTIAL, ICEBERG_REST_TOKEN and a `--conf ...credential=` from Dagger
-secrets (and ICEBERG_REST_URI where the image has no Iceberg catalog to switch), so that the any-uid
+secrets (and ICEBERG_REST_URI where the image has no Iceberg catalog to switch), so that the redaction
 check proves on the same server that its UI redacts them (an Iceberg image's shared server keeps its
-file warehouse for the iceberg check: the any-uid check starts one with the REST catalog there). A
+file warehouse for the iceberg check: the redaction check starts one with the REST catalog there). A
 runner container (the image itself, so pyspark matches the server) executes the probe scripts against them.
 """
 

@@ -7,22 +7,19 @@ import dagger
 import pytest
 
 from pipeline import jupyter_layer, limits, paths, product
-from pipeline.checks import any_uid
+from pipeline.checks import any_uid, redaction
 from pipeline.checks.result import run_check
-from pipeline.checks.services import Services
+from pipeline.checks.services import CONF_SECRET, Services
 
 pytestmark = pytest.mark.engine
 
 SITE = "$(python -c 'import sysconfig; print(sysconfig.get_path(\"purelib\"))')"
-# four breakages at once: the check reports each (its probes go on after a problem); NSS without the
+# three breakages at once: the check reports each (its probes go on after a problem); NSS without the
 # entries start.sh adds: a process exec'd into the container has no passwd entry, and Java no home
-BREAK = (
-    f"chmod 755 {jupyter_layer.HOME} {SITE} && sed -i '/^spark.redaction.regex/d' {jupyter_layer.SPARK_DEFAULTS}"
-    " && sed -i 's/ cache$//' /etc/nsswitch.conf"
-)
+BREAK = f"chmod 755 {jupyter_layer.HOME} {SITE} && sed -i 's/ cache$//' /etc/nsswitch.conf"
 
 
-async def test_a_home_pip_and_redaction_broken_fail_the_any_uid_check(build, opts):
+async def test_a_home_and_pip_broken_fail_the_any_uid_check(build, opts):
     image, ctr = build("4.1.1", "baseline")
     broken = ctr.with_user("root").with_exec(["bash", "-c", BREAK]).with_user(paths.NOTEBOOK_USER)
     services = Services.for_image(broken, opts.probes())
@@ -30,9 +27,24 @@ async def test_a_home_pip_and_redaction_broken_fail_the_any_uid_check(build, opt
     assert outcome.status == "failed", outcome.detail
     assert f"home {jupyter_layer.HOME} is not writable" in outcome.detail
     assert "pip install failed" in outcome.detail
-    assert "shows secret" in outcome.detail and "in clear" in outcome.detail
     assert "uid 12345:0: no passwd entry" in outcome.detail and "uid 5000:100: no passwd entry" in outcome.detail
     assert "uid 12345:0: Java's user.home is '?'" in outcome.detail
+
+
+@pytest.mark.parametrize(("spark", "variant"), [("4.1.1", "baseline"), ("3.5.7", "iceberg")])
+async def test_a_spark_that_does_not_redact_credentials_fails_the_redaction_check(build, opts, spark, variant):
+    """Both servers the check uses: the shared one, and an Iceberg image's own with the REST catalog."""
+    image, ctr = build(spark, variant)
+    unredacted = f"sed -i '/^spark.redaction.regex/d' {jupyter_layer.SPARK_DEFAULTS}"
+    broken = ctr.with_user("root").with_exec(["bash", "-c", unredacted]).with_user(paths.NOTEBOOK_USER)
+    services = Services.for_image(broken, opts.probes(), iceberg=image.iceberg)
+    outcome = await run_check("redaction", lambda: redaction.check(image, services), limits.DEFAULTS["redaction"])
+    assert outcome.status == "failed", outcome.detail
+    assert "shows secret" in outcome.detail and "in clear" in outcome.detail, outcome.detail
+    # Spark's own regex still hides `...token`: the image's adds `credential`
+    keys = [CONF_SECRET, *(redaction.ICEBERG_KEYS if image.iceberg else ())]
+    shown = sorted(key for key in keys if key.endswith(".credential"))
+    assert f"settings not shown as redacted: {shown}" in outcome.detail, outcome.detail
 
 
 HOOKS = {
