@@ -143,9 +143,7 @@ async def _build_and_check(image: catalog.Image, ctr: dagger.Container, run: Run
             failed = checks.CheckResult("build", "failed", round(time.monotonic() - start, 1), why)
             return Built(image, ctr, ImageResult(image.name, [failed], platform, emulated))
         built_in = round(time.monotonic() - start, 1)
-    with anyio.fail_after(run.limits["check-code"]):
-        archive = "" if emulated else await archive_of(run, platform)
-        code = await check_code(run.opts, run.gpu, held_to(image, platform, run.limits, emulated, archive))
+    code = await run_check_code(run, image, platform)
     earlier = run.previous.get((image.name, platform))
     if earlier and earlier.passed and (earlier.digest, earlier.check_code) == (digest, code):
         progress(f"{name}: built in {built_in:.0f}s; unchanged since its checks at {earlier.checked_at}: reused")
@@ -190,11 +188,7 @@ async def line_proof(image: catalog.Image, platform: str, run: RunState, layers:
     if (image.spark.version, platform) in run.proofs:
         prover = await run.proofs[(image.spark.version, platform)]
     elif (prover := run.previous.get((line_prover.name, platform))) is not None:
-        with anyio.fail_after(run.limits["check-code"]):
-            archive = "" if emulated else await archive_of(run, platform)
-            held = held_to(line_prover, platform, run.limits, emulated, archive)
-            code = await check_code(run.opts, run.gpu, held)
-        prover = prover if prover.check_code == code else None
+        prover = prover if prover.check_code == await run_check_code(run, line_prover, platform) else None
     if prover is None or not (prover.passed and prover.emulated == emulated and prover.layers):
         return None
     if layers[: len(prover.layers)] != prover.layers:
@@ -246,6 +240,15 @@ async def archive_of(run: RunState, platform: str) -> str:
     if platform not in run.archive:
         run.archive[platform] = asyncio.ensure_future(archive_state(run.opts, platform))
     return await asyncio.shield(run.archive[platform])
+
+
+async def run_check_code(run: RunState, image: catalog.Image, platform: str) -> str:
+    """check_code for one platform of an image in this run: its limits, its GPU, Debian's archive as the
+    run asked it (natively: the updates check's)."""
+    emulated = run.emulated(platform)
+    with anyio.fail_after(run.limits["check-code"]):
+        archive = "" if emulated else await archive_of(run, platform)
+        return await check_code(run.opts, run.gpu, held_to(image, platform, run.limits, emulated, archive))
 
 
 async def check_code(opts: recipe.BuildOptions, gpu: bool, expectations: str = "") -> str:
