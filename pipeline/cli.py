@@ -134,11 +134,12 @@ def _convert(name: str, value: object, annotation: object) -> object:
 CONFIG = dagger.Config(log_output=None)
 
 
-def bind(args: argparse.Namespace) -> tuple[JupyterSparkImages, dict[str, object]]:
-    """The module object and the function's arguments, from the command line (needs a session)."""
+def bind(args: argparse.Namespace, source: Path = recipe.ROOT) -> tuple[JupyterSparkImages, dict[str, object]]:
+    """The module object and the function's arguments, from the command line (needs a session); the
+    module's source read from source (default: this checkout)."""
     fields = {f.name for f in dataclasses.fields(JupyterSparkImages)}
     converted = {name: _convert(name, value, annotation) for name, value, annotation in _inputs(args)}
-    obj = JupyterSparkImages(source=recipe.checkout(), **{n: v for n, v in converted.items() if n in fields})
+    obj = JupyterSparkImages(source=recipe.checkout(source), **{n: v for n, v in converted.items() if n in fields})
     return obj, {n: v for n, v in converted.items() if n not in fields}
 
 

@@ -38,9 +38,10 @@ PROBES = "pipeline/checks/probes"
 ARCHIVE_TOOL = "pipeline/tools/oci_archive.py"  # reads the engine's image archives (also a probe: the size check)
 
 
-def checkout() -> dagger.Directory:
-    """SOURCE_FILES from this checkout, for runs without a module source (python -m pipeline, tests)."""
-    return dag.host().directory(str(ROOT), include=list(SOURCE_FILES), exclude=list(SOURCE_EXCLUDE))
+def checkout(root: Path = ROOT) -> dagger.Directory:
+    """SOURCE_FILES from this checkout (or from a copy of them at root), for runs without a module source
+    (python -m pipeline, tests)."""
+    return dag.host().directory(str(root), include=list(SOURCE_FILES), exclude=list(SOURCE_EXCLUDE))
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import contextlib
 import fcntl
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ import anyio
 import dagger
 from dagger import dag
 
-from . import catalog, orchestrate, publish, report, shipping
+from . import catalog, orchestrate, publish, recipe, report, shipping
 from .archives import Archives
 from .checks.result import CheckResult, ImageResult
 from .errors import UsageError
@@ -38,19 +39,25 @@ async def build_all(args: argparse.Namespace) -> int:
 
     What is unchanged is not redone: without --recheck, the last report.json in OUTPUT is the
     --previous one (checks reused where image and check code are unchanged), and an image whose
-    archive already holds its digest under its names is not exported again."""
+    archive already holds its digest under its names is not exported again.
+
+    Every line's session reads the module's source from one copy made as the run starts (recipe.checkout
+    of it): an edit to the checkout during the run (a probe, a copied file) reaches none of its lines,
+    each of which would otherwise read the checkout as it is when its session opens."""
     note_interrupts()
     # bad input: before any work (the platforms checked once the engine said its own)
     catalog.images(args.spark_version or None, args.variant or None)
     shipping.archives_kind(args.archives)
     out, waits = Path(args.output or "build"), parse_limits(args.limits)
     out.mkdir(parents=True, exist_ok=True)
-    with _exclusive(out):
+    with _exclusive(out), tempfile.TemporaryDirectory(prefix="jupyter-spark-source-") as copy:
+        source = Path(copy)
         async with dagger.connection(CONFIG):
             native = await orchestrate.engine_platform()
+            await recipe.checkout().export(str(source))
         targets = catalog.targets(args.platform, native)
         selected = catalog.images(args.spark_version or None, args.variant or None, targets.platforms)
-        return await _build_all(args, selected, targets, out, waits)
+        return await _build_all(args, selected, targets, out, waits, source)
 
 
 @contextlib.contextmanager
@@ -71,7 +78,12 @@ def _previous(args: argparse.Namespace, out: Path) -> str | None:
 
 
 async def _build_all(
-    args: argparse.Namespace, selected: list[catalog.Image], on: catalog.Targets, out: Path, waits: dict[str, float]
+    args: argparse.Namespace,
+    selected: list[catalog.Image],
+    on: catalog.Targets,
+    out: Path,
+    waits: dict[str, float],
+    source: Path,
 ) -> int:
     previous = _previous(args, out)
     for earlier in ("reports", "sbom", "provenance"):  # the verdict (gate) and the evidence: this run's only
@@ -84,7 +96,7 @@ async def _build_all(
             delivering, checking = checking, Checked(line, []) if line else None
             # a line may reuse the results of this run's lines before it
             done = results + (delivering.results if delivering else [])
-            await _session(args, checking, delivering, images, waits, report.overlaid(previous, done))
+            await _session(args, checking, delivering, images, waits, report.overlaid(previous, done), source)
             if INTERRUPTED.is_set():  # what its session said after a Ctrl-C (a lost connection) is no result
                 raise KeyboardInterrupt
             results += delivering.results if delivering else []  # a line's results once it is delivered
@@ -133,19 +145,20 @@ async def _session(
     images: Archives,
     waits: dict[str, float],
     previous: str | None,
+    source: Path,
 ) -> None:
     """One session: the module's build_all for a Spark line's images (their platforms; checking.results
-    filled in) and, beside it, the delivery of the line checked before it: each passed image's archive
-    fetched, one at a time, only if needed. That reading and writing of gigabytes (the disk's work, not
-    the cores') so runs beside the next line's builds and checks instead of between them; the images
-    come from the engine's cache, and each archive must hold exactly the digests checked
-    (Archives.stage). In one session the line's images overlap as build_all schedules them
+    filled in; the module's source read from source: build_all) and, beside it, the delivery of the line
+    checked before it: each passed image's archive fetched, one at a time, only if needed. That reading
+    and writing of gigabytes (the disk's work, not the cores') so runs beside the next line's builds and
+    checks instead of between them; the images come from the engine's cache, and each archive must hold
+    exactly the digests checked (Archives.stage). In one session the line's images overlap as build_all schedules them
     (orchestrate.py: two builds at a time, one image checked natively and one under emulation), so one
     image's emulated work runs beside the next one's native work and the line's emulated images stand
     on its prover's proof. The engine holds one line's archives at most: the line before's."""
     start = time.monotonic()
     async with dagger.connection(CONFIG):
-        obj, kwargs = bind(args)
+        obj, kwargs = bind(args, source)
         connected = round(time.monotonic() - start, 1)
         async with anyio.create_task_group() as beside:
             if delivering is not None:

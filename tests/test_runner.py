@@ -7,6 +7,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,7 +18,8 @@ import pytest
 from pipeline import catalog, runner
 from pipeline.releases import SPARK_VERSIONS
 
-from pipeline.recipe import ROOT
+from pipeline.limits import CHECK_LIMITS
+from pipeline.recipe import PROBES, ROOT
 
 
 def run(*args: str, engine: bool = False, timeout: float = 60, **env: str) -> subprocess.CompletedProcess:
@@ -187,3 +189,28 @@ def test_build_all_takes_the_images_selected_by_spark_line_in_their_order():
         [first, catalog.image("3.5.7", "iceberg")],
         [last],
     ]
+
+
+@pytest.mark.engine
+def test_build_all_reads_the_source_once_an_edit_during_the_run_reaches_none_of_its_lines(tmp_path):
+    """Each Spark line runs in a session of its own. A probe broken in the checkout once the run has
+    started (here, in a copy of the checkout that runs it) reaches none of the lines: every one reads the
+    source as it was when the run began. Only the facts check runs (the others given 0: skipped)."""
+    checkout = tmp_path / "checkout"
+    for folder in ("pipeline", "requirements"):
+        shutil.copytree(ROOT / folder, checkout / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    only_facts = ",".join(f"{name}=0" for name in CHECK_LIMITS if name != "facts")
+    command = [sys.executable, "-m", "pipeline", "--limits", only_facts, "build-all", "--variant", "baseline"]
+    command += ["--platform", "linux/amd64", "--archives", "none", "-o", str(tmp_path / "out")]
+    run = subprocess.Popen(command, cwd=checkout, stderr=subprocess.PIPE, text=True)
+    said = []
+    for line in run.stderr:  # the first line's session has started: the run's source is read
+        said.append(line)
+        if line.rstrip().endswith(": building"):
+            (checkout / PROBES / "facts_probe.py").write_text('import sys\nsys.exit("broken during the run")\n')
+            break
+    said += run.stderr.readlines()
+    assert run.wait(timeout=1200) == 0, "".join(said)[-3000:]
+    results = json.loads((tmp_path / "out" / "reports" / "report.json").read_text())
+    assert [r["image"] for r in results] == [f"jupyter-{v}" for v in SPARK_VERSIONS], results
+    assert all(r["verdict"] == "passed" for r in results), results
