@@ -164,6 +164,7 @@ async def _build_and_check(image: catalog.Image, ctr: dagger.Container, run: Run
             emulated=emulated,
             tools=shipping.tools(run.opts),
             proof=proof,
+            layers=layers,
         )
     result.digest, result.check_code, result.checked_at, result.layers = digest, code, checked_at, layers
     result.phases = {"build": built_in, "checks": round(time.monotonic() - start, 1)}

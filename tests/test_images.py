@@ -431,11 +431,13 @@ async def test_a_checks_service_slower_than_the_images_healthcheck_allows_is_sti
 
 async def test_a_check_runs_processes_share_one_bytecode_cache_sparks_jvms_get_c1_only_and_no_ca_hook(build, opts):
     """What makes the checks cheaper reaches them: a module compiled by one uid's process is kept in
-    the check run's cache, where another uid's process in another container finds it; spark-submit
+    the check run's cache, where another uid's process in another container finds it, and so does a later
+    check run of the same Python files (Services.sources), not one of other files; spark-submit
     starts its JVM with CHECK_JVM's options; the engine's CA hook finds no update-ca-certificates on
     the check run's PATH (services.py: Services.path), which the image has on its own."""
     _, ctr = build("4.1.1", "baseline")
-    services = await Services.for_image(ctr, opts.probes()).read()
+    sources = uuid.uuid4().hex  # as checks.python_layers names them: new, so nothing is kept yet
+    services = await Services.for_image(ctr, opts.probes(), sources=sources).read()
     hook = ["bash", "-c", "command -v update-ca-certificates || echo none"]
     assert (await ctr.with_exec(hook).stdout()).strip() == "/usr/sbin/update-ca-certificates"
     assert (await services.container().with_exec(hook).stdout()).strip() == "none"
@@ -445,6 +447,10 @@ async def test_a_check_runs_processes_share_one_bytecode_cache_sparks_jvms_get_c
     kept = f"find {PYCACHE}/opt/venv -path '*/httpx/*' -name '__init__*.pyc' -uid {uid} 2>/dev/null; true"
     found = await services.runner().with_user(OTHER_USER).with_exec(["bash", "-c", kept]).stdout()
     assert found.strip(), f"no bytecode of httpx kept by uid {uid} in the check run's cache"
+    for later, expected in ((sources, found), (uuid.uuid4().hex, "")):
+        run = await Services.for_image(ctr, opts.probes(), sources=later).read()
+        assert run.run_id != services.run_id
+        assert await run.runner().with_user(OTHER_USER).with_exec(["bash", "-c", kept]).stdout() == expected
     launch = services.runner().with_env_variable("SPARK_PRINT_LAUNCH_COMMAND", "1")
     said = await launch.with_exec(["bash", "-c", "spark-submit --version 2>&1"]).stdout()
     command = next(line for line in said.splitlines() if line.startswith("Spark Command:"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline import feature_layers, product
-from pipeline.checks import CHECKS, LineProof
+from pipeline.checks import CHECKS, LineProof, python_layers
 from pipeline.checks.result import CheckResult, ImageResult
 
 NOT_APPLICABLE = {"iceberg", "rapids", "gpu"}  # a baseline's: skipped there, so proven nowhere
@@ -58,3 +58,10 @@ def test_the_proof_names_the_prover_and_the_own_layers_features():
     said = proof("rapids").covers_note()
     assert said.startswith("proven on jupyter-4.1.1 (checked at None), whose 20 layers this image shares")
     assert "own 4 layers (" in said and ": rapids)" in said
+
+
+def test_an_image_on_a_proof_shares_the_bytecode_of_its_provers_python_files():
+    own = ["sha256:" + "2" * 64] * 22  # the prover's 20 layers and the image's 2
+    assert python_layers(own, proof("iceberg")) == python_layers(prover().layers, None)
+    assert python_layers(own, None) != python_layers(prover().layers, None)  # without a proof: its own files'
+    assert python_layers([], None) is None  # layers not known: the check run's own cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from collections.abc import Awaitable, Callable
 
@@ -90,6 +91,7 @@ async def check_image(
     emulated: bool = False,
     tools: dagger.Container | None = None,
     proof: LineProof | None = None,
+    layers: list[str] | None = None,
 ) -> ImageResult:
     """Run every check on one built image (one platform of it) with the probe scripts given. A failing
     check never stops the others.
@@ -103,8 +105,10 @@ async def check_image(
 
     With a native line proof, the checks it covers (LineProof.covers) are not run again, each reported
     as skipped and why (the jupyterlab check lists the image's kernels instead), and the services only
-    they use are not started."""
-    services = await Services.for_image(ctr, probes, iceberg=image.iceberg, tools=tools).read()
+    they use are not started. The image's layer digests (layers), where given, name the bytecode cache
+    its check run shares with earlier ones of the same Python files (python_layers)."""
+    sources = python_layers(layers or [], proof)
+    services = await Services.for_image(ctr, probes, iceberg=image.iceberg, tools=tools, sources=sources).read()
     if emulated:
         services = services.emulate()
     # only a speed-up (services.py): without it, Python compiles as before. Not for an emulated image on
@@ -172,6 +176,14 @@ async def check_image(
     await check("gpu", lambda: rapids.check_gpu(image, services, gpu))
     result.checks = [outcomes[name] for name in CHECKS]
     return result
+
+
+def python_layers(layers: list[str], proof: LineProof | None) -> str | None:
+    """A digest of the layers an image's Python files come from (Services.sources): with a line proof, its
+    prover's, which the image's layers extend (its own features' layers add no Python: jars, settings, a
+    kernel spec, a script); else its own; None where they are not known."""
+    shared = proof.prover.layers if proof else layers
+    return hashlib.sha256("\n".join(shared).encode()).hexdigest() if shared else None
 
 
 def _size_check(image: catalog.Image, services: Services, result: ImageResult) -> Callable[[], Awaitable[str]]:
