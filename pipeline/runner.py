@@ -152,10 +152,10 @@ async def _session(
     checked before it: each passed image's archive fetched, one at a time, only if needed. That reading
     and writing of gigabytes (the disk's work, not the cores') so runs beside the next line's builds and
     checks instead of between them; the images come from the engine's cache, and each archive must hold
-    exactly the digests checked (Archives.stage). In one session the line's images overlap as build_all schedules them
-    (orchestrate.py: two builds at a time, one image checked natively and one under emulation), so one
-    image's emulated work runs beside the next one's native work and the line's emulated images stand
-    on its prover's proof. The engine holds one line's archives at most: the line before's."""
+    exactly the digests checked (Archives.stage). In one session the line's images overlap as build_all
+    schedules them (orchestrate.py: two builds at a time, one image checked natively and one under
+    emulation), so one image's emulated work runs beside the next one's native work and the line's
+    emulated images stand on its prover's proof. The engine holds one line's archives at most: the line before's."""
     start = time.monotonic()
     async with dagger.connection(CONFIG):
         obj, kwargs = bind(args, source)

@@ -135,6 +135,16 @@ async def test_a_gpu_image_on_its_lines_native_proof_runs_what_its_own_layer_tou
     assert await orchestrate.line_proof(image, native, run, await shipping.layer_digests(ctr, opts)) is None
 
 
+@pytest.mark.parametrize("variant", ["gpu", "iceberg", "gpu-iceberg"])
+async def test_a_features_layers_add_no_python_to_the_baselines_files(build, variant):
+    """What checks.python_layers rests on, for the check run's kept bytecode: a variant's files beyond its
+    baseline's (its features' layers) hold no Python source, so its Python is its line prover's."""
+    _, base_ctr = build("4.1.1", "baseline")
+    _, ctr = build("4.1.1", variant)
+    changed = await base_ctr.rootfs().diff(ctr.rootfs()).glob("**")
+    assert changed and not [p for p in changed if p.endswith((".py", ".pth"))], changed
+
+
 def _folders_above(path: str) -> list[str]:
     parts = path.split("/")
     return ["/".join(parts[:i]) for i in range(1, len(parts))]
@@ -432,12 +442,12 @@ async def test_a_checks_service_slower_than_the_images_healthcheck_allows_is_sti
 async def test_a_check_runs_processes_share_one_bytecode_cache_sparks_jvms_get_c1_only_and_no_ca_hook(build, opts):
     """What makes the checks cheaper reaches them: a module compiled by one uid's process is kept in
     the check run's cache, where another uid's process in another container finds it, and so does a later
-    check run of the same Python files (Services.sources), not one of other files; spark-submit
+    check run of the same Python files (Services.pycache_key), not one of other files; spark-submit
     starts its JVM with CHECK_JVM's options; the engine's CA hook finds no update-ca-certificates on
     the check run's PATH (services.py: Services.path), which the image has on its own."""
     _, ctr = build("4.1.1", "baseline")
-    sources = uuid.uuid4().hex  # as checks.python_layers names them: new, so nothing is kept yet
-    services = await Services.for_image(ctr, opts.probes(), sources=sources).read()
+    pycache_key = uuid.uuid4().hex  # as checks.python_layers names them: new, so nothing is kept yet
+    services = await Services.for_image(ctr, opts.probes(), pycache_key=pycache_key).read()
     hook = ["bash", "-c", "command -v update-ca-certificates || echo none"]
     assert (await ctr.with_exec(hook).stdout()).strip() == "/usr/sbin/update-ca-certificates"
     assert (await services.container().with_exec(hook).stdout()).strip() == "none"
@@ -447,8 +457,8 @@ async def test_a_check_runs_processes_share_one_bytecode_cache_sparks_jvms_get_c
     kept = f"find {PYCACHE}/opt/venv -path '*/httpx/*' -name '__init__*.pyc' -uid {uid} 2>/dev/null; true"
     found = await services.runner().with_user(OTHER_USER).with_exec(["bash", "-c", kept]).stdout()
     assert found.strip(), f"no bytecode of httpx kept by uid {uid} in the check run's cache"
-    for later, expected in ((sources, found), (uuid.uuid4().hex, "")):
-        run = await Services.for_image(ctr, opts.probes(), sources=later).read()
+    for later, expected in ((pycache_key, found), (uuid.uuid4().hex, "")):
+        run = await Services.for_image(ctr, opts.probes(), pycache_key=later).read()
         assert run.run_id != services.run_id
         assert await run.runner().with_user(OTHER_USER).with_exec(["bash", "-c", kept]).stdout() == expected
     launch = services.runner().with_env_variable("SPARK_PRINT_LAUNCH_COMMAND", "1")

@@ -203,13 +203,14 @@ def test_build_all_reads_the_source_once_an_edit_during_the_run_reaches_none_of_
     command = [sys.executable, "-m", "pipeline", "--limits", only_facts, "build-all", "--variant", "baseline"]
     command += ["--platform", "linux/amd64", "--archives", "none", "-o", str(tmp_path / "out")]
     run = subprocess.Popen(command, cwd=checkout, stderr=subprocess.PIPE, text=True)
-    said = []
+    said, broken = [], checkout / PROBES / "facts_probe.py"
     for line in run.stderr:  # the first line's session has started: the run's source is read
         said.append(line)
         if line.rstrip().endswith(": building"):
-            (checkout / PROBES / "facts_probe.py").write_text('import sys\nsys.exit("broken during the run")\n')
+            broken.write_text('import sys\nsys.exit("broken during the run")\n')
             break
     said += run.stderr.readlines()
+    assert "broken during the run" in broken.read_text(), "".join(said)[-3000:]  # the edit was made mid-run
     assert run.wait(timeout=1200) == 0, "".join(said)[-3000:]
     results = json.loads((tmp_path / "out" / "reports" / "report.json").read_text())
     assert [r["image"] for r in results] == [f"jupyter-{v}" for v in SPARK_VERSIONS], results

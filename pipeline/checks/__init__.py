@@ -107,8 +107,8 @@ async def check_image(
     as skipped and why (the jupyterlab check lists the image's kernels instead), and the services only
     they use are not started. The image's layer digests (layers), where given, name the bytecode cache
     its check run shares with earlier ones of the same Python files (python_layers)."""
-    sources = python_layers(layers or [], proof)
-    services = await Services.for_image(ctr, probes, iceberg=image.iceberg, tools=tools, sources=sources).read()
+    pycache_key = python_layers(layers or [], proof)
+    services = await Services.for_image(ctr, probes, iceberg=image.iceberg, tools=tools, pycache_key=pycache_key).read()
     if emulated:
         services = services.emulate()
     # only a speed-up (services.py): without it, Python compiles as before. Not for an emulated image on
@@ -179,9 +179,9 @@ async def check_image(
 
 
 def python_layers(layers: list[str], proof: LineProof | None) -> str | None:
-    """A digest of the layers an image's Python files come from (Services.sources): with a line proof, its
+    """A digest of the layers an image's Python files come from (Services.pycache_key): with a line proof, its
     prover's, which the image's layers extend (its own features' layers add no Python: jars, settings, a
-    kernel spec, a script); else its own; None where they are not known."""
+    kernel spec, a script; tests/test_images.py diffs them); else its own; None where they are not known."""
     shared = proof.prover.layers if proof else layers
     return hashlib.sha256("\n".join(shared).encode()).hexdigest() if shared else None
 

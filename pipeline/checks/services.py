@@ -39,7 +39,7 @@ CONNECT_URL, CONNECT_UI = f"sc://{CONNECT}:15002", f"http://{CONNECT}:4040"
 # The image ships no bytecode (jupyter_layer.py), so each Python process compiles what it imports
 # (pyspark's Connect client alone: 2 CPU-s). A check starts some 30 of them under 4 uids; they share
 # one bytecode cache (PYTHONPYCACHEPREFIX: the image's own files unchanged), kept for the next check
-# run of the same Python files (Services.sources): a baseline's check run 91 CPU-s with a new cache,
+# run of the same Python files (Services.pycache_key): a baseline's check run 91 CPU-s with a new cache,
 # 81 with one kept.
 PYCACHE = "/var/cache/check-pycache"
 # Spark's JVMs in a check live for seconds, where C2's compiler threads cost more CPU than they save
@@ -125,7 +125,7 @@ class Services:
     # what names PYCACHE's volume: a digest of the layers the image's Python files come from
     # (checks.python_layers), so that a check run finds the bytecode an earlier one compiled from the same
     # files (Python still checks each against its source's mtime and size); None: this run's own
-    sources: str | None = None
+    pycache_key: str | None = None
 
     @classmethod
     def for_image(
@@ -135,17 +135,17 @@ class Services:
         *,
         iceberg: bool = False,
         tools: dagger.Container | None = None,
-        sources: str | None = None,
+        pycache_key: str | None = None,
     ) -> Services:
         run_id = uuid.uuid4().hex
         token = dag.set_secret(f"jupyter-token-{run_id}", uuid.uuid4().hex)
         secrets = {name: uuid.uuid4().hex for name in SECRETS}
-        return cls(image, probes, token, run_id, secrets, iceberg, tools=tools, sources=sources)
+        return cls(image, probes, token, run_id, secrets, iceberg, tools=tools, pycache_key=pycache_key)
 
     @property
     def pycache(self) -> dagger.CacheVolume:
-        """PYCACHE's volume: the one of the image's Python files (sources), else this check run's own."""
-        return dag.cache_volume(f"check-pycache-{self.sources or self.run_id}")
+        """PYCACHE's volume: the one of the image's Python files (pycache_key), else this check run's own."""
+        return dag.cache_volume(f"check-pycache-{self.pycache_key or self.run_id}")
 
     def emulate(self) -> Services:
         """These services for an emulated image: the probes' waits scaled."""
